@@ -1,0 +1,74 @@
+"""qtui's command line: `qtui` runs the demo; subcommands for each job.
+
+Subcommands live beside the code they drive and are imported only when used, so
+`qtui --help` stays fast and a command's heavy imports never slow another.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from qtui import __version__
+
+# name -> (module, attribute, one-line help shown by `qtui --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": (
+        "qtui.tui.commands",
+        "demo",
+        "Watch a survey being programmed live, on the embedded sandbox.",
+    ),
+    "watch": ("qtui.tui.commands", "watch", "Watch a survey live on a real Questra and relay."),
+    "replay": (
+        "qtui.tui.commands",
+        "replay",
+        "Replay a recorded event stream (tree as text, JSON or TUI).",
+    ),
+    "relay": ("qtui.relay.command", "relay", "Run the webhook relay: receive, log, stream."),
+    "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
+    "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
+    "qa": ("qtui.qualtrics.commands", "qa", "Run a scripted walkthrough on a Qualtrics survey."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attr, _ = COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None
+        return getattr(module, attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="qtui")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """qtui — program, push and QA market-research surveys from the terminal.
+
+    With no command, runs the demo: a survey programmed live on the embedded sandbox.
+    """
+    if ctx.invoked_subcommand is None:
+        demo = main.get_command(ctx, "demo")
+        if demo is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(demo)

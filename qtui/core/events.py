@@ -1,0 +1,206 @@
+"""Questra webhook events: the envelope `{event, timestamp, data}` parsed into typed events.
+
+`parse_event` accepts the raw body (bytes or str) or an already-decoded dict. Malformed
+input raises `EventError` with a message that names what is wrong; an event type qtui
+does not know becomes an event with `entity == "unknown"` that keeps its payload.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError, create_model
+from pydantic_core import from_json
+
+from qtui.core.models import (
+    Block,
+    Model,
+    NavigationRule,
+    Page,
+    ProgrammingStatus,
+    Survey,
+    Variable,
+)
+
+
+class EventError(ValueError):
+    """A webhook body that is not a valid Questra event."""
+
+
+class Deleted(Model):
+    """The data of a `*.deleted` event: only the id is guaranteed."""
+
+    id: str
+
+
+class ProgrammingJob(Model):
+    survey_id: str
+    file_id: str | None = None
+    status: ProgrammingStatus | str | None = None
+
+
+class Changeset(Model):
+    id: str
+    survey_id: str | None = None
+    type: str | None = None
+    status: str | None = None
+    title: str | None = None
+
+
+DataModel = Survey | Page | Block | Variable | NavigationRule | Deleted | ProgrammingJob | Changeset
+
+# event type -> (entity, action, model of `data`)
+_RESOURCES: dict[str, tuple[str, type[Model]]] = {
+    "survey": ("survey", Survey),
+    "page": ("page", Page),
+    "block": ("block", Block),
+    "variable": ("variable", Variable),
+    "navigation_rule": ("navigation_rule", NavigationRule),
+}
+_CHANGESET_ACTIONS = {"started", "completed", "failed", "awaiting-approval", "operation-added"}
+
+
+def _kind(event_type: str) -> tuple[str, str, type[Model] | None]:
+    if event_type.startswith("changeset-"):
+        action = event_type.removeprefix("changeset-")
+        if action in _CHANGESET_ACTIONS:
+            return "changeset", action, Changeset
+        return "unknown", action, None
+    if event_type in ("programming.started", "programming.finished"):
+        return "programming", event_type.split(".", 1)[1], ProgrammingJob
+    resource, _, action = event_type.rpartition(".")
+    if resource in _RESOURCES and action in ("created", "updated", "deleted"):
+        entity, model = _RESOURCES[resource]
+        return entity, action, Deleted if action == "deleted" else model
+    return "unknown", action or event_type, None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One Questra event. `entity`/`action` say what it is about; `raw` is the body received."""
+
+    type: str
+    entity: str
+    action: str
+    timestamp: datetime
+    data: Any
+    raw: bytes | str | dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The envelope as JSON, unknown fields included (decoded on demand)."""
+        return self.raw if isinstance(self.raw, dict) else json.loads(self.raw)
+
+    @property
+    def item_id(self) -> str | None:
+        """The id of the item the event is about (a survey id for programming events)."""
+        if isinstance(self.data, ProgrammingJob):
+            return self.data.survey_id
+        return getattr(self.data, "id", None) if self.data is not None else None
+
+    @property
+    def is_known(self) -> bool:
+        return self.entity != "unknown"
+
+
+_timestamp = TypeAdapter(datetime)
+
+
+def _decode(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(payload, dict):
+        return payload
+    if isinstance(payload, bytes | bytearray):
+        try:
+            payload = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError(f"body is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    try:
+        decoded = from_json(payload)
+    except ValueError:
+        # pydantic-core's parser is fast; the standard one says where and why it stopped.
+        try:
+            json.loads(payload)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            hint = "truncated JSON" if exc.pos >= len(payload.rstrip()) - 1 else "invalid JSON"
+            raise EventError(f"{hint} at {where}: {exc.msg}") from exc
+        raise EventError("invalid JSON") from None
+    if not isinstance(decoded, dict):
+        raise EventError(f"body must be a JSON object, got {type(decoded).__name__}")
+    return decoded
+
+
+def _first_error(exc: ValidationError, prefix: str) -> str:
+    err = exc.errors(include_url=False)[0]
+    path = ".".join(str(part) for part in (prefix, *err["loc"]))
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{path}: {err['msg']}{more}"
+
+
+class _Envelope(Model):
+    event: str
+    timestamp: datetime
+
+
+_ENVELOPES: dict[type[Model], type[_Envelope]] = {
+    model: create_model(f"{model.__name__}Envelope", __base__=_Envelope, data=(model, ...))
+    for model in (Survey, Page, Block, Variable, NavigationRule, Deleted, ProgrammingJob, Changeset)
+}
+_EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
+
+
+def _parse_fast(payload: bytes | str) -> Event | None:
+    """Validate a well-formed body in one pass from its bytes; None to take the careful path."""
+    raw = payload.encode() if isinstance(payload, str) else payload
+    found = _EVENT_FIELD.search(raw, 0, 256)
+    if found is None:
+        return None
+    event_type = found.group(1).decode()
+    entity, action, model = _kind(event_type)
+    if model is None:
+        return None
+    try:
+        env = _ENVELOPES[model].model_validate_json(raw)
+    except ValidationError:
+        return None  # the careful path says precisely what is wrong
+    if env.event != event_type:
+        return None
+    return Event(event_type, entity, action, env.timestamp, env.data, payload)
+
+
+def parse_event(payload: bytes | str | dict[str, Any]) -> Event:
+    """Parse a webhook envelope into a typed `Event`, or raise `EventError` saying why not."""
+    if not isinstance(payload, dict):
+        fast = _parse_fast(payload)
+        if fast is not None:
+            return fast
+    body = _decode(payload)
+    event_type = body.get("event")
+    if not isinstance(event_type, str) or not event_type:
+        raise EventError('event: missing or not a string (expected e.g. "page.created")')
+    if "timestamp" not in body:
+        raise EventError(f"timestamp: missing in {event_type} event")
+    try:
+        timestamp = _timestamp.validate_python(body["timestamp"])
+    except ValidationError as exc:
+        raise EventError(f"timestamp: not an ISO date-time: {body['timestamp']!r}") from exc
+    data = body.get("data")
+    entity, action, model = _kind(event_type)
+    if model is None:
+        return Event(event_type, entity, action, timestamp, data, body)
+    if not isinstance(data, dict):
+        raise EventError(f"data: expected an object in {event_type} event")
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        raise EventError(f"{event_type}: {_first_error(exc, 'data')}") from exc
+    return Event(event_type, entity, action, timestamp, parsed, body)
+
+
+def envelope(event_type: str, data: dict[str, Any], timestamp: str) -> dict[str, Any]:
+    """Build a webhook body the way Questra sends it."""
+    return {"event": event_type, "timestamp": timestamp, "data": data}

@@ -1,0 +1,319 @@
+"""The Questra survey model: surveys, pages, blocks, variables, navigation rules.
+
+Field names follow Questra's payloads exactly (snake_case on resources, camelCase inside
+`block.config`). Every model keeps unknown fields (`extra="allow"`), so nothing a newer
+Questra sends is lost when qtui saves a survey back; malformed input raises a pydantic
+`ValidationError` whose message names the field path.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+
+class Model(BaseModel):
+    """Base for outside payloads: unknown fields are kept, names are exact."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    def dump(self) -> dict[str, Any]:
+        """The JSON form, as Questra would send it (None fields that were absent stay absent)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class SurveyStatus(StrEnum):
+    PENDING = "pending"
+    PROGRAMMING = "programming"
+    WAITING_FOR_DESTINATION = "waiting_for_destination"
+    COMPILING = "compiling"
+    REVIEWING = "reviewing"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+class TargetPlatform(StrEnum):
+    DECIPHER = "decipher"
+    CONFIRMIT = "confirmit"
+    QUALTRICS = "qualtrics"
+    ALCHEMER = "alchemer"
+
+
+class ProgrammingStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class AttentionRequired(Model):
+    reason: str = ""
+    dismissed: bool = False
+
+
+class Choice(Model):
+    # Questra's choice values are strings ("5"); a number sent by hand means the same.
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    label: str = ""
+    value: str
+
+
+# --- block configs -----------------------------------------------------------------------
+
+
+class BlockConfigBase(Model):
+    type: str
+    name: str | None = None
+    label: str | None = None
+    showIf: str | None = None
+    attentionRequired: AttentionRequired | None = None
+    content_type: str | None = None
+
+    @property
+    def is_question(self) -> bool:
+        return True
+
+    @property
+    def options(self) -> list[Choice]:
+        """The choice-like items a respondent picks from, whatever the type calls them."""
+        return []
+
+    @property
+    def summary(self) -> str:
+        """A short human label for trees and lists."""
+        return (self.label or getattr(self, "content", None) or "").strip()
+
+
+class TextConfig(BlockConfigBase):
+    type: Literal["Text"] = "Text"
+    content: str = ""
+
+    @property
+    def is_question(self) -> bool:
+        return False
+
+
+class TextInputConfig(BlockConfigBase):
+    type: Literal["TextInput"] = "TextInput"
+    placeholder: str | None = None
+    multiline: bool = False
+    maxLength: int | None = None
+
+
+class MultipleChoiceConfig(BlockConfigBase):
+    type: Literal["MultipleChoice"] = "MultipleChoice"
+    choices: list[Choice] = Field(default_factory=list)
+    allowMultiple: bool = False
+
+    @property
+    def options(self) -> list[Choice]:
+        return self.choices
+
+
+class MatrixConfig(BlockConfigBase):
+    type: Literal["Matrix"] = "Matrix"
+    rows: list[Choice] = Field(default_factory=list)
+    columns: list[Choice] = Field(default_factory=list)
+    allowMultiple: bool = False
+
+    @property
+    def options(self) -> list[Choice]:
+        return self.columns
+
+
+class InputListConfig(BlockConfigBase):
+    type: Literal["InputList"] = "InputList"
+    inputs: list[Choice] = Field(default_factory=list)
+
+
+class CardSortConfig(BlockConfigBase):
+    type: Literal["CardSort"] = "CardSort"
+    cards: list[Choice] = Field(default_factory=list)
+    categories: list[Choice] = Field(default_factory=list)
+
+    @property
+    def options(self) -> list[Choice]:
+        return self.categories
+
+
+class RankOrderConfig(BlockConfigBase):
+    type: Literal["RankOrder"] = "RankOrder"
+    items: list[Choice] = Field(default_factory=list)
+
+    @property
+    def options(self) -> list[Choice]:
+        return self.items
+
+
+class AutosumConfig(BlockConfigBase):
+    type: Literal["Autosum"] = "Autosum"
+    items: list[Choice] = Field(default_factory=list)
+    target: float = 100
+
+
+class LoopConfig(BlockConfigBase):
+    type: Literal["Loop"] = "Loop"
+    variable: str = ""
+    blocks: list[str] = Field(default_factory=list)
+
+    @property
+    def is_question(self) -> bool:
+        return False
+
+
+class GenericConfig(BlockConfigBase):
+    """A block type this version of qtui does not know: shown and saved, never dropped."""
+
+
+KNOWN_BLOCK_TYPES: dict[str, type[BlockConfigBase]] = {
+    "Text": TextConfig,
+    "TextInput": TextInputConfig,
+    "MultipleChoice": MultipleChoiceConfig,
+    "Matrix": MatrixConfig,
+    "InputList": InputListConfig,
+    "CardSort": CardSortConfig,
+    "RankOrder": RankOrderConfig,
+    "Autosum": AutosumConfig,
+    "Loop": LoopConfig,
+}
+
+
+def _config_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in KNOWN_BLOCK_TYPES else "generic"
+
+
+BlockConfig = Annotated[
+    Annotated[TextConfig, Tag("Text")]
+    | Annotated[TextInputConfig, Tag("TextInput")]
+    | Annotated[MultipleChoiceConfig, Tag("MultipleChoice")]
+    | Annotated[MatrixConfig, Tag("Matrix")]
+    | Annotated[InputListConfig, Tag("InputList")]
+    | Annotated[CardSortConfig, Tag("CardSort")]
+    | Annotated[RankOrderConfig, Tag("RankOrder")]
+    | Annotated[AutosumConfig, Tag("Autosum")]
+    | Annotated[LoopConfig, Tag("Loop")]
+    | Annotated[GenericConfig, Tag("generic")],
+    Discriminator(_config_tag),
+]
+
+
+# --- resources ---------------------------------------------------------------------------
+
+
+class Block(Model):
+    id: str
+    page_id: str | None = None
+    order: int = 0
+    config: BlockConfig
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def type(self) -> str:
+        return self.config.type
+
+    @property
+    def is_question(self) -> bool:
+        return self.config.is_question
+
+
+class NavigationRule(Model):
+    id: str
+    source_page_id: str | None = None
+    target_page_id: str | None = None
+    condition: str | None = None
+    order: int = 0
+    attention_required: AttentionRequired | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Variable(Model):
+    id: str
+    survey_id: str | None = None
+    name: str = ""
+    expression: str | None = None
+    attention_required: AttentionRequired | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Page(Model):
+    id: str
+    survey_id: str | None = None
+    name: str = ""
+    order: int = 0
+    locked: bool = False
+    assign_response_status: str | None = None
+    programming_started_at: datetime | None = None
+    programming_completed_at: datetime | None = None
+    attention_required: AttentionRequired | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    blocks: list[Block] = Field(default_factory=list)
+    navigation_rules: list[NavigationRule] = Field(default_factory=list)
+
+    @property
+    def programming_state(self) -> Literal["waiting", "programming", "done"]:
+        if self.programming_completed_at is not None:
+            return "done"
+        if self.programming_started_at is not None:
+            return "programming"
+        return "waiting"
+
+
+class Survey(Model):
+    """A survey: the organisation-level fields and, in its FullSurvey form, its contents."""
+
+    id: str
+    slug: str | None = None
+    name: str = ""
+    user_id: str | None = None
+    org_id: str | None = None
+    # Known values become enums; a status a newer Questra adds is kept as a plain string.
+    status: SurveyStatus | str | None = Field(default=None, union_mode="left_to_right")
+    target_platform: TargetPlatform | str | None = Field(default=None, union_mode="left_to_right")
+    platform_ir_last_pushed_at: datetime | None = None
+    first_page_id: str | None = None
+    locked: bool | None = None
+    paid_at: datetime | None = None
+    programming_started_at: datetime | None = None
+    programming_completed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    pages: list[Page] = Field(default_factory=list)
+    variables: list[Variable] = Field(default_factory=list)
+
+    def blocks(self) -> list[Block]:
+        """Every block, in survey order (pages by order, then blocks by order)."""
+        return [block for page in self.pages for block in page.blocks]
+
+    def rules(self) -> list[NavigationRule]:
+        return [rule for page in self.pages for rule in page.navigation_rules]
+
+    def page(self, page_id: str) -> Page | None:
+        return next((p for p in self.pages if p.id == page_id), None)
+
+
+def reference_names(survey: Survey) -> dict[str, str]:
+    """Block id → the name expressions use for its answer (`q1`, `age`, …).
+
+    The rule: `config.name` when the block has one; otherwise `q{n}`, where n numbers the
+    question blocks (every type but Text and Loop) from 1 in survey order. A named block
+    still takes its number, so naming one block never renumbers the others.
+    """
+    names: dict[str, str] = {}
+    n = 0
+    for block in survey.blocks():
+        if not block.is_question:
+            if block.config.name:
+                names[block.id] = block.config.name
+            continue
+        n += 1
+        names[block.id] = block.config.name or f"q{n}"
+    return names

@@ -1,0 +1,806 @@
+"""Routes through a survey: which pages a respondent sees, given their answers.
+
+Navigation, as qtui models it: after a page, its navigation rules are tried in ``order``; the
+first whose condition is true is taken (no condition = always). When none is taken the
+respondent goes on to the next page by ``order``, and after the last page the survey ends.
+Variables are computed from the answers before any condition is evaluated.
+
+Besides following one route (:func:`route`), this module checks the page graph as a whole
+(:func:`analyze`: unreachable pages, dead ends, loops, unknown names, syntax errors) and finds
+one example set of answers per distinct route (:func:`enumerate_routes`) for QA walks.
+``docs/expressions.md`` describes the expression language and these rules for programmers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from qtui.core.logic import (
+    Call,
+    Compare,
+    Expr,
+    ExpressionError,
+    ListExpr,
+    Membership,
+    Reference,
+    evaluate,
+    is_true,
+    parse_cached,
+    reference_roots,
+    walk,
+)
+from qtui.core.logic import Literal as LiteralNode
+from qtui.core.models import (
+    AutosumConfig,
+    Block,
+    CardSortConfig,
+    InputListConfig,
+    LoopConfig,
+    MatrixConfig,
+    MultipleChoiceConfig,
+    NavigationRule,
+    Page,
+    RankOrderConfig,
+    Survey,
+    TextInputConfig,
+    reference_names,
+)
+
+__all__ = [
+    "Finding",
+    "Route",
+    "RouteAnalysis",
+    "RoutePlan",
+    "RouteStep",
+    "analyze",
+    "enumerate_routes",
+    "route",
+    "untaken_rules",
+    "with_variables",
+]
+
+Ending = Literal["end", "cycle", "dead_end"]
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One move: from a page, by a rule (None = fall-through), to a page (None = no page)."""
+
+    from_page_id: str
+    rule_id: str | None
+    to_page_id: str | None
+
+
+@dataclass
+class Route:
+    """The pages visited, in order, and why the walk stopped.
+
+    ``ended`` is ``"end"`` after the last page, ``"cycle"`` when a page would be shown a
+    second time (the revisiting step is the last one), ``"dead_end"`` when a rule points at a
+    page that does not exist (its step has ``to_page_id=None``).
+    """
+
+    pages: list[Page]
+    ended: Ending
+    steps: list[RouteStep]
+
+    @property
+    def page_ids(self) -> list[str]:
+        return [page.id for page in self.pages]
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [step.rule_id for step in self.steps if step.rule_id is not None]
+
+
+# ---------------------------------------------------------------------------------------------
+# the survey's flow, prepared once
+
+
+@dataclass
+class _Rule:
+    rule: NavigationRule
+    condition: Expr | None  # None: always
+    error: ExpressionError | None
+
+
+class _Flow:
+    """Pages in order with their rules parsed; shared by routing, analysis and enumeration."""
+
+    def __init__(self, survey: Survey) -> None:
+        self.survey = survey
+        self.pages: list[Page] = sorted(survey.pages, key=lambda p: p.order)
+        self.by_id: dict[str, Page] = {p.id: p for p in self.pages}
+        self.next_of: dict[str, str | None] = {
+            page.id: (self.pages[i + 1].id if i + 1 < len(self.pages) else None)
+            for i, page in enumerate(self.pages)
+        }
+        first = self.by_id.get(survey.first_page_id or "")
+        self.start: Page | None = first or (self.pages[0] if self.pages else None)
+        self.rules: dict[str, list[_Rule]] = {
+            page.id: [_parse_rule(r) for r in sorted(page.navigation_rules, key=lambda r: r.order)]
+            for page in self.pages
+        }
+
+    def decide(
+        self, page: Page, ns: Mapping[str, object]
+    ) -> tuple[NavigationRule | None, str | None]:
+        """The rule taken after ``page`` (None = fall-through) and the page id it leads to."""
+        for entry in self.rules[page.id]:
+            if entry.error is not None:
+                continue  # a condition that does not parse never fires; analyze() reports it
+            if entry.condition is None or is_true(entry.condition, ns):
+                return entry.rule, entry.rule.target_page_id
+        return None, self.next_of[page.id]
+
+    def walk(self, ns: Mapping[str, object]) -> Route:
+        pages: list[Page] = []
+        steps: list[RouteStep] = []
+        seen: set[str] = set()
+        page = self.start
+        while page is not None:
+            pages.append(page)
+            seen.add(page.id)
+            rule, target = self.decide(page, ns)
+            rule_id = rule.id if rule is not None else None
+            if rule is None and target is None:
+                steps.append(RouteStep(page.id, None, None))
+                return Route(pages, "end", steps)
+            nxt = self.by_id.get(target or "")
+            if nxt is None:
+                steps.append(RouteStep(page.id, rule_id, None))
+                return Route(pages, "dead_end", steps)
+            steps.append(RouteStep(page.id, rule_id, nxt.id))
+            if nxt.id in seen:
+                return Route(pages, "cycle", steps)
+            page = nxt
+        return Route(pages, "end", steps)
+
+
+def _parse_text(text: str | None) -> Expr | None:
+    """An expression, or None for a missing or blank one; raises ExpressionError."""
+    if text is None or not text.strip():
+        return None
+    return parse_cached(text)
+
+
+def _parse_rule(rule: NavigationRule) -> _Rule:
+    try:
+        return _Rule(rule, _parse_text(rule.condition), None)
+    except ExpressionError as error:
+        return _Rule(rule, None, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# following one route
+
+
+def with_variables(survey: Survey, answers: Mapping[str, object]) -> dict[str, object]:
+    """The answers plus every variable's value, the namespace conditions are evaluated in.
+
+    Variables are computed in the survey's list order, so one may read those before it. An
+    answer given for a variable's name wins over its expression; an expression that does not
+    parse gives None.
+    """
+    ns = dict(answers)
+    for variable in survey.variables:
+        if not variable.name or variable.name in answers:
+            continue
+        try:
+            expr = _parse_text(variable.expression)
+        except ExpressionError:
+            expr = None
+        ns[variable.name] = evaluate(expr, ns) if expr is not None else None
+    return ns
+
+
+def route(survey: Survey, answers: Mapping[str, object]) -> Route:
+    """The route a respondent with these answers takes from the first page."""
+    return _Flow(survey).walk(with_variables(survey, answers))
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, for a list in the UI. ``item_id`` is a page, rule, block or variable id."""
+
+    kind: str
+    item_id: str
+    message: str
+
+
+@dataclass
+class RouteAnalysis:
+    unreachable: list[str] = field(default_factory=list)
+    dead_ends: list[str] = field(default_factory=list)
+    cycles: list[list[str]] = field(default_factory=list)
+    unknown_references: dict[str, list[str]] = field(default_factory=dict)
+    parse_errors: dict[str, ExpressionError] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+_END = "\0end"  # graph node for "the survey ended"; no page id contains a NUL
+
+
+def analyze(survey: Survey) -> RouteAnalysis:
+    """Check the page graph and every expression of the survey.
+
+    Each conditional rule is treated as possibly true and possibly false; an unconditional
+    rule (or one whose condition reads nothing and is always true) cuts off the rules after it
+    and the fall-through. Finding kinds: parse_error, unknown_reference, variable_order,
+    duplicate_name, unknown_target, never_taken, unreachable, dead_end, cycle.
+    """
+    flow = _Flow(survey)
+    result = RouteAnalysis()
+    _check_expressions(survey, flow, result)
+    graph = _graph(flow, result)
+    name = {page.id: page.name or page.id for page in flow.pages}
+
+    reached = _reach(graph, flow.start.id) if flow.start is not None else set()
+    result.unreachable = [p.id for p in flow.pages if p.id not in reached]
+    for page_id in result.unreachable:
+        result.findings.append(
+            Finding(
+                "unreachable", page_id, f"page {name[page_id]!r} cannot be reached from the start"
+            )
+        )
+
+    reverse: dict[str, set[str]] = {node: set() for node in graph}
+    reverse[_END] = set()
+    for node, targets in graph.items():
+        for target in targets:
+            reverse.setdefault(target, set()).add(node)
+    finishing = _reach(reverse, _END)
+    result.dead_ends = [p.id for p in flow.pages if p.id not in finishing]
+    for page_id in result.dead_ends:
+        result.findings.append(
+            Finding("dead_end", page_id, f"page {name[page_id]!r} can never reach the end")
+        )
+
+    result.cycles = _cycles(flow, graph)
+    for cycle in result.cycles:
+        path = " → ".join(repr(name[p]) for p in [*cycle, cycle[0]])
+        result.findings.append(Finding("cycle", cycle[0], f"pages loop: {path}"))
+    return result
+
+
+def _check_expressions(survey: Survey, flow: _Flow, result: RouteAnalysis) -> None:
+    refs = reference_names(survey)
+    variable_names = [v.name for v in survey.variables if v.name]
+    known = set(refs.values()) | set(variable_names)
+
+    seen_names: dict[str, str] = {}
+    for block_id, ref in refs.items():
+        if ref in seen_names:
+            result.findings.append(
+                Finding(
+                    "duplicate_name",
+                    block_id,
+                    f"name {ref!r} is already used by another block; expressions read the first",
+                )
+            )
+        seen_names.setdefault(ref, block_id)
+
+    def check(item_id: str, what: str, text: str | None, extra: Iterable[str] = ()) -> set[str]:
+        roots: set[str] = set(extra)
+        try:
+            expr = _parse_text(text)
+        except ExpressionError as error:
+            result.parse_errors[item_id] = error
+            result.findings.append(Finding("parse_error", item_id, f"{what}: {error}"))
+            expr = None
+        if expr is not None:
+            roots |= reference_roots(expr)
+        unknown = sorted(roots - known)
+        if unknown:
+            result.unknown_references[item_id] = unknown
+            listed = ", ".join(repr(u) for u in unknown)
+            result.findings.append(
+                Finding(
+                    "unknown_reference",
+                    item_id,
+                    f"{what} reads {listed}, which no question or variable is called",
+                )
+            )
+        return roots
+
+    for page in flow.pages:
+        for entry in flow.rules[page.id]:
+            check(entry.rule.id, "condition", entry.rule.condition)
+        for block in page.blocks:
+            loop_variable = (
+                [block.config.variable]
+                if isinstance(block.config, LoopConfig) and block.config.variable
+                else []
+            )
+            check(block.id, "showIf", block.config.showIf, loop_variable)
+
+    for index, variable in enumerate(survey.variables):
+        roots = check(variable.id, f"variable {variable.name!r}", variable.expression)
+        earlier = set(variable_names[:index])
+        later = sorted(
+            r for r in roots if r in variable_names and r not in earlier and r not in refs.values()
+        )
+        for name in later:
+            result.findings.append(
+                Finding(
+                    "variable_order",
+                    variable.id,
+                    f"variable {variable.name!r} reads {name!r}, which is computed after it "
+                    "(and is null at that point)",
+                )
+            )
+
+
+def _graph(flow: _Flow, result: RouteAnalysis) -> dict[str, set[str]]:
+    """page id → the page ids (or _END) it may lead to."""
+    graph: dict[str, set[str]] = {}
+    for page in flow.pages:
+        targets: set[str] = set()
+        cut = False
+        for entry in flow.rules[page.id]:
+            rule = entry.rule
+            if cut:
+                result.findings.append(
+                    Finding(
+                        "never_taken",
+                        rule.id,
+                        f"rule to {_page_label(flow, rule.target_page_id)} is never tried: "
+                        "an earlier rule always fires",
+                    )
+                )
+                continue
+            always = entry.error is None and (
+                entry.condition is None
+                or (not reference_roots(entry.condition) and is_true(entry.condition, {}))
+            )
+            never = (
+                entry.error is None
+                and entry.condition is not None
+                and not reference_roots(entry.condition)
+                and not always
+            )
+            if never:
+                result.findings.append(
+                    Finding(
+                        "never_taken",
+                        rule.id,
+                        f"rule to {_page_label(flow, rule.target_page_id)} has a condition "
+                        "that is always false",
+                    )
+                )
+                continue
+            if rule.target_page_id in flow.by_id:
+                targets.add(rule.target_page_id)
+            else:
+                result.findings.append(
+                    Finding(
+                        "unknown_target",
+                        rule.id,
+                        f"rule leads to page id {rule.target_page_id!r}, which does not exist",
+                    )
+                )
+            cut = always
+        if not cut:
+            targets.add(flow.next_of[page.id] or _END)
+        graph[page.id] = targets
+    return graph
+
+
+def _page_label(flow: _Flow, page_id: str | None) -> str:
+    page = flow.by_id.get(page_id or "")
+    return repr(page.name or page.id) if page is not None else f"missing page {page_id!r}"
+
+
+def _reach(graph: Mapping[str, set[str]], start: str) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in graph.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _cycles(flow: _Flow, graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """One cycle per group of mutually reachable pages, starting at its first page by order.
+
+    Pages that reach each other form a group; listing every elementary cycle of a group can be
+    exponential, and one concrete loop per group is what a programmer needs to find it.
+    """
+    position = {page.id: i for i, page in enumerate(flow.pages)}
+    reach = {page.id: _reach(graph, page.id) for page in flow.pages}
+    grouped: set[str] = set()
+    cycles: list[list[str]] = []
+    for page in flow.pages:
+        if page.id in grouped:
+            continue
+        group = {other for other in reach[page.id] if other in reach and page.id in reach[other]}
+        grouped |= group
+        looped = page.id in graph[page.id] or len(group) > 1
+        if not looped:
+            continue
+        cycles.append(_loop_through(page.id, graph, group, position))
+    return cycles
+
+
+def _loop_through(
+    start: str, graph: Mapping[str, set[str]], group: set[str], position: Mapping[str, int]
+) -> list[str]:
+    """A shortest path start → … → start inside ``group``, without repeating ``start``."""
+    parent: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in sorted(graph[node] & group, key=position.__getitem__):
+            if nxt == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return list(reversed(path))
+            if nxt not in parent:
+                parent[nxt] = node
+                queue.append(nxt)
+    return [start]
+
+
+# ---------------------------------------------------------------------------------------------
+# route enumeration
+
+
+@dataclass
+class RoutePlan:
+    """A distinct route and one set of answers that takes it.
+
+    ``answers`` holds only the answers the route's conditions depend on; questions it leaves
+    out may be answered any way (or left unanswered) without changing the route.
+    """
+
+    page_ids: list[str]
+    answers: dict[str, object]
+    ended: Ending
+    steps: list[RouteStep]
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [step.rule_id for step in self.steps if step.rule_id is not None]
+
+
+_ABSENT = object()  # candidate meaning "leave this question unanswered"
+
+# Per page, the combinations of candidate answers tried; beyond it each question is varied
+# alone, the others left unanswered.
+MAX_COMBINATIONS = 512
+# Dict-shaped answers (matrix rows, autosum items…) try every mix of per-key values up to this.
+MAX_DICT_COMBINATIONS = 64
+
+
+def enumerate_routes(survey: Survey, limit: int = 1000) -> list[RoutePlan]:
+    """Distinct routes (page path and how it ends), each with example answers that take it.
+
+    Depth-first over pages: at each page, the questions its rules read (through variables
+    too) that are not yet fixed get candidate answers — the choices of multiple-choice, matrix,
+    card-sort and rank-order questions, literals from the conditions themselves for free text
+    and numbers, and "unanswered" — and each distinct outcome is followed. Candidates of a
+    question also read on another page stay apart, since a later rule may tell them apart.
+    At most ``limit`` plans are returned, in discovery order.
+    """
+    flow = _Flow(survey)
+    if flow.start is None or limit <= 0:
+        return []
+    candidates = _Candidates(survey, flow)
+    page_roots = {page.id: candidates.roots_read_at(page.id) for page in flow.pages}
+    read_on = [root for roots in page_roots.values() for root in roots]
+    shared = {root for root in read_on if read_on.count(root) > 1}
+
+    plans: dict[tuple[str, ...], RoutePlan] = {}  # by pages + ending
+    budget = max(limit, 1) * 200  # outcome evaluations; keeps huge surveys bounded
+    stack: list[tuple[str, dict[str, int], frozenset[str]]] = [(flow.start.id, {}, frozenset())]
+    while stack and len(plans) < limit and budget > 0:
+        page_id, fixed, visited = stack.pop()
+        page = flow.by_id[page_id]
+        open_roots = [r for r in page_roots[page_id] if r not in fixed]
+        outcomes: dict[tuple, dict[str, int]] = {}
+        for combo in _combinations(open_roots, candidates):
+            budget -= 1
+            trial = {**fixed, **combo}
+            ns = with_variables(survey, candidates.answers(trial))
+            rule, target = flow.decide(page, ns)
+            key = (
+                rule.id if rule else None,
+                target,
+                tuple(combo[r] for r in open_roots if r in shared),
+            )
+            outcomes.setdefault(key, trial)
+        children = []
+        for (_rule_id, target, _), trial in outcomes.items():
+            nxt = flow.by_id.get(target or "")
+            if nxt is None or nxt.id in visited or nxt.id == page_id:
+                answers = candidates.answers(trial)
+                walked = flow.walk(with_variables(survey, answers))
+                key = (*walked.page_ids, walked.ended)
+                if key not in plans:
+                    plans[key] = RoutePlan(walked.page_ids, answers, walked.ended, walked.steps)
+            else:
+                children.append((nxt.id, trial, visited | {page_id}))
+        stack.extend(reversed(children))
+    return list(plans.values())[:limit]
+
+
+def untaken_rules(survey: Survey, plans: Iterable[RoutePlan]) -> list[str]:
+    """Ids of rules (by page order, then rule order) that none of the plans takes."""
+    taken = {rule_id for plan in plans for rule_id in plan.rule_ids}
+    flow = _Flow(survey)
+    return [
+        entry.rule.id
+        for page in flow.pages
+        for entry in flow.rules[page.id]
+        if entry.rule.id not in taken
+    ]
+
+
+def _combinations(roots: list[str], candidates: _Candidates) -> Iterable[dict[str, int]]:
+    sizes = [len(candidates.values[r]) for r in roots]
+    if math.prod(sizes) <= MAX_COMBINATIONS:
+        for indexes in itertools.product(*(range(s) for s in sizes)):
+            yield dict(zip(roots, indexes, strict=True))
+        return
+    base = dict.fromkeys(roots, 0)
+    yield base
+    for root, size in zip(roots, sizes, strict=True):
+        for index in range(1, size):
+            yield {**base, root: index}
+
+
+class _Candidates:
+    """Candidate answers per reference name, index 0 always meaning "unanswered"."""
+
+    def __init__(self, survey: Survey, flow: _Flow) -> None:
+        self.flow = flow
+        by_id = {block.id: block for block in survey.blocks()}
+        self.blocks: dict[str, Block] = {}
+        for block_id, name in reference_names(survey).items():
+            self.blocks.setdefault(name, by_id[block_id])
+        self.variables: dict[str, Expr | None] = {}
+        for variable in survey.variables:
+            if variable.name and variable.name not in self.variables:
+                try:
+                    self.variables[variable.name] = _parse_text(variable.expression)
+                except ExpressionError:
+                    self.variables[variable.name] = None
+        self.probes: dict[tuple[str, str | None], list[tuple[object, str | None]]] = {}
+        for expr in self._expressions():
+            self._collect_probes(expr)
+        self.values: dict[str, list[object]] = {}
+
+    # which questions a page depends on --------------------------------------------------
+
+    def roots_read_at(self, page_id: str) -> list[str]:
+        out: list[str] = []
+        for entry in self.flow.rules[page_id]:
+            if entry.condition is None:
+                continue
+            for root in self._expand(entry.condition, set()):
+                if root not in out:
+                    out.append(root)
+        for root in out:
+            if root not in self.values:
+                self.values[root] = self._values_for(root)
+        return out
+
+    def _expand(self, expr: Expr, seen: set[str]) -> list[str]:
+        """Answer names an expression depends on, looking through variables."""
+        out: list[str] = []
+        for ref in (node for node in walk(expr) if isinstance(node, Reference)):
+            name = ref.name
+            if name in self.blocks or name not in self.variables:
+                if name not in out:
+                    out.append(name)
+            elif name not in seen:
+                seen.add(name)
+                inner = self.variables[name]
+                for root in self._expand(inner, seen) if inner is not None else []:
+                    if root not in out:
+                        out.append(root)
+        return out
+
+    def answers(self, fixed: Mapping[str, int]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for root, index in fixed.items():
+            value = self.values[root][index]
+            if value is not _ABSENT:
+                out[root] = value
+        return out
+
+    # literals the conditions compare answers with ---------------------------------------
+
+    def _expressions(self) -> Iterable[Expr]:
+        for entries in self.flow.rules.values():
+            for entry in entries:
+                if entry.condition is not None:
+                    yield entry.condition
+        for expr in self.variables.values():
+            if expr is not None:
+                yield expr
+
+    def _collect_probes(self, expr: Expr) -> None:
+        for node in walk(expr):
+            match node:
+                case Compare(op=op, left=left, right=right):
+                    for subject, other in ((left, right), (right, left)):
+                        target = _probe_target(subject)
+                        if target is not None and isinstance(other, LiteralNode):
+                            self._add_probes(target, other.value, ordered=op not in ("==", "!="))
+                case Membership(item=item, options=options):
+                    target = _probe_target(item)
+                    if target is not None and isinstance(options, ListExpr):
+                        for option in options.items:
+                            if isinstance(option, LiteralNode):
+                                self._add_probes(target, option.value, ordered=False)
+                    target = _probe_target(options)
+                    if target is not None and isinstance(item, LiteralNode):
+                        self._add_probes(target, item.value, ordered=False)
+                case Call(name="contains", args=(container, LiteralNode(value=value))):
+                    target = _probe_target(container)
+                    if target is not None:
+                        self._add_probes(target, value, ordered=False)
+
+    def _add_probes(
+        self, target: tuple[str, str | None, str | None], value: object, ordered: bool
+    ) -> None:
+        name, member, via = target
+        found = self.probes.setdefault((name, member), [])
+        values = [value]
+        if ordered and isinstance(value, int | float | str) and not isinstance(value, bool):
+            number = _as_number(value)
+            if number is not None:
+                step = 1
+                values += [_like(value, number + step), _like(value, number - step)]
+        for v in values:
+            if v is not None and (v, via) not in found:
+                found.append((v, via))
+
+    # candidate answers per question -----------------------------------------------------
+
+    def _values_for(self, root: str) -> list[object]:
+        block = self.blocks.get(root)
+        config = block.config if block is not None else None
+        whole = self.probes.get((root, None), [])
+        members = {m: p for (r, m), p in self.probes.items() if r == root and m is not None}
+        out: list[object] = [_ABSENT]
+        if isinstance(config, MultipleChoiceConfig) and config.choices:
+            choices = [c.value for c in config.choices]
+            if not config.allowMultiple:
+                out += choices
+            else:
+                out += [[c] for c in choices]
+                counts = {int(n) for n, via in whole if via == "count" and _is_count(n)}
+                counts |= {2, len(choices)}
+                out += [choices[:n] for n in sorted(counts) if 1 < n <= len(choices)]
+        elif isinstance(config, RankOrderConfig) and config.items:
+            items = [i.value for i in config.items]
+            out += [[item, *[i for i in items if i != item]] for item in items]
+        elif isinstance(config, MatrixConfig) and config.rows:
+            columns = [c.value for c in config.columns] or _probe_values(whole)
+            wrap = (lambda c: [c]) if config.allowMultiple else (lambda c: c)
+            keys = list(members) or [r.value for r in config.rows]
+            out += _dict_candidates(keys, {k: [wrap(c) for c in columns] for k in keys})
+        elif isinstance(config, CardSortConfig) and config.cards:
+            categories = [c.value for c in config.categories]
+            keys = list(members) or [c.value for c in config.cards]
+            out += _dict_candidates(keys, {k: categories for k in keys})
+        elif isinstance(config, AutosumConfig | InputListConfig):
+            items = config.items if isinstance(config, AutosumConfig) else config.inputs
+            keys = list(members) or [i.value for i in items]
+            numeric = isinstance(config, AutosumConfig)
+            per_key = {
+                k: [_shape(v, numeric) for v in _probe_values(members.get(k, []))] for k in keys
+            }
+            out += _dict_candidates(keys, {k: vs for k, vs in per_key.items() if vs})
+            if numeric and keys:
+                out += [{keys[0]: n} for n, via in whole if via == "sum" and _as_number(n)]
+        else:
+            text = isinstance(config, TextInputConfig)
+            for value, via in whole:
+                if via == "len" and _is_count(value):
+                    out.append("x" * int(value))  # type: ignore[call-overload]
+                elif via is None:
+                    out.append(_shape(value, numeric=False) if text else value)
+            if members and not text:
+                out += _dict_candidates(
+                    list(members), {m: _probe_values(p) for m, p in members.items()}
+                )
+        return _unique(out)
+
+
+def _probe_target(node: Expr) -> tuple[str, str | None, str | None] | None:
+    """(name, member, function) when ``node`` reads an answer directly or through f(answer)."""
+    via = None
+    if isinstance(node, Call) and len(node.args) == 1 and node.name in ("count", "len", "sum"):
+        via, node = node.name, node.args[0]
+    if isinstance(node, Reference):
+        member = None if node.member in (None, "value", "values") else node.member
+        return node.name, member, via
+    return None
+
+
+def _probe_values(probes: list[tuple[object, str | None]]) -> list[object]:
+    return [value for value, via in probes if via is None]
+
+
+def _dict_candidates(keys: list[str], per_key: Mapping[str, list[object]]) -> list[object]:
+    keys = [k for k in keys if per_key.get(k)]
+    if not keys:
+        return []
+    sizes = [len(per_key[k]) + 1 for k in keys]  # +1: the key left out
+    out: list[object] = []
+    if math.prod(sizes) <= MAX_DICT_COMBINATIONS:
+        for picks in itertools.product(*(range(s) for s in sizes)):
+            answer = {k: per_key[k][i - 1] for k, i in zip(keys, picks, strict=True) if i}
+            if answer:
+                out.append(answer)
+        return out
+    widest = max(len(per_key[k]) for k in keys)
+    for i in range(widest):  # every key on its i-th value
+        out.append({k: per_key[k][i % len(per_key[k])] for k in keys})
+    for k in keys:  # one key at a time
+        out += [{k: v} for v in per_key[k]]
+    return out
+
+
+def _as_number(value: object) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        if not math.isfinite(number):
+            return None
+        return int(number) if number.is_integer() and "." not in value else number
+    return None
+
+
+def _like(original: object, number: int | float) -> object:
+    """``number`` in the type the condition wrote: a string literal stays a string."""
+    return str(number) if isinstance(original, str) else number
+
+
+def _shape(value: object, numeric: bool) -> object:
+    if numeric:
+        number = _as_number(value)
+        return number if number is not None else value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _is_count(value: object) -> bool:
+    number = _as_number(value)
+    return number is not None and float(number).is_integer() and 0 <= number <= 1000
+
+
+def _unique(values: list[object]) -> list[object]:
+    out: list[object] = []
+    for value in values:
+        if value is _ABSENT and out:
+            continue
+        if not any(v is not _ABSENT and type(v) is type(value) and v == value for v in out):
+            out.append(value)
+    return out

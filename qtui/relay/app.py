@@ -1,0 +1,458 @@
+"""The relay: signed webhooks in, a durable log, a resumable websocket stream out.
+
+    POST /hooks/{source}   verify, parse, append to the log, then answer 2xx
+    WS   /stream?after=SEQ[&survey=ID][&token=T]   backlog after SEQ, then live events
+    GET  /events?after=SEQ&limit=N[&survey=ID]      the same frames, a page at a time
+    GET  /health                                    last seq, event count, subscribers
+
+A delivery is answered only after its append has committed, so a 2xx means the event
+is on disk; anything else makes the sender retry. SQLite work runs in worker threads so
+the event loop keeps serving streams while a delivery is being written.
+
+Stream protocol and the no-gap argument are in docs/relay.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from qtui.questra.signing import SignatureError
+from qtui.relay.envelope import EnvelopeError, parse_envelope
+from qtui.relay.frames import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_OVERFLOW,
+    CLOSE_UNAUTHORIZED,
+    event_frame_text,
+    heartbeat_frame,
+    overflow_frame,
+)
+from qtui.relay.hub import OVERFLOW, Hub, LiveEvent, Subscription
+from qtui.relay.log import AppendResult, EventLog, LoggedEvent
+from qtui.relay.requestlog import RequestLog
+from qtui.relay.sources import Source, questra_source
+
+logger = logging.getLogger("qtui.relay")
+
+# Backlog is read and sent this many events at a time, so a long catch-up never holds
+# more than one page in memory.
+BACKLOG_PAGE = 500
+EVENTS_LIMIT_DEFAULT = 100
+EVENTS_LIMIT_MAX = 1000
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+TOKEN_HINT = "subscriber token missing or wrong: pass ?token=… or Authorization: Bearer …"
+
+
+class QueryError(ValueError):
+    """A malformed query parameter; the message names it."""
+
+
+@dataclass
+class RelayState:
+    log: EventLog
+    hub: Hub
+    sources: dict[str, Source]
+    subscriber_token: str | None
+    heartbeat: float
+    queue_size: int
+    max_body_bytes: int
+    started: float = field(default_factory=time.monotonic)
+    # Held from append to publish so live frames are handed to the hub in seq order even
+    # when several deliveries are written by different worker threads at once.
+    order_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def create_relay_app(
+    *,
+    log: EventLog,
+    secret: str | None,
+    subscriber_token: str | None = None,
+    heartbeat: float = 15.0,
+    queue_size: int = 1000,
+    allow_unsigned: bool = False,
+    extra_sources: Iterable[Source] = (),
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Starlette:
+    """Build the relay app around `log` (the caller opens and closes the log).
+
+    `secret` verifies Questra deliveries; without one the relay refuses to start unless
+    `allow_unsigned` is set, and then stores deliveries as unverified.
+    """
+    if secret is None and not allow_unsigned:
+        raise ValueError(
+            "no webhook secret: pass --secret or set QTUI_WEBHOOK_SECRET "
+            "(or allow_unsigned=True to accept unsigned deliveries)"
+        )
+    if heartbeat <= 0:
+        raise ValueError("heartbeat must be a positive number of seconds")
+    sources = {s.name: s for s in (questra_source(secret), *extra_sources)}
+    state = RelayState(
+        log=log,
+        hub=Hub(last_seq=log.last_seq()),
+        sources=sources,
+        subscriber_token=subscriber_token or None,
+        heartbeat=heartbeat,
+        queue_size=queue_size,
+        max_body_bytes=max_body_bytes,
+    )
+    app = Starlette(
+        routes=[
+            Route("/hooks/{source}", functools.partial(receive_hook, state), methods=["POST"]),
+            WebSocketRoute("/stream", functools.partial(stream, state)),
+            Route("/events", functools.partial(list_events, state), methods=["GET"]),
+            Route("/health", functools.partial(health, state), methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestLog)],
+    )
+    app.state.relay = state
+    return app
+
+
+# -- webhooks in -------------------------------------------------------------------
+
+
+def _client(conn: HTTPConnection) -> str:
+    return f"{conn.client.host}:{conn.client.port}" if conn.client else "unknown client"
+
+
+def _error(request: Request, status: int, message: str) -> JSONResponse:
+    request.state.note = message
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive_hook(state: RelayState, request: Request) -> Response:
+    name = request.path_params["source"]
+    source = state.sources.get(name)
+    if source is None:
+        known = ", ".join(sorted(state.sources))
+        return _error(request, 404, f"unknown webhook source {name!r}; this relay accepts: {known}")
+    body = await _read_body(request, state.max_body_bytes)
+    if body is None:
+        return _error(request, 413, f"body larger than {state.max_body_bytes} bytes")
+    delivery_id = request.headers.get(source.delivery_header) or None
+    try:
+        verified = source.verify(body, request.headers)
+    except SignatureError as exc:
+        logger.warning(
+            "rejected %s delivery %s from %s: %s",
+            name,
+            delivery_id or "(no delivery id)",
+            _client(request),
+            exc.reason,
+        )
+        return _error(request, 401, exc.reason)
+    try:
+        envelope = parse_envelope(body)
+        event_type = source.event_type(envelope)
+    except EnvelopeError as exc:
+        return _error(request, 400, str(exc))
+
+    store = functools.partial(
+        _store,
+        state,
+        asyncio.get_running_loop(),
+        body,
+        envelope=envelope,
+        source=name,
+        delivery_id=delivery_id,
+        event_type=event_type,
+        verified=verified,
+        received_at=datetime.now(UTC),
+    )
+    try:
+        result = await anyio.to_thread.run_sync(store)
+    except sqlite3.Error as exc:
+        # Not 2xx, so the sender retries; the log says what broke.
+        logger.error("event log write failed for %s delivery %s: %s", name, delivery_id, exc)
+        return _error(request, 503, f"event log unavailable ({exc}); the sender should retry")
+
+    status = "duplicate" if result.duplicate else "stored"
+    request.state.note = f"{status} seq={result.seq} {event_type}"
+    return JSONResponse({"status": status, "seq": result.seq})
+
+
+def _store(
+    state: RelayState,
+    loop: asyncio.AbstractEventLoop,
+    body: bytes,
+    *,
+    envelope: dict[str, object],
+    source: str,
+    delivery_id: str | None,
+    event_type: str,
+    verified: bool,
+    received_at: datetime,
+) -> AppendResult:
+    with state.order_lock:
+        result = state.log.append(
+            body,
+            source=source,
+            delivery_id=delivery_id,
+            event_type=event_type,
+            verified=verified,
+            received_at=received_at,
+            envelope=envelope,
+        )
+        if not result.duplicate:
+            logged = LoggedEvent(
+                seq=result.seq,
+                source=source,
+                delivery_id=delivery_id,
+                event_type=event_type,
+                survey_id=result.survey_id,
+                verified=verified,
+                received_at=received_at,
+                envelope=body,
+            )
+            live = LiveEvent(result.seq, result.survey_id, event_frame_text(logged))
+            # Scheduled while the lock is held: callbacks run in the order scheduled,
+            # so the hub sees seqs in increasing order.
+            loop.call_soon_threadsafe(state.hub.publish, live)
+    return result
+
+
+# -- reading: shared by /stream and /events -----------------------------------------
+
+
+def _token_ok(state: RelayState, conn: HTTPConnection) -> bool:
+    expected = state.subscriber_token
+    if expected is None:
+        return True
+    given = conn.query_params.get("token")
+    if given is None:
+        auth = conn.headers.get("authorization", "")
+        scheme, _, value = auth.partition(" ")
+        given = value.strip() if scheme.lower() == "bearer" else None
+    if not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _int_param(conn: HTTPConnection, name: str, default: int, minimum: int = 0) -> int:
+    raw = conn.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise QueryError(f"{name} must be {minimum} or more, got {value}")
+    return value
+
+
+def _survey_param(conn: HTTPConnection) -> str | None:
+    return conn.query_params.get("survey") or None
+
+
+def _read_frames(
+    log: EventLog, after: int, limit: int, survey: str | None
+) -> list[tuple[int, str]]:
+    """(seq, frame text) for a page of the log; runs in a worker thread."""
+    return [(e.seq, event_frame_text(e)) for e in log.read_after(after, limit, survey)]
+
+
+async def list_events(state: RelayState, request: Request) -> Response:
+    if not _token_ok(state, request):
+        return _error(request, 401, TOKEN_HINT)
+    try:
+        after = _int_param(request, "after", 0)
+        limit = min(_int_param(request, "limit", EVENTS_LIMIT_DEFAULT, 1), EVENTS_LIMIT_MAX)
+    except QueryError as exc:
+        return _error(request, 400, str(exc))
+    survey = _survey_param(request)
+
+    def read() -> tuple[list[tuple[int, str]], int]:
+        return _read_frames(state.log, after, limit, survey), state.log.last_seq()
+
+    frames, last_seq = await anyio.to_thread.run_sync(read)
+    request.state.note = f"{len(frames)} events after={after}"
+    # Frames are already JSON text; join them rather than parse and re-encode.
+    body = '{"events":[' + ",".join(text for _, text in frames) + f'],"last_seq":{last_seq}}}'
+    return Response(body, media_type="application/json")
+
+
+async def health(state: RelayState, request: Request) -> Response:
+    def read() -> tuple[int, int]:
+        return state.log.last_seq(), state.log.count()
+
+    last_seq, count = await anyio.to_thread.run_sync(read)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "last_seq": last_seq,
+            "events": count,
+            "subscribers": len(state.hub),
+            "uptime_s": round(time.monotonic() - state.started, 3),
+        }
+    )
+
+
+# -- websocket stream ------------------------------------------------------------------
+
+
+class StreamSession:
+    """One subscriber: backlog after `after`, then live events, heartbeats, overflow.
+
+    `last_seen` is the highest seq this session has dealt with — sent, or skipped by the
+    survey filter. Live events at or below it are duplicates of the backlog and dropped;
+    one above `last_seen + 1` means events were stored by someone else (another process
+    on the same database), and the missing range is read from the log first.
+    """
+
+    def __init__(
+        self,
+        state: RelayState,
+        websocket: WebSocket,
+        subscription: Subscription,
+        after: int,
+        survey: str | None,
+    ) -> None:
+        self.state = state
+        self.websocket = websocket
+        self.subscription = subscription
+        self.survey = survey
+        self.last_seen = after
+        self.sent = 0
+
+    async def run(self) -> str:
+        """Stream until the client leaves or falls behind; returns why it ended."""
+        try:
+            await self._backlog()
+            return await self._live()
+        except WebSocketDisconnect:
+            return "client gone"
+
+    async def _backlog(self) -> None:
+        # The subscription was opened before the first read, so every event stored after
+        # a read began is in the queue too. If the queue overflowed meanwhile, some of
+        # those were dropped: forget the overflow and read again, since the log has them.
+        while True:
+            self.subscription.clear_overflow()
+            await self._send_from_log(before=None)
+            if not self.subscription.overflowed:
+                return
+
+    async def _send_from_log(self, before: int | None) -> None:
+        """Send logged events after `last_seen` (and below `before`), a page at a time."""
+        state = self.state
+        while True:
+            page = await anyio.to_thread.run_sync(
+                _read_frames, state.log, self.last_seen, BACKLOG_PAGE, self.survey
+            )
+            for seq, text in page:
+                if before is not None and seq >= before:
+                    return
+                await self.websocket.send_text(text)
+                self.sent += 1
+                self.last_seen = seq
+            if len(page) < BACKLOG_PAGE:
+                return
+
+    def _wanted(self, event: LiveEvent) -> bool:
+        # Same rule as EventLog.read_after: events of unknown survey go to everyone.
+        return self.survey is None or event.survey_id in (None, self.survey)
+
+    async def _live(self) -> str:
+        interval = self.state.heartbeat
+        next_beat = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= next_beat:
+                await self.websocket.send_json(heartbeat_frame(self.state.hub.last_seq))
+                next_beat = now + interval
+            item = await self.subscription.get(next_beat - now)
+            if item is None:
+                continue
+            if item is OVERFLOW:
+                await self.websocket.send_json(overflow_frame(self.last_seen))
+                await self.websocket.close(CLOSE_OVERFLOW, "subscriber fell behind; resume")
+                return f"overflow, resume after {self.last_seen}"
+            assert isinstance(item, LiveEvent)
+            if item.seq <= self.last_seen:
+                continue
+            if item.seq > self.last_seen + 1:
+                await self._send_from_log(before=item.seq)
+            if self._wanted(item):
+                await self.websocket.send_text(item.text)
+                self.sent += 1
+            self.last_seen = item.seq
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    # Accept first so the client sees our close code and reason, not a bare HTTP 403.
+    await websocket.accept()
+    await websocket.close(code, reason)
+
+
+async def stream(state: RelayState, websocket: WebSocket) -> None:
+    client = _client(websocket)
+    if not _token_ok(state, websocket):
+        logger.warning("WS /stream refused from %s: subscriber token missing or wrong", client)
+        await _refuse(websocket, CLOSE_UNAUTHORIZED, TOKEN_HINT)
+        return
+    try:
+        after = _int_param(websocket, "after", 0)
+    except QueryError as exc:
+        await _refuse(websocket, CLOSE_BAD_REQUEST, str(exc))
+        return
+    survey = _survey_param(websocket)
+
+    await websocket.accept()
+    subscription = state.hub.subscribe(state.queue_size)
+    session = StreamSession(state, websocket, subscription, after, survey)
+    logger.info(
+        "WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client
+    )
+    ended = "client closed"
+    try:
+        async with anyio.create_task_group() as group:
+
+            async def watch_for_disconnect() -> None:
+                # Nothing is expected from the client; this only notices it leaving, so
+                # a silent subscriber is not kept until the next heartbeat fails.
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch_for_disconnect)
+            ended = await session.run()
+            group.cancel_scope.cancel()
+    finally:
+        state.hub.unsubscribe(subscription)
+        logger.info(
+            "WS /stream closed (%s) sent=%d last_seq=%d", ended, session.sent, session.last_seen
+        )

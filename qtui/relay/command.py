@@ -1,0 +1,169 @@
+"""`qtui relay`: run the webhook relay in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+import click
+import uvicorn
+
+from qtui.relay.app import create_relay_app
+from qtui.relay.log import EventLog
+
+
+def default_db_path() -> Path:
+    """`$XDG_DATA_HOME/qtui/relay.db`, or `~/.local/share/qtui/relay.db`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "qtui" / "relay.db"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"qtui relay: {message}", err=True)
+    sys.exit(2)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        _fail(f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port")
+    return sock
+
+
+def _configure_logging() -> None:
+    # One readable line per request on stderr, instead of uvicorn's access log.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    relay_logger = logging.getLogger("qtui.relay")
+    relay_logger.handlers[:] = [handler]
+    relay_logger.setLevel(logging.INFO)
+    relay_logger.propagate = False
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8700, show_default=True, type=int, help="Port (0: any free one).")
+@click.option(
+    "--secret",
+    envvar="QTUI_WEBHOOK_SECRET",
+    help="Questra webhook secret that signs deliveries [env QTUI_WEBHOOK_SECRET].",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Event log file [default: $XDG_DATA_HOME/qtui/relay.db].",
+)
+@click.option(
+    "--token",
+    envvar="QTUI_RELAY_TOKEN",
+    help="Token subscribers must present; required off loopback [env QTUI_RELAY_TOKEN].",
+)
+@click.option(
+    "--keep-last",
+    type=click.IntRange(min=0),
+    default=None,
+    help="At start, prune the log to its newest N events.",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Accept deliveries without a secret (stored as unverified; loopback only).",
+)
+def relay(
+    host: str,
+    port: int,
+    secret: str | None,
+    db: Path | None,
+    token: str | None,
+    keep_last: int | None,
+    allow_unsigned: bool,
+) -> None:
+    """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
+    secret = secret or None
+    token = token or None
+    if secret is None and not allow_unsigned:
+        _fail("no webhook secret: pass --secret or set QTUI_WEBHOOK_SECRET")
+    if not is_loopback(host):
+        if token is None:
+            _fail(
+                f"--host {host} lets other machines read the stream: pass --token or set "
+                f"QTUI_RELAY_TOKEN (for example --token {secrets.token_urlsafe(24)})"
+            )
+        if allow_unsigned:
+            _fail(f"--allow-unsigned is for loopback only; pass --secret to listen on {host}")
+
+    path = db or default_db_path()
+    sock = _listen(host, port)
+    try:
+        log = EventLog(path)
+    except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
+        sock.close()
+        _fail(f"cannot open the event log {path} ({exc}); pass another --db")
+    try:
+        if keep_last is not None:
+            pruned = log.prune(keep_last)
+            click.echo(f"pruned {pruned} old events (kept the newest {keep_last})")
+        app = create_relay_app(
+            log=log, secret=secret, subscriber_token=token, allow_unsigned=allow_unsigned
+        )
+        bound_port = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        http, ws = f"http://{shown}:{bound_port}", f"ws://{shown}:{bound_port}"
+        click.echo(f"qtui relay listening on {shown}:{bound_port}")
+        click.echo(f"  webhook  {http}/hooks/questra   (register it in Questra, behind HTTPS)")
+        click.echo(
+            f"  stream   {ws}/stream?after=0" + ("   (token required)" if token else "")
+        )
+        click.echo(f"  events   {http}/events?after=0")
+        click.echo(f"  health   {http}/health")
+        click.echo(f"  log      {path}  ({log.count()} events, last seq {log.last_seq()})")
+        if secret is None:
+            click.echo("  unsigned deliveries accepted (stored as unverified)")
+        click.echo("Ctrl-C stops.", nl=True)
+        sys.stdout.flush()
+
+        _configure_logging()
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=2,
+        )
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+    finally:
+        log.close()
+        sock.close()
+    click.echo("relay stopped", err=True)

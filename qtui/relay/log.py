@@ -1,0 +1,329 @@
+"""The relay's durable event log: SQLite in WAL mode, one row per accepted delivery.
+
+Every delivery gets a sequence number (`seq`, strictly increasing, never reused even
+after pruning) that subscribers resume from. A repeated delivery — same source and
+delivery id — is recognised by a unique constraint and stores nothing. The raw
+envelope bytes are kept exactly as received so a signature can be re-checked later.
+
+Each append commits before it returns, so once the relay answers 2xx the event
+survives a crash of the process (WAL with `synchronous=NORMAL`: a power loss can drop
+the last transactions, a process crash cannot).
+
+One connection, guarded by a lock: the relay calls the log from worker threads, and
+SQLite connections must not be used by two threads at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from qtui.relay.attribution import Links, Ref, links_of
+from qtui.relay.envelope import parse_envelope
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    source       TEXT    NOT NULL,
+    delivery_id  TEXT,
+    event_type   TEXT    NOT NULL,
+    survey_id    TEXT,
+    verified     INTEGER NOT NULL,
+    received_at  TEXT    NOT NULL,
+    envelope     BLOB    NOT NULL,
+    UNIQUE (source, delivery_id)
+);
+CREATE INDEX IF NOT EXISTS events_by_survey ON events (survey_id, seq);
+CREATE TABLE IF NOT EXISTS survey_index (
+    kind         TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    survey_id    TEXT,
+    parent_kind  TEXT,
+    parent_id    TEXT,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = "seq, source, delivery_id, event_type, survey_id, verified, received_at, envelope"
+
+# Parents are followed at most this far (block → page → survey is two steps); the cap
+# also protects against a cycle written by a malformed payload.
+_MAX_PARENT_HOPS = 4
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    seq: int
+    duplicate: bool
+    # The survey the event was filed under (for a duplicate: None, nothing was filed).
+    survey_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    seq: int
+    source: str
+    delivery_id: str | None
+    event_type: str
+    survey_id: str | None
+    verified: bool
+    received_at: datetime
+    envelope: bytes
+
+    def envelope_json(self) -> Any:
+        return json.loads(self.envelope)
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _row_to_event(row: tuple[Any, ...]) -> LoggedEvent:
+    seq, source, delivery_id, event_type, survey_id, verified, received_at, envelope = row
+    return LoggedEvent(
+        seq=seq,
+        source=source,
+        delivery_id=delivery_id,
+        event_type=event_type,
+        survey_id=survey_id,
+        verified=bool(verified),
+        received_at=datetime.fromisoformat(received_at),
+        envelope=bytes(envelope),
+    )
+
+
+class EventLog:
+    """Append-only log of webhook deliveries with resume-by-seq reads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # isolation_level=None: transactions are opened explicitly, so a commit happens
+        # exactly where the code says it does.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+        self._closed = False
+
+    # -- writing ---------------------------------------------------------------
+
+    def append(
+        self,
+        envelope_bytes: bytes,
+        *,
+        source: str,
+        delivery_id: str | None,
+        event_type: str,
+        survey_id: str | None = None,
+        verified: bool,
+        received_at: datetime,
+        envelope: Mapping[str, Any] | None = None,
+    ) -> AppendResult:
+        """Store one delivery and commit; a repeated (source, delivery_id) stores nothing.
+
+        `envelope_bytes` must be a JSON object in UTF-8 (`EnvelopeError` otherwise).
+
+        `survey_id` may be left out: it is then worked out from the envelope and the
+        ids learned from earlier events (see `qtui.relay.attribution`). Pass the parsed
+        `envelope` when you already have it, to save parsing the bytes again.
+        """
+        if envelope is None:
+            # Frames splice the stored bytes into JSON text unparsed, so only a valid
+            # envelope may enter the log.
+            envelope = parse_envelope(envelope_bytes)
+        links = links_of(event_type, envelope.get("data"))
+        with self._lock:
+            self._check_open()
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if delivery_id is not None:
+                    row = db.execute(
+                        "SELECT seq FROM events WHERE source = ? AND delivery_id = ?",
+                        (source, delivery_id),
+                    ).fetchone()
+                    if row is not None:
+                        db.execute("COMMIT")
+                        return AppendResult(seq=row[0], duplicate=True)
+                if survey_id is None:
+                    survey_id = self._attribute(links)
+                cursor = db.execute(
+                    f"INSERT INTO events ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        source,
+                        delivery_id,
+                        event_type,
+                        survey_id,
+                        int(verified),
+                        _iso(received_at),
+                        sqlite3.Binary(envelope_bytes),
+                    ),
+                )
+                self._learn(links, survey_id)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            seq = cursor.lastrowid
+            assert seq is not None
+            return AppendResult(seq=seq, duplicate=False, survey_id=survey_id)
+
+    def prune(self, keep_last: int) -> int:
+        """Delete all but the newest `keep_last` events; returns how many were deleted.
+
+        Sequence numbers are never reused, so subscribers resuming from a pruned seq just
+        start at the oldest event still kept. The survey index is kept: it is small and
+        later deletes still need it.
+        """
+        if keep_last < 0:
+            raise ValueError("keep_last must be 0 or more")
+        with self._lock:
+            self._check_open()
+            if keep_last == 0:
+                cursor = self._db.execute("DELETE FROM events")
+            else:
+                cursor = self._db.execute(
+                    "DELETE FROM events WHERE seq < (SELECT MIN(seq) FROM "
+                    "(SELECT seq FROM events ORDER BY seq DESC LIMIT ?))",
+                    (keep_last,),
+                )
+            return cursor.rowcount
+
+    # -- reading ---------------------------------------------------------------
+
+    def read_after(
+        self, seq: int, limit: int, survey_id: str | None = None
+    ) -> list[LoggedEvent]:
+        """Events with seq > `seq`, oldest first, at most `limit`.
+
+        With `survey_id`, only that survey's events and the events whose survey was not
+        known when they arrived (survey_id NULL): a consumer that keeps only ids it knows
+        loses nothing that way, while a consumer filtering strictly would miss an event
+        that arrived before its parent.
+        """
+        if limit <= 0:
+            return []
+        with self._lock:
+            self._check_open()
+            if survey_id is None:
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (seq, limit),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE seq > ? "
+                    "AND (survey_id = ? OR survey_id IS NULL) ORDER BY seq LIMIT ?",
+                    (seq, survey_id, limit),
+                ).fetchall()
+        return [_row_to_event(row) for row in rows]
+
+    def last_seq(self) -> int:
+        """The newest seq ever given (0 for an empty log), even if it was pruned."""
+        with self._lock:
+            self._check_open()
+            row = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def count(self) -> int:
+        with self._lock:
+            self._check_open()
+            (n,) = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        return int(n)
+
+    def survey_of(self, kind: str, id_: str) -> str | None:
+        """The survey the index places (kind, id) in, following parents; None if unknown."""
+        with self._lock:
+            self._check_open()
+            return self._resolve(Ref(kind, id_))
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- survey index ----------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"event log {self.path} is closed")
+
+    def _resolve(self, ref: Ref) -> str | None:
+        current: Ref | None = ref
+        for _ in range(_MAX_PARENT_HOPS):
+            if current is None:
+                return None
+            row = self._db.execute(
+                "SELECT survey_id, parent_kind, parent_id FROM survey_index "
+                "WHERE kind = ? AND id = ?",
+                (current.kind, current.id),
+            ).fetchone()
+            if row is None:
+                return None
+            survey_id, parent_kind, parent_id = row
+            if survey_id is not None:
+                return survey_id
+            current = Ref(parent_kind, parent_id) if parent_id is not None else None
+        return None
+
+    def _attribute(self, links: Links) -> str | None:
+        if links.survey_id is not None:
+            return links.survey_id
+        if links.parent is not None:
+            found = self._resolve(links.parent)
+            if found is not None:
+                return found
+        if links.subject is not None:
+            return self._resolve(links.subject)
+        return None
+
+    def _remember(self, ref: Ref, survey_id: str | None, parent: Ref | None) -> None:
+        # A payload that names less than an earlier one (a delete carries only `id`)
+        # must not erase what is known; one that names a new parent (a block moved to
+        # another page) replaces it.
+        self._db.execute(
+            "INSERT INTO survey_index (kind, id, survey_id, parent_kind, parent_id) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
+            "survey_id = COALESCE(excluded.survey_id, survey_id), "
+            "parent_kind = COALESCE(excluded.parent_kind, parent_kind), "
+            "parent_id = COALESCE(excluded.parent_id, parent_id)",
+            (
+                ref.kind,
+                ref.id,
+                survey_id,
+                parent.kind if parent else None,
+                parent.id if parent else None,
+            ),
+        )
+
+    def _learn(self, links: Links, survey_id: str | None) -> None:
+        for ref, known_survey in links.known:
+            self._remember(ref, known_survey, None)
+        if links.subject is not None:
+            # Record the survey only when this payload or the parent chain established
+            # it; a guess from the subject's own old record adds nothing.
+            direct = links.survey_id
+            if direct is None and links.parent is not None:
+                direct = self._resolve(links.parent)
+            self._remember(links.subject, direct, links.parent)

@@ -1,0 +1,97 @@
+"""Every key qtui answers to, in one table.
+
+The app's bindings, the help screen and the command palette are all generated from `KEYS`,
+so they can never disagree. Each entry has a stable id (`qtui.pause`, …) that users remap
+in the config file (`[keymap] "qtui.pause" = "f8"`), applied with `App.set_keymap`.
+
+Keys are chosen to survive tmux, screen and SSH: no action's only key is ctrl+s, ctrl+a,
+ctrl+b, ctrl+j or a modifier+enter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    id: str
+    keys: str  # comma-separated Textual key names, first one is shown
+    action: str  # an action of the app
+    title: str  # short, for the footer and the palette
+    help: str  # one line, for the help screen and the palette
+    group: str = "View"
+    footer: bool = True
+    palette: bool = True
+    priority: bool = False
+
+
+KEYS: tuple[Key, ...] = (
+    Key("qtui.help", "question_mark,f1", "help", "Help", "Show help for the focused panel and every key", "General"),  # noqa: E501
+    Key("qtui.palette", "colon,ctrl+p", "command_palette", "Commands", "Open the command palette", "General", footer=False, palette=False),  # noqa: E501
+    Key("qtui.quit", "q", "quit", "Quit", "Quit qtui", "General"),
+    Key("qtui.filter", "slash", "filter", "Filter", "Filter the tree by name, label or reference name (esc clears)", "Navigate"),  # noqa: E501
+    Key("qtui.jump", "g", "jump", "Go to page", "Jump to a page from a list (type to filter)", "Navigate"),  # noqa: E501
+    Key("qtui.expand", "x", "expand_all", "Expand all", "Expand or collapse every page", "Navigate", footer=False),  # noqa: E501
+    Key("qtui.detail", "d", "toggle_detail", "Detail", "Show or hide the detail panel", "View", footer=False),  # noqa: E501
+    Key("qtui.log", "e", "toggle_log", "Events", "Show or hide the event log", "View"),
+    Key("qtui.copy", "c", "copy", "Copy", "Copy the selected item's JSON to the clipboard (OSC 52)", "Item"),  # noqa: E501
+    Key("qtui.save", "s", "save", "Save", "Save the selected item's JSON to a file in the current directory", "Item", footer=False),  # noqa: E501
+    Key("qtui.pause", "p", "pause", "Pause", "Pause or resume live updates of the view (events are still received)", "Live"),  # noqa: E501
+    Key("qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True),  # noqa: E501
+    Key("qtui.step", "n,right", "step", "Step", "Replay: apply the next event", "Replay"),
+    Key("qtui.faster", "plus,equals_sign", "faster", "Faster", "Replay: double the speed", "Replay", footer=False),  # noqa: E501
+    Key("qtui.slower", "minus", "slower", "Slower", "Replay: halve the speed", "Replay", footer=False),  # noqa: E501
+)
+
+KEYS_BY_ID: dict[str, Key] = {key.id: key for key in KEYS}
+KEYS_BY_ACTION: dict[str, Key] = {key.action: key for key in KEYS}
+
+
+def bindings() -> list[Binding]:
+    """The app's bindings, ids included, from the table."""
+    return [
+        Binding(
+            key.keys,
+            key.action,
+            key.title,
+            show=key.footer,
+            key_display=None,
+            priority=key.priority,
+            id=key.id,
+            tooltip=key.help,
+        )
+        for key in KEYS
+    ]
+
+
+_DISPLAY = {
+    "question_mark": "?",
+    "slash": "/",
+    "colon": ":",
+    "plus": "+",
+    "minus": "-",
+    "equals_sign": "=",
+    "space": "space",
+    "right": "→",
+    "left": "←",
+    "escape": "esc",
+}
+
+
+def display(keys: str) -> str:
+    """`question_mark,f1` → `? f1`."""
+    return " ".join(_DISPLAY.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip())
+
+
+def keys_for(key: Key, keymap: Mapping[str, str]) -> str:
+    """The keys bound to `key` once the user's keymap is applied."""
+    return keymap.get(key.id, key.keys)
+
+
+def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
+    """Keymap ids that name no binding (a typo in the config file)."""
+    return [binding_id for binding_id in keymap if binding_id not in KEYS_BY_ID]

@@ -1,0 +1,390 @@
+"""Where the events the TUI shows come from, behind one small interface.
+
+A source is attached to the app (`attach(post)`) and then `run()` in a worker. It reports
+by posting messages (`SnapshotLoaded`, `FramesReceived`, `ConnectionChanged`, …); it never
+touches widgets. Three kinds:
+
+* `LiveSource`: a FullSurvey snapshot over Questra's REST API, then the relay's websocket
+  stream, resumed from its last sequence after a disconnect (`DemoSource` starts the
+  embedded sandbox first and then is a `LiveSource`).
+* `ReplaySource`: a recorded stream, paced by its timestamps, with play/pause/step/speed.
+* `FeedSource`: envelopes pushed in-process (tests, benchmarks, screenshots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from textual.message import Message
+
+from qtui.tui.messages import (
+    Connection,
+    ConnectionChanged,
+    Frame,
+    FramesReceived,
+    ReplayChanged,
+    ReplayPosition,
+    SnapshotLoaded,
+    SourceFailed,
+    SurveyChosen,
+)
+
+Post = Callable[[Message], object]
+
+
+class EventSource:
+    """Base of every source: buffers messages posted before the app attaches."""
+
+    kind: str = "source"
+    replay: bool = False
+
+    def __init__(self) -> None:
+        self._post: Post | None = None
+        self._early: list[Message] = []
+
+    def attach(self, post: Post) -> None:
+        self._post = post
+        early, self._early = self._early, []
+        for message in early:
+            post(message)
+
+    def post(self, message: Message) -> None:
+        if self._post is None:
+            self._early.append(message)
+        else:
+            self._post(message)
+
+    async def run(self) -> None:
+        """Produce events until the source ends or the task is cancelled."""
+
+    async def close(self) -> None:
+        """Release connections; safe to call more than once."""
+
+    # Replay controls; live sources ignore them.
+    def play_pause(self) -> None: ...
+
+    def step(self) -> None: ...
+
+    def set_speed(self, factor: float) -> None: ...
+
+
+class FeedSource(EventSource):
+    """Envelopes pushed in-process, exactly as a relay would frame them."""
+
+    kind = "feed"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seq = 0
+        self._done = asyncio.Event()
+
+    def push(
+        self,
+        *envelopes: dict[str, Any],
+        verified: bool | None = True,
+        source: str = "questra",
+    ) -> None:
+        frames = []
+        for envelope in envelopes:
+            self._seq += 1
+            frames.append(
+                Frame(
+                    envelope,
+                    seq=self._seq,
+                    verified=verified,
+                    received_at=envelope.get("timestamp"),
+                    delivery_id=f"feed-{self._seq}",
+                    source=source,
+                )
+            )
+        self.post(FramesReceived(frames))
+
+    def push_frames(self, frames: Sequence[Frame]) -> None:
+        self.post(FramesReceived(list(frames)))
+
+    def load(self, survey: dict[str, Any]) -> None:
+        self.post(SnapshotLoaded(survey))
+
+    def connection(self, status: str, **details: Any) -> None:
+        self.post(ConnectionChanged(Connection(status, **details)))
+
+    async def run(self) -> None:
+        await self._done.wait()
+
+    async def close(self) -> None:
+        self._done.set()
+
+
+def frame_from_relay(frame: dict[str, Any]) -> Frame:
+    """A relay websocket frame (`{"type": "event", "seq", "envelope", …}`) as a `Frame`."""
+    envelope = frame.get("envelope")
+    return Frame(
+        envelope if isinstance(envelope, dict) else None,
+        seq=frame.get("seq"),
+        verified=frame.get("verified"),
+        received_at=frame.get("received_at"),
+        delivery_id=frame.get("delivery_id"),
+        source=frame.get("source"),
+        error=None if isinstance(envelope, dict) else "frame without an envelope",
+    )
+
+
+class LiveSource(EventSource):
+    """A Questra survey: its snapshot over REST, then the relay stream, resumed on reconnect."""
+
+    kind = "live"
+
+    def __init__(
+        self,
+        *,
+        questra_url: str,
+        api_key: str | None,
+        org_id: str | None,
+        relay_ws_url: str,
+        relay_token: str | None,
+        survey: str,
+        after: int = 0,
+    ) -> None:
+        super().__init__()
+        self.questra_url = questra_url
+        self.api_key = api_key
+        self.org_id = org_id
+        self.relay_ws_url = relay_ws_url
+        self.relay_token = relay_token
+        self.survey = survey
+        self.after = after
+        self._subscriber: Any = None
+
+    async def run(self) -> None:
+        self.post(ConnectionChanged(Connection("connecting")))
+        survey_id = await self._load_snapshot()
+        from qtui.relay.subscriber import RelaySubscriber
+
+        self._subscriber = RelaySubscriber(
+            self.relay_ws_url,
+            after=self.after,
+            survey=survey_id,
+            token=self.relay_token,
+            on_state=lambda state: self.post(ConnectionChanged(Connection.of(state))),
+        )
+        try:
+            async for frame in self._subscriber:
+                if frame.get("type", "event") != "event":
+                    continue
+                self.post(FramesReceived([frame_from_relay(frame)]))
+        finally:
+            await self.close()
+
+    async def _load_snapshot(self) -> str:
+        from qtui.questra.client import QuestraClient
+
+        try:
+            async with QuestraClient(self.questra_url, self.api_key, self.org_id) as client:
+                snapshot = await client.get_survey(self.survey)
+        except Exception as exc:  # noqa: BLE001 - any failure is shown; the stream still runs
+            self.post(SourceFailed(f"Could not load survey {self.survey!r}: {exc}"))
+            return self.survey
+        survey_id = str(snapshot.get("id") or self.survey)
+        self.post(SurveyChosen(survey_id))
+        self.post(SnapshotLoaded(snapshot))
+        return survey_id
+
+    async def close(self) -> None:
+        subscriber, self._subscriber = self._subscriber, None
+        if subscriber is not None:
+            result = subscriber.close()
+            if asyncio.iscoroutine(result):
+                await result
+
+
+class DemoSource(EventSource):
+    """The embedded sandbox and relay, programming a survey; then watched like a real one."""
+
+    kind = "demo"
+
+    def __init__(
+        self, *, speed: float = 1.0, seed: int = 0, questionnaire: str = "screener", fail: bool = False
+    ) -> None:
+        super().__init__()
+        self.options = {"speed": speed, "seed": seed, "questionnaire": questionnaire, "fail": fail}
+        self.demo: Any = None
+        self._live: LiveSource | None = None
+
+    async def run(self) -> None:
+        from qtui.demo import start_demo
+
+        self.post(ConnectionChanged(Connection("connecting", error="starting the demo…")))
+        self.demo = await start_demo(**self.options)
+        demo = self.demo
+        self.post(SurveyChosen(demo.survey_id))
+        self._live = LiveSource(
+            questra_url=demo.questra_url,
+            api_key=demo.api_key,
+            org_id=demo.org_id,
+            relay_ws_url=demo.relay_ws_url,
+            relay_token=demo.relay_token,
+            survey=demo.survey_id,
+        )
+        self._live.attach(self.post)
+        await self._live.run()
+
+    async def close(self) -> None:
+        if self._live is not None:
+            await self._live.close()
+        demo, self.demo = self.demo, None
+        if demo is not None:
+            await demo.close()
+
+
+def _moment(envelope: dict[str, Any] | None) -> datetime | None:
+    if not envelope:
+        return None
+    try:
+        return datetime.fromisoformat(str(envelope.get("timestamp")))
+    except ValueError:
+        return None
+
+
+class ReplaySource(EventSource):
+    """A recorded stream replayed at its own pace × `speed`, with play/pause/step.
+
+    Gaps between events are capped at `max_gap` seconds (before speed), so a recording
+    with a pause of an hour in it still replays in reasonable time.
+    """
+
+    kind = "replay"
+    replay = True
+    SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
+
+    def __init__(
+        self,
+        frames: Sequence[Frame],
+        *,
+        speed: float = 1.0,
+        playing: bool = True,
+        max_gap: float = 1.5,
+    ) -> None:
+        super().__init__()
+        self.frames = list(frames)
+        self.speed = speed
+        self.max_gap = max_gap
+        self.position = 0
+        self._playing = asyncio.Event()
+        if playing:
+            self._playing.set()
+        self._wake = asyncio.Event()
+        self._steps = 0
+
+    @classmethod
+    def from_lines(cls, lines: Sequence[Any], **options: Any) -> ReplaySource:
+        """From `qtui.recording.read_stream` lines (bad lines become error frames)."""
+        frames = [
+            Frame(
+                line.envelope,
+                seq=getattr(line, "seq", None),
+                verified=getattr(line, "verified", None),
+                received_at=(line.envelope or {}).get("timestamp"),
+                source="recording",
+                error=line.error,
+                lineno=line.lineno,
+            )
+            for line in lines
+        ]
+        return cls(frames, **options)
+
+    @property
+    def playing(self) -> bool:
+        return self._playing.is_set()
+
+    def _report(self) -> None:
+        self.post(
+            ReplayChanged(
+                ReplayPosition(self.playing, self.speed, self.position, len(self.frames))
+            )
+        )
+
+    def play_pause(self) -> None:
+        if self.playing:
+            self._playing.clear()
+        else:
+            if self.position >= len(self.frames):
+                return
+            self._playing.set()
+        self._wake.set()
+        self._report()
+
+    def step(self) -> None:
+        if self.playing:
+            self._playing.clear()
+        self._steps += 1
+        self._wake.set()
+
+    def set_speed(self, factor: float) -> None:
+        wanted = self.speed * factor
+        self.speed = min(self.SPEEDS, key=lambda s: abs(s - wanted))
+        self._wake.set()
+        self._report()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep unless woken by a control key; True if the full time passed."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            return False
+        return True
+
+    def _emit(self, count: int) -> None:
+        batch = self.frames[self.position : self.position + count]
+        self.position += len(batch)
+        self.post(FramesReceived(batch))
+        self._report()
+
+    async def run(self) -> None:
+        self.post(ConnectionChanged(Connection("replay")))
+        self._report()
+        total = len(self.frames)
+        while self.position < total:
+            if self._steps:
+                self._steps -= 1
+                self._emit(1)
+                continue
+            if not self.playing:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            count, delay = self._next_batch()
+            if delay > 0 and not await self._sleep(delay):
+                continue  # a key changed the plan; look again
+            self._emit(count)
+        self._playing.clear()
+        self._report()
+        self.post(ConnectionChanged(Connection("done")))
+
+    def _next_batch(self) -> tuple[int, float]:
+        """How many frames are due together, and how long to wait before them."""
+        start = self.position
+        previous = _moment(self.frames[start - 1].envelope) if start else None
+        first = _moment(self.frames[start].envelope)
+        delay = self._gap(previous, first)
+        count = 1
+        # Frames closer than a frame of the UI go out together: fewer messages, same result.
+        while start + count < len(self.frames) and count < 500:
+            nxt = _moment(self.frames[start + count].envelope)
+            if self._gap(first, nxt) > 0.01:
+                break
+            first = nxt or first
+            count += 1
+        return count, delay
+
+    def _gap(self, earlier: datetime | None, later: datetime | None) -> float:
+        if earlier is None or later is None:
+            return 0.0
+        try:
+            seconds = (later - earlier).total_seconds()
+        except TypeError:  # one naive, one aware
+            return 0.0
+        return max(0.0, min(seconds, self.max_gap)) / self.speed

@@ -1,0 +1,621 @@
+"""The survey tree: survey → pages → blocks and navigation rules, then variables.
+
+The tree is a view of a `SurveyStore`. It is patched by key (`(kind, id)` → node) from the
+store's `Change`s, never rebuilt, so the cursor, the scroll position and what is expanded
+stay put while a survey is being programmed. A page's children are built only when the page
+is first expanded, which keeps a 20,000-block survey quick to open; built pages are kept up
+to date from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from qtui.core.models import Block, Page, Survey, reference_names
+from qtui.core.outline import badge
+from qtui.core.store import Change, SurveyStore
+from qtui.tui.clock import Clock
+from qtui.tui.widgets import labels
+
+Kind = Literal["survey", "page", "block", "rule", "variables", "variable"]
+NodeKey = tuple[str, str]
+
+_ENTITY_KIND: dict[str, Kind] = {
+    "survey": "survey",
+    "page": "page",
+    "block": "block",
+    "navigation_rule": "rule",
+    "variable": "variable",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """What a node stands for; the node's content is always read from the store."""
+
+    kind: Kind
+    id: str
+
+    @property
+    def key(self) -> NodeKey:
+        return (self.kind, self.id)
+
+
+VARIABLES_KEY: NodeKey = ("variables", "")
+
+
+class SurveyTree(Tree[Item]):
+    """The live survey tree."""
+
+    HELP: ClassVar[str] = """\
+## Survey tree
+Pages in survey order; under each page its blocks (type badge, reference name, label) and
+its navigation rules (`→ target  if condition`); the survey's variables last.
+
+- `✓` page programmed · `⠋` being programmed · `·` waiting
+- ` ! ` the item needs attention (reason in the detail panel)
+- a line flashes when it was just created or changed
+
+`up`/`down` move, `enter` or `space` opens a page, `shift+left` goes to the parent.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "cursor_parent", "Parent", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "survey-tree--badge",
+        "survey-tree--ref",
+        "survey-tree--muted",
+        "survey-tree--attention",
+        "survey-tree--done",
+        "survey-tree--programming",
+        "survey-tree--rule",
+        "survey-tree--status",
+        "survey-tree--flash",
+    }
+
+    def __init__(
+        self,
+        store: SurveyStore,
+        *,
+        clock: Clock | None = None,
+        flash_ms: int = 1200,
+        id: str | None = None,
+    ) -> None:
+        super().__init__("", data=Item("survey", ""), id=id)
+        self.store = store
+        self.clock = clock or Clock()
+        self.flash_ms = flash_ms
+        self.survey_id: str | None = None
+        self.guide_depth = 3
+        self._nodes: dict[NodeKey, TreeNode[Item]] = {}
+        self._built: set[str] = set()
+        self._refs: dict[str, str] = {}
+        self._page_numbers: dict[str, int] = {}
+        self._flash: dict[NodeKey, float] = {}
+        self._filter = ""
+        self._styles: dict[str, Style] = {}
+        self._frame = 0
+        self._spinning: set[str] = set()
+
+    # --- reading ----------------------------------------------------------------------
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    @property
+    def item(self) -> Item | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def node_for(self, key: NodeKey) -> TreeNode[Item] | None:
+        return self._nodes.get(key)
+
+    def is_built(self, page_id: str) -> bool:
+        return page_id in self._built
+
+    def node_count(self) -> int:
+        return len(self._nodes)
+
+    def ref_name(self, block_id: str) -> str | None:
+        return self._refs.get(block_id)
+
+    def labels(self, node: TreeNode[Item] | None = None) -> list[str]:
+        """Plain labels of `node`'s children (root's by default), for tests and scripts."""
+        node = node or self.root
+        return [child.label.plain for child in node.children]  # type: ignore[union-attr]
+
+    # --- styles -----------------------------------------------------------------------
+
+    def _load_styles(self) -> None:
+        self._styles = {
+            name.removeprefix("survey-tree--"): self.get_component_rich_style(name, partial=True)
+            for name in self.COMPONENT_CLASSES
+        }
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_mounted and self.survey_id is not None:
+            self._load_styles()
+            self.relabel_all()
+
+    def on_mount(self) -> None:
+        self._load_styles()
+        if self.clock.animate:
+            self.set_interval(0.125, self._spin)
+
+    # --- building ---------------------------------------------------------------------
+
+    def show_survey(self, survey_id: str) -> None:
+        """Show `survey_id` from the store, keeping expanded pages and the cursor if rebuilt."""
+        self.survey_id = survey_id
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Build from scratch: on first show and when the filter changes, never for live updates."""
+        if not self._styles:
+            self._load_styles()
+        expanded = {
+            page_id for page_id in self._built if self._nodes.get(("page", page_id)) is not None
+            and self._nodes[("page", page_id)].is_expanded
+        }
+        cursor = self.item
+        self._nodes.clear()
+        self._built.clear()
+        self._page_numbers.clear()
+        self._spinning.clear()
+        self.clear()
+        self.root.data = Item("survey", self.survey_id or "")
+        self._nodes[("survey", self.survey_id or "")] = self.root
+        self.root.expand()
+        if self.survey_id is None:
+            self.root.set_label(labels.survey_label(None, "", "", self._styles))
+            return
+        self._compute_refs()
+        self._sync_root()
+        for page_id in expanded:
+            node = self._nodes.get(("page", page_id))
+            if node is not None:
+                self._build_page(node)
+                node.expand()
+        if self._filter:
+            for key, node in list(self._nodes.items()):
+                if key[0] == "page":
+                    self._build_page(node)
+                    node.expand()
+            variables = self._nodes.get(VARIABLES_KEY)
+            if variables is not None:
+                variables.expand()
+        self._relabel(self.root)
+        if cursor is not None and self._select_existing(cursor.key):
+            return
+        self.cursor_line = 0
+
+    def _select_existing(self, key: NodeKey) -> bool:
+        node = self._nodes.get(key)
+        if node is None:
+            return False
+        self._reveal(node)
+        self.move_cursor(node)
+        return True
+
+    def _reveal(self, node: TreeNode[Item]) -> None:
+        parent = node.parent
+        while parent is not None:
+            if not parent.is_expanded:
+                parent.expand()
+            parent = parent.parent
+        _ = self._tree_lines  # lay the lines out now so the node's line is current
+
+    def select_item(self, kind: Kind, item_id: str) -> bool:
+        """Put the cursor on an item, building and opening its page if needed."""
+        key = (kind, item_id)
+        if key not in self._nodes and kind in ("block", "rule"):
+            item = self.store.block(item_id) if kind == "block" else self.store.rule(item_id)
+            page_id = getattr(item, "page_id", None) or getattr(item, "source_page_id", None)
+            page = self._nodes.get(("page", page_id or ""))
+            if page is not None:
+                self._build_page(page)
+                page.expand()
+        if key not in self._nodes and kind == "variable":
+            group = self._nodes.get(VARIABLES_KEY)
+            if group is not None:
+                group.expand()
+        return self._select_existing(key)
+
+    def expand_all_pages(self) -> None:
+        """Build and open every page (may take a moment on a very large survey)."""
+        for key, node in list(self._nodes.items()):
+            if key[0] == "page":
+                self._build_page(node)
+                node._expanded = True  # one layout pass for all, instead of one per page
+        group = self._nodes.get(VARIABLES_KEY)
+        if group is not None:
+            group._expanded = True
+        self._invalidate()
+
+    def collapse_all_pages(self) -> None:
+        for key, node in self._nodes.items():
+            if key[0] in ("page", "variables"):
+                node._expanded = False
+        self._invalidate()
+        self._keep_cursor_visible()
+
+    def all_pages_expanded(self) -> bool:
+        pages = [node for key, node in self._nodes.items() if key[0] == "page"]
+        return bool(pages) and all(node.is_expanded for node in pages)
+
+    def _keep_cursor_visible(self) -> None:
+        node = self.cursor_node
+        while node is not None and node.parent is not None and not node.parent.is_expanded:
+            node = node.parent
+        if node is not None:
+            _ = self._tree_lines
+            self.move_cursor(node)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Item]) -> None:
+        node = event.node
+        if node.data is not None and node.data.kind == "page":
+            self._build_page(node)
+
+    def _build_page(self, node: TreeNode[Item]) -> None:
+        assert node.data is not None
+        page_id = node.data.id
+        if page_id in self._built:
+            return
+        self._built.add(page_id)
+        self._sync_children(node, self._page_children(page_id))
+
+    # --- desired state, from the store ------------------------------------------------
+
+    def _matches(self, *texts: str | None) -> bool:
+        needle = self._filter
+        return any(needle in text.lower() for text in texts if text)
+
+    def _block_matches(self, block: Block) -> bool:
+        config = block.config
+        return self._matches(
+            config.summary, config.name, self._refs.get(block.id), badge(block.type), block.type
+        )
+
+    def _page_matches(self, page: Page) -> bool:
+        return self._matches(page.name)
+
+    def _page_children(self, page_id: str) -> list[Item]:
+        blocks = self.store.blocks(page_id)
+        rules = self.store.rules(page_id)
+        if self._filter:
+            page = self.store.page(page_id)
+            if page is None or not self._page_matches(page):
+                blocks = [b for b in blocks if self._block_matches(b)]
+                rules = [r for r in rules if self._rule_matches(r.condition, r.target_page_id)]
+        return [Item("block", b.id) for b in blocks] + [Item("rule", r.id) for r in rules]
+
+    def _rule_matches(self, condition: str | None, target_id: str | None) -> bool:
+        target = self.store.page(target_id or "")
+        return self._matches(condition, target.name if target else None)
+
+    def _pages(self) -> list[Page]:
+        assert self.survey_id is not None
+        pages = self.store.pages(self.survey_id)
+        if not self._filter:
+            return pages
+        return [p for p in pages if self._page_matches(p) or self._page_children(p.id)]
+
+    def _variables(self) -> list[Item]:
+        assert self.survey_id is not None
+        variables = self.store.variables(self.survey_id)
+        if self._filter:
+            variables = [v for v in variables if self._matches(v.name, v.expression)]
+        return [Item("variable", v.id) for v in variables]
+
+    def _compute_refs(self) -> set[str]:
+        """Reference names by the core's rule, over the whole survey (built or not)."""
+        before = self._refs
+        if self.survey_id is None:
+            self._refs = {}
+        else:
+            pages = [
+                Page.model_construct(id=p.id, blocks=self.store.blocks(p.id))
+                for p in self.store.pages(self.survey_id)
+            ]
+            self._refs = reference_names(Survey.model_construct(id=self.survey_id, pages=pages))
+        return {block_id for block_id, ref in self._refs.items() if before.get(block_id) != ref}
+
+    # --- patching ---------------------------------------------------------------------
+
+    def _sync_root(self) -> None:
+        pages = self._pages()
+        numbers = {page.id: index for index, page in enumerate(self.store.pages(self.survey_id or ""), 1)}
+        desired = [Item("page", p.id) for p in pages]
+        variables = self._variables()
+        if variables:
+            desired.append(Item("variables", ""))
+        self._sync_children(self.root, desired)
+        for page in pages:
+            if self._page_numbers.get(page.id) != numbers.get(page.id):
+                self._page_numbers[page.id] = numbers.get(page.id, 0)
+                node = self._nodes.get(("page", page.id))
+                if node is not None:
+                    self._relabel(node)
+        group = self._nodes.get(VARIABLES_KEY)
+        if group is not None:
+            self._sync_children(group, variables)
+            self._relabel(group)
+
+    def _sync_children(self, parent: TreeNode[Item], desired: list[Item]) -> None:
+        """Make `parent`'s children exactly `desired`, in order, reusing nodes by key."""
+        wanted = {item.key for item in desired}
+        for child in list(parent.children):
+            if child.data is None or child.data.key not in wanted:
+                self._remove(child)
+        children = parent._children  # reordered in place: nodes keep cursor and expansion
+        moved = False
+        for index, item in enumerate(desired):
+            node = self._nodes.get(item.key)
+            if node is not None and node.parent is not parent:
+                self._remove(node)  # moved here from another parent
+                node = None
+            if node is None:
+                self._add(parent, item, index)
+                continue
+            if index >= len(children) or children[index] is not node:
+                children.remove(node)
+                children.insert(index, node)
+                moved = True
+        if moved:
+            parent._updates += 1
+            self._invalidate()
+
+    def _add(self, parent: TreeNode[Item], item: Item, index: int) -> TreeNode[Item]:
+        expandable = item.kind in ("page", "variables")
+        node = parent.add(Text(""), item, before=index, allow_expand=expandable)
+        self._nodes[item.key] = node
+        self._relabel(node)
+        return node
+
+    def _remove(self, node: TreeNode[Item]) -> None:
+        for key in self._keys_below(node):
+            self._nodes.pop(key, None)
+            if key[0] == "page":
+                self._built.discard(key[1])
+                self._page_numbers.pop(key[1], None)
+                self._spinning.discard(key[1])
+        node.remove()
+
+    def _keys_below(self, node: TreeNode[Item]) -> Iterable[NodeKey]:
+        if node.data is not None:
+            yield node.data.key
+        for child in node.children:
+            yield from self._keys_below(child)
+
+    def apply(self, changes: Iterable[Change]) -> set[NodeKey]:
+        """Patch the tree for a batch of changes; returns the keys of items that changed."""
+        if self.survey_id is None:
+            return set()
+        changed: set[NodeKey] = set()
+        fresh: set[NodeKey] = set()
+        parents: set[str] = set()
+        root_dirty = refs_dirty = rules_dirty = False
+        for change in changes:
+            kind = _ENTITY_KIND.get(change.entity)
+            if kind is None or not self._mine(change):
+                continue
+            key = (kind, change.id)
+            changed.add(key)
+            if change.kind != "deleted":
+                fresh.add(key)
+            if kind == "survey":
+                continue
+            if kind in ("page", "variable"):
+                root_dirty = True
+                if kind == "page":
+                    rules_dirty = rules_dirty or change.kind in ("created", "deleted", "updated")
+                    refs_dirty = refs_dirty or change.kind != "updated" or change.reordered
+                continue
+            for parent in (change.parent_id, change.previous_parent_id):
+                if parent:
+                    parents.add(parent)
+                    changed.add(("page", parent))
+            if kind == "block":
+                refs_dirty = refs_dirty or self._renames(change)
+        if self._filter and changed:
+            root_dirty = True  # a change can make a page match or stop matching
+        if refs_dirty:
+            for block_id in self._compute_refs():
+                changed.add(("block", block_id))
+        before = self._cursor_state()
+        if root_dirty:
+            self._sync_root()
+        for page_id in parents:
+            node = self._nodes.get(("page", page_id))
+            if node is not None and page_id in self._built:
+                self._sync_children(node, self._page_children(page_id))
+        if rules_dirty:
+            for page_id in list(self._built):
+                node = self._nodes.get(("page", page_id))
+                if node is not None:
+                    self._sync_children(node, self._page_children(page_id))
+                    for child in node.children:
+                        if child.data is not None and child.data.kind == "rule":
+                            changed.add(child.data.key)
+        changed.add(self.root.data.key if self.root.data else ("survey", ""))
+        for key in changed:
+            node = self._nodes.get(key)
+            if node is not None:
+                self._relabel(node)
+        self._restore_cursor(before)
+        self._start_flash(fresh)
+        return changed
+
+    def _mine(self, change: Change) -> bool:
+        if change.survey_id is not None:
+            return change.survey_id == self.survey_id
+        if change.entity == "survey":
+            return change.id == self.survey_id
+        parent = change.parent_id or change.previous_parent_id
+        return parent is not None and ("page", parent) in self._nodes
+
+    @staticmethod
+    def _renames(change: Change) -> bool:
+        if change.kind != "updated" or change.reordered:
+            return True
+        before, after = change.before, change.after
+        if not isinstance(before, Block) or not isinstance(after, Block):
+            return True
+        return (before.config.name, before.is_question) != (after.config.name, after.is_question)
+
+    # --- cursor -----------------------------------------------------------------------
+
+    def _cursor_state(self) -> tuple[NodeKey | None, list[NodeKey], int, float]:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return None, [], self.cursor_line, self.scroll_y
+        fallbacks: list[NodeKey] = []
+        for neighbour in (node.previous_sibling, node.next_sibling):
+            if neighbour is not None and neighbour.data is not None:
+                fallbacks.append(neighbour.data.key)
+        parent = node.parent
+        while parent is not None:
+            if parent.data is not None:
+                fallbacks.append(parent.data.key)
+            parent = parent.parent
+        return node.data.key, fallbacks, self.cursor_line, self.scroll_y
+
+    def _restore_cursor(self, state: tuple[NodeKey | None, list[NodeKey], int, float]) -> None:
+        key, fallbacks, line, scroll_y = state
+        if key is None:
+            return
+        lines = self._tree_lines  # lays out again after the patches
+        target = self._nodes.get(key)
+        if target is None:
+            target = next((self._nodes[k] for k in fallbacks if k in self._nodes), self.root)
+        while target.parent is not None and not target.parent.is_expanded:
+            target = target.parent
+        new_line = target._line
+        if 0 <= new_line < len(lines):
+            self.cursor_line = new_line
+            # Keep the cursor on the same screen row when lines appear or vanish above it.
+            if new_line != line and scroll_y:
+                self.scroll_to(y=max(0, scroll_y + new_line - line), animate=False)
+
+    # --- labels and flashing ----------------------------------------------------------
+
+    def relabel_all(self) -> None:
+        for node in self._nodes.values():
+            self._relabel(node)
+
+    def _relabel(self, node: TreeNode[Item]) -> None:
+        item = node.data
+        if item is None:
+            return
+        label = self._label_for(item, node)
+        if label is not None:
+            node.set_label(label)
+
+    def _label_for(self, item: Item, node: TreeNode[Item]) -> Text | None:
+        store, styles = self.store, self._styles
+        if item.kind == "survey":
+            survey = store.survey_record(item.id) if item.id else None
+            progress = store.progress(item.id) if item.id else None
+            status = str(progress.status) if progress and progress.status else ""
+            return labels.survey_label(survey, item.id, status, styles)
+        if item.kind == "page":
+            page = store.page(item.id)
+            if page is None:
+                return None
+            blocks, rules = len(store.blocks(item.id)), len(store.rules(item.id))
+            node.allow_expand = bool(blocks or rules)
+            number = self._page_numbers.get(item.id, 0)
+            if page.programming_state == "programming":
+                self._spinning.add(item.id)
+            else:
+                self._spinning.discard(item.id)
+            return labels.page_label(page, number, blocks, rules, styles, self._frame)
+        if item.kind == "block":
+            block = store.block(item.id)
+            return labels.block_label(block, self._refs.get(item.id), styles) if block else None
+        if item.kind == "rule":
+            rule = store.rule(item.id)
+            if rule is None:
+                return None
+            return labels.rule_label(rule, store.page(rule.target_page_id or ""), styles)
+        if item.kind == "variables":
+            return labels.variables_label(len(node.children), styles)
+        variable = store.variable(item.id)
+        return labels.variable_label(variable, styles) if variable else None
+
+    def _start_flash(self, keys: set[NodeKey]) -> None:
+        if not self.flash_ms or not keys:
+            return
+        until = self.clock.monotonic() + self.flash_ms / 1000
+        for key in keys:
+            if key in self._nodes and key[0] != "survey":
+                self._flash[key] = until
+        self.set_timer(self.flash_ms / 1000 + 0.05, self._end_flash)
+
+    def _end_flash(self) -> None:
+        now = self.clock.monotonic()
+        ended = [key for key, until in self._flash.items() if until <= now]
+        for key in ended:
+            del self._flash[key]
+        if ended:
+            self.refresh()
+
+    def is_flashing(self, key: NodeKey) -> bool:
+        return key in self._flash
+
+    def render_label(self, node: TreeNode[Item], base_style: Style, style: Style) -> Text:
+        item = node.data
+        if item is not None and item.kind == "page" and item.id in self._spinning:
+            # Only the spinner's frame moves; the label itself is as last patched.
+            label = node._label
+            frame = labels.SPINNER[self._frame % len(labels.SPINNER)]
+            node._label = Text.assemble((frame, label.get_style_at_offset(self.app.console, 0)), label[1:])
+            try:
+                text = super().render_label(node, base_style, style)
+            finally:
+                node._label = label
+        else:
+            text = super().render_label(node, base_style, style)
+        if item is not None and item.key in self._flash:
+            text.stylize(self._styles.get("flash", Style()))
+        return text
+
+    def _spin(self) -> None:
+        if not self._spinning:
+            return
+        self._frame += 1
+        for page_id in self._spinning:
+            node = self._nodes.get(("page", page_id))
+            if node is not None:
+                node.refresh()
+
+    def action_cursor_parent(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.allow_expand and node.is_expanded:
+            node.collapse()
+            return
+        super().action_cursor_parent()
+
+    # --- filter -----------------------------------------------------------------------
+
+    def set_filter(self, text: str) -> None:
+        text = text.strip().lower()
+        if text == self._filter:
+            return
+        self._filter = text
+        self.rebuild()
+
+    def match_count(self) -> int:
+        return sum(1 for key in self._nodes if key[0] in ("page", "block", "rule", "variable"))
