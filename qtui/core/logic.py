@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -72,6 +72,9 @@ class ExpressionError(ValueError):
         self.reason = reason
         self.column = column
         self.text = text
+
+    def __reduce__(self):  # keep the three fields when sent across processes
+        return (type(self), (self.reason, self.column, self.text))
 
     def caret(self) -> str:
         """The offending line with a ``^`` under the column, for monospaced display."""
@@ -380,7 +383,7 @@ class _Parser:
     def and_expr(self) -> Expr:
         return self.bool_chain("and", "&&", self.not_expr)
 
-    def bool_chain(self, word: str, symbol: str, operand) -> Expr:
+    def bool_chain(self, word: str, symbol: str, operand: Callable[[], Expr]) -> Expr:
         first = operand()
         operands = [first]
         column = 0
@@ -771,18 +774,26 @@ _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 def _number(value: object) -> int | float | None:
     """The number a value stands for: numbers, and text that reads as a decimal number."""
+    if isinstance(value, str):
+        return _text_number(value) if len(value) < 400 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return value
-    if isinstance(value, str) and len(value) < 400 and _NUMERIC.fullmatch(value):
-        if _INTEGER.fullmatch(value):
-            return int(value)
-        return float(value)
     return None
 
 
+@functools.lru_cache(maxsize=8192)
+def _text_number(text: str) -> int | float | None:
+    # cached: the same few choice values ("1".."5") are converted over and over
+    if not _NUMERIC.fullmatch(text):
+        return None
+    return int(text) if _INTEGER.fullmatch(text) else float(text)
+
+
 def _equal(a: object, b: object) -> bool:
+    if type(a) is str and type(b) is str and a == b:
+        return True  # the common case, decided without the numeric view
     if a is None or b is None:
         return a is None and b is None
     a_list, b_list = _is_list(a), _is_list(b)

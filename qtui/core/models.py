@@ -243,6 +243,22 @@ class Variable(Model):
     updated_at: datetime | None = None
 
 
+ENDING_STATUSES = frozenset(
+    {
+        "complete",
+        "completed",
+        "terminate",
+        "terminated",
+        "screenout",
+        "screened_out",
+        "disqualified",
+        "over_quota",
+        "overquota",
+        "quota_full",
+    }
+)
+
+
 class Page(Model):
     id: str
     survey_id: str | None = None
@@ -257,6 +273,16 @@ class Page(Model):
     updated_at: datetime | None = None
     blocks: list[Block] = Field(default_factory=list)
     navigation_rules: list[NavigationRule] = Field(default_factory=list)
+
+    @property
+    def ends_survey(self) -> bool:
+        """A page that closes the response (Terminate, Complete, Over quota…): routes end here.
+
+        Questra does not document `assign_response_status` values; a page whose status is
+        one of `ENDING_STATUSES` ends the survey when reached, its rules are not followed.
+        """
+        status = (self.assign_response_status or "").strip().lower().replace("-", "_")
+        return status in ENDING_STATUSES
 
     @property
     def programming_state(self) -> Literal["waiting", "programming", "done"]:
@@ -289,12 +315,19 @@ class Survey(Model):
     pages: list[Page] = Field(default_factory=list)
     variables: list[Variable] = Field(default_factory=list)
 
+    def ordered_pages(self) -> list[Page]:
+        return sorted(self.pages, key=lambda p: (p.order, p.id))
+
     def blocks(self) -> list[Block]:
         """Every block, in survey order (pages by order, then blocks by order)."""
-        return [block for page in self.pages for block in page.blocks]
+        return [
+            block
+            for page in self.ordered_pages()
+            for block in sorted(page.blocks, key=lambda b: (b.order, b.id))
+        ]
 
     def rules(self) -> list[NavigationRule]:
-        return [rule for page in self.pages for rule in page.navigation_rules]
+        return [rule for page in self.ordered_pages() for rule in page.navigation_rules]
 
     def page(self, page_id: str) -> Page | None:
         return next((p for p in self.pages if p.id == page_id), None)

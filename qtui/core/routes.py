@@ -117,13 +117,18 @@ class _Flow:
         self.pages: list[Page] = sorted(survey.pages, key=lambda p: p.order)
         self.by_id: dict[str, Page] = {p.id: p for p in self.pages}
         self.next_of: dict[str, str | None] = {
-            page.id: (self.pages[i + 1].id if i + 1 < len(self.pages) else None)
+            page.id: (
+                self.pages[i + 1].id if i + 1 < len(self.pages) and not page.ends_survey else None
+            )
             for i, page in enumerate(self.pages)
         }
         first = self.by_id.get(survey.first_page_id or "")
         self.start: Page | None = first or (self.pages[0] if self.pages else None)
         self.rules: dict[str, list[_Rule]] = {
-            page.id: [_parse_rule(r) for r in sorted(page.navigation_rules, key=lambda r: r.order)]
+            # an end page closes the response: its rules are never followed
+            page.id: []
+            if page.ends_survey
+            else [_parse_rule(r) for r in sorted(page.navigation_rules, key=lambda r: r.order)]
             for page in self.pages
         }
 
@@ -488,56 +493,125 @@ MAX_COMBINATIONS = 512
 MAX_DICT_COMBINATIONS = 64
 
 
-def enumerate_routes(survey: Survey, limit: int = 1000) -> list[RoutePlan]:
-    """Distinct routes (page path and how it ends), each with example answers that take it.
+def enumerate_routes(
+    survey: Survey, limit: int = 1000, *, budget: int = 100_000
+) -> list[RoutePlan]:
+    """Distinct routes, each with example answers that take it.
+
+    Routes differ by their pages, the rules taken or how they end: two plans may show the same
+    pages when different rules lead the same way, because a QA walk of each checks a
+    different rule.
 
     Depth-first over pages: at each page, the questions its rules read (through variables
     too) that are not yet fixed get candidate answers — the choices of multiple-choice, matrix,
     card-sort and rank-order questions, literals from the conditions themselves for free text
     and numbers, and "unanswered" — and each distinct outcome is followed. Candidates of a
-    question also read on another page stay apart, since a later rule may tell them apart.
-    At most ``limit`` plans are returned, in discovery order.
+    question that a later page reads again stay apart, since a later rule may tell them apart.
+
+    Three passes share ``budget`` (condition evaluations): the first visits each page once and
+    the second each (page, answers later pages read) state once — both record a plan whenever
+    they take a rule (or fall-through) no plan has taken yet, so plans that cover every branch
+    come first; the third looks for further distinct routes. At most ``limit`` plans.
     """
     flow = _Flow(survey)
     if flow.start is None or limit <= 0:
         return []
-    candidates = _Candidates(survey, flow)
-    page_roots = {page.id: candidates.roots_read_at(page.id) for page in flow.pages}
-    read_on = [root for roots in page_roots.values() for root in roots]
-    shared = {root for root in read_on if read_on.count(root) > 1}
+    search = _RouteSearch(survey, flow, limit, budget)
+    for memo in ("page", "state", None):
+        search.run(memo)
+    return list(search.plans.values())[:limit]
 
-    plans: dict[tuple[str, ...], RoutePlan] = {}  # by pages + ending
-    budget = max(limit, 1) * 200  # outcome evaluations; keeps huge surveys bounded
-    stack: list[tuple[str, dict[str, int], frozenset[str]]] = [(flow.start.id, {}, frozenset())]
-    while stack and len(plans) < limit and budget > 0:
-        page_id, fixed, visited = stack.pop()
-        page = flow.by_id[page_id]
-        open_roots = [r for r in page_roots[page_id] if r not in fixed]
-        outcomes: dict[tuple, dict[str, int]] = {}
-        for combo in _combinations(open_roots, candidates):
-            budget -= 1
-            trial = {**fixed, **combo}
-            ns = with_variables(survey, candidates.answers(trial))
-            rule, target = flow.decide(page, ns)
+
+class _RouteSearch:
+    def __init__(self, survey: Survey, flow: _Flow, limit: int, budget: int) -> None:
+        self.survey = survey
+        self.flow = flow
+        self.limit = limit
+        self.budget = budget
+        self.candidates = _Candidates(survey, flow)
+        self.page_roots = {p.id: self.candidates.roots_read_at(p.id) for p in flow.pages}
+        # every page a page may lead to, conditions aside
+        successors = {
+            page.id: {e.rule.target_page_id for e in flow.rules[page.id]} | {flow.next_of[page.id]}
+            for page in flow.pages
+        }
+        graph = {
+            page_id: {t for t in targets if t in flow.by_id}
+            for page_id, targets in successors.items()
+        }
+        self.reads_from: dict[str, set[str]] = {
+            page_id: {root for later in _reach(graph, page_id) for root in self.page_roots[later]}
+            for page_id in graph
+        }
+        self.plans: dict[tuple[str, ...], RoutePlan] = {}  # by pages, rules taken, ending
+        self.taken: set[tuple[str, str | None]] = set()  # (page, rule or None) some plan takes
+
+    def run(self, memo: str | None) -> None:
+        """Depth-first from the start; ``memo`` ("page", "state" or None) skips repeats."""
+        assert self.flow.start is not None
+        expanded: set[tuple] = set()
+        stack: list[_SearchState] = [_SearchState(self.flow.start.id, {}, {}, frozenset())]
+        while stack and len(self.plans) < self.limit and self.budget > 0:
+            here = stack.pop()
+            if memo is not None:
+                key: tuple = (here.page_id,)
+                if memo == "state":
+                    later = self.reads_from[here.page_id]
+                    key += tuple(sorted((r, i) for r, i in here.fixed.items() if r in later))
+                if key in expanded:
+                    continue
+                expanded.add(key)
+            children = []
+            for rule_id, target, after in self.outcomes(here):
+                nxt = self.flow.by_id.get(target or "")
+                if nxt is None or nxt.id in here.visited or nxt.id == here.page_id:
+                    self.record(after.answers)
+                    continue
+                if memo is not None and (here.page_id, rule_id) not in self.taken:
+                    self.record(after.answers)  # the route it starts, unanswered from here on
+                children.append(
+                    _SearchState(nxt.id, after.fixed, after.answers, here.visited | {here.page_id})
+                )
+            stack.extend(reversed(children))
+
+    def outcomes(self, here: _SearchState) -> list[tuple[str | None, str | None, _SearchState]]:
+        """(rule id, next page id, state after) for each distinct way of leaving the page."""
+        page = self.flow.by_id[here.page_id]
+        open_roots = [r for r in self.page_roots[here.page_id] if r not in here.fixed]
+        values = self.candidates.values
+        found: dict[tuple, tuple[dict[str, int], dict[str, object]]] = {}
+        for combo in _combinations(open_roots, self.candidates):
+            self.budget -= 1
+            picked = {r: values[r][i] for r, i in combo.items() if i}  # index 0: unanswered
+            answers = {**here.answers, **picked}
+            rule, target = self.flow.decide(page, with_variables(self.survey, answers))
+            later = self.reads_from.get(target or "", set())
             key = (
                 rule.id if rule else None,
                 target,
-                tuple(combo[r] for r in open_roots if r in shared),
+                tuple(combo[r] for r in open_roots if r in later),
             )
-            outcomes.setdefault(key, trial)
-        children = []
-        for (_rule_id, target, _), trial in outcomes.items():
-            nxt = flow.by_id.get(target or "")
-            if nxt is None or nxt.id in visited or nxt.id == page_id:
-                answers = candidates.answers(trial)
-                walked = flow.walk(with_variables(survey, answers))
-                key = (*walked.page_ids, walked.ended)
-                if key not in plans:
-                    plans[key] = RoutePlan(walked.page_ids, answers, walked.ended, walked.steps)
-            else:
-                children.append((nxt.id, trial, visited | {page_id}))
-        stack.extend(reversed(children))
-    return list(plans.values())[:limit]
+            if key not in found:
+                found[key] = (combo, answers)
+        return [
+            (rule_id, target, _SearchState("", {**here.fixed, **combo}, answers, here.visited))
+            for (rule_id, target, _), (combo, answers) in found.items()
+        ]
+
+    def record(self, answers: dict[str, object]) -> None:
+        walked = self.flow.walk(with_variables(self.survey, answers))
+        key = (*walked.page_ids, *map(str, walked.rule_ids), walked.ended)
+        if key not in self.plans and len(self.plans) < self.limit:
+            self.plans[key] = RoutePlan(walked.page_ids, answers, walked.ended, walked.steps)
+            self.taken.update((step.from_page_id, step.rule_id) for step in walked.steps)
+
+
+@dataclass(frozen=True)
+class _SearchState:
+    page_id: str
+    fixed: dict[str, int]  # reference name → candidate index, for every question decided
+    answers: dict[str, object]  # the same, as answers (unanswered ones left out)
+    visited: frozenset[str]
 
 
 def untaken_rules(survey: Survey, plans: Iterable[RoutePlan]) -> list[str]:
@@ -617,14 +691,6 @@ class _Candidates:
                         out.append(root)
         return out
 
-    def answers(self, fixed: Mapping[str, int]) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for root, index in fixed.items():
-            value = self.values[root][index]
-            if value is not _ABSENT:
-                out[root] = value
-        return out
-
     # literals the conditions compare answers with ---------------------------------------
 
     def _expressions(self) -> Iterable[Expr]:
@@ -687,7 +753,9 @@ class _Candidates:
                 out += choices
             else:
                 out += [[c] for c in choices]
-                counts = {int(n) for n, via in whole if via == "count" and _is_count(n)}
+                counts = {
+                    int(_as_number(n) or 0) for n, via in whole if via == "count" and _is_count(n)
+                }
                 counts |= {2, len(choices)}
                 out += [choices[:n] for n in sorted(counts) if 1 < n <= len(choices)]
         elif isinstance(config, RankOrderConfig) and config.items:
@@ -711,12 +779,13 @@ class _Candidates:
             }
             out += _dict_candidates(keys, {k: vs for k, vs in per_key.items() if vs})
             if numeric and keys:
-                out += [{keys[0]: n} for n, via in whole if via == "sum" and _as_number(n)]
+                totals = [_as_number(n) for n, via in whole if via == "sum"]
+                out += [{keys[0]: n} for n in totals if n is not None]
         else:
             text = isinstance(config, TextInputConfig)
             for value, via in whole:
                 if via == "len" and _is_count(value):
-                    out.append("x" * int(value))  # type: ignore[call-overload]
+                    out.append("x" * int(_as_number(value) or 0))
                 elif via is None:
                     out.append(_shape(value, numeric=False) if text else value)
             if members and not text:

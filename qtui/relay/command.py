@@ -46,6 +46,9 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
+        # Listening now means connections made as soon as the URLs are printed wait in
+        # the backlog instead of being refused while uvicorn starts.
+        sock.listen(128)
     except OSError as exc:
         sock.close()
         _fail(f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port")
@@ -126,6 +129,8 @@ def relay(
     except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
         sock.close()
         _fail(f"cannot open the event log {path} ({exc}); pass another --db")
+    # SIGTERM stops as cleanly as Ctrl-C (uvicorn takes over both while it runs).
+    previous_sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if keep_last is not None:
             pruned = log.prune(keep_last)
@@ -146,7 +151,7 @@ def relay(
         click.echo(f"  log      {path}  ({log.count()} events, last seq {log.last_seq()})")
         if secret is None:
             click.echo("  unsigned deliveries accepted (stored as unverified)")
-        click.echo("Ctrl-C stops.", nl=True)
+        click.echo("Ctrl-C stops.")
         sys.stdout.flush()
 
         _configure_logging()
@@ -155,15 +160,15 @@ def relay(
             log_level="warning",
             access_log=False,
             lifespan="off",
+            loop="asyncio",
             ws="websockets-sansio",
             timeout_graceful_shutdown=2,
         )
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-        try:
-            uvicorn.Server(config).run(sockets=[sock])
-        except KeyboardInterrupt:
-            pass
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         log.close()
         sock.close()
+        signal.signal(signal.SIGTERM, previous_sigterm)
     click.echo("relay stopped", err=True)

@@ -1,8 +1,8 @@
 """Follow the relay's `/stream`: resume from the last seq seen, reconnect with backoff.
 
-    subscriber = RelaySubscriber("ws://127.0.0.1:8700", after=saved_seq, on_state=show)
-    async for frame in subscriber:       # event frames only, seq strictly increasing
-        store.apply(frame["envelope"]); saved_seq = frame["seq"]
+    async with RelaySubscriber("ws://127.0.0.1:8700", after=saved_seq, on_state=show) as sub:
+        async for frame in sub:          # event frames only, seq strictly increasing
+            store.apply(frame["envelope"]); saved_seq = frame["seq"]
 
 Every (re)connection asks for `after=<last seq yielded>`, and frames at or below it are
 dropped, so a relay restart, an overflow or a network drop loses nothing and repeats
@@ -119,13 +119,22 @@ class RelaySubscriber:
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self._frames()
 
+    async def __aenter__(self) -> RelaySubscriber:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Leaving an `async for` early does not finalize the generator at once; closing
+        # here drops the connection now rather than whenever it is garbage-collected.
+        await self.close()
+
     async def close(self) -> None:
         """Stop: the iteration ends after the frame being handled, if any."""
         self._closed = True
         self._wake.set()
         if self._ws is not None:
             await self._ws.close()
-        self._set_state(ConnectionState("offline", last_seq=self._last_seq))
+        if self._state.status != "offline":  # keep the reason of an earlier stop
+            self._set_state(ConnectionState("offline", last_seq=self._last_seq))
 
     # -- internals -------------------------------------------------------------------
 
@@ -206,14 +215,16 @@ class RelaySubscriber:
             )
         except InvalidStatus as exc:
             code = exc.response.status_code
-            if code in (401, 403):
+            if code == 401:
                 raise SubscriberRejected(
                     f"relay refused the subscriber (HTTP {code}): set QTUI_RELAY_TOKEN "
                     "to the relay's --token"
                 ) from None
-            if code == 404:
+            if code in (403, 404):
+                # The relay refuses a bad token with close code 4401, after the
+                # handshake; a refused handshake means this URL is not a relay stream.
                 raise SubscriberRejected(
-                    f"no relay stream at {url} (HTTP 404): check the relay URL"
+                    f"no relay stream at {url.split('?')[0]} (HTTP {code}): check the relay URL"
                 ) from None
             raise
         except InvalidURI as exc:

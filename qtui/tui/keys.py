@@ -30,21 +30,107 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("qtui.help", "question_mark,f1", "help", "Help", "Show help for the focused panel and every key", "General"),  # noqa: E501
-    Key("qtui.palette", "colon,ctrl+p", "command_palette", "Commands", "Open the command palette", "General", footer=False, palette=False),  # noqa: E501
+    Key(
+        "qtui.help",
+        "question_mark,f1",
+        "help",
+        "Help",
+        "Show help for the focused panel and every key",
+        "General",
+    ),  # noqa: E501
+    Key(
+        "qtui.palette",
+        "colon,ctrl+p",
+        "command_palette",
+        "Commands",
+        "Open the command palette",
+        "General",
+        footer=False,
+        palette=False,
+    ),  # noqa: E501
     Key("qtui.quit", "q", "quit", "Quit", "Quit qtui", "General"),
-    Key("qtui.filter", "slash", "filter", "Filter", "Filter the tree by name, label or reference name (esc clears)", "Navigate"),  # noqa: E501
-    Key("qtui.jump", "g", "jump", "Go to page", "Jump to a page from a list (type to filter)", "Navigate"),  # noqa: E501
-    Key("qtui.expand", "x", "expand_all", "Expand all", "Expand or collapse every page", "Navigate", footer=False),  # noqa: E501
-    Key("qtui.detail", "d", "toggle_detail", "Detail", "Show or hide the detail panel", "View", footer=False),  # noqa: E501
+    Key(
+        "qtui.filter",
+        "slash",
+        "filter",
+        "Filter",
+        "Filter the tree by name, label or reference name (esc clears)",
+        "Navigate",
+    ),  # noqa: E501
+    Key(
+        "qtui.jump",
+        "g",
+        "jump",
+        "Go to page",
+        "Jump to a page from a list (type to filter)",
+        "Navigate",
+    ),  # noqa: E501
+    Key(
+        "qtui.expand",
+        "x",
+        "expand_all",
+        "Expand all",
+        "Expand or collapse every page",
+        "Navigate",
+        footer=False,
+    ),  # noqa: E501
+    Key(
+        "qtui.detail",
+        "d",
+        "toggle_detail",
+        "Detail",
+        "Show or hide the detail panel",
+        "View",
+        footer=False,
+    ),  # noqa: E501
     Key("qtui.log", "e", "toggle_log", "Events", "Show or hide the event log", "View"),
-    Key("qtui.copy", "c", "copy", "Copy", "Copy the selected item's JSON to the clipboard (OSC 52)", "Item"),  # noqa: E501
-    Key("qtui.save", "s", "save", "Save", "Save the selected item's JSON to a file in the current directory", "Item", footer=False),  # noqa: E501
-    Key("qtui.pause", "p", "pause", "Pause", "Pause or resume live updates of the view (events are still received)", "Live"),  # noqa: E501
-    Key("qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True),  # noqa: E501
+    Key(
+        "qtui.copy",
+        "c",
+        "copy",
+        "Copy",
+        "Copy the selected item's JSON to the clipboard (OSC 52)",
+        "Item",
+    ),  # noqa: E501
+    Key(
+        "qtui.save",
+        "s",
+        "save",
+        "Save",
+        "Save the selected item's JSON to a file in the current directory",
+        "Item",
+        footer=False,
+    ),  # noqa: E501
+    Key(
+        "qtui.pause",
+        "p",
+        "pause",
+        "Pause",
+        "Pause or resume live updates of the view (events are still received)",
+        "Live",
+    ),  # noqa: E501
+    Key(
+        "qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True
+    ),  # noqa: E501
     Key("qtui.step", "n,right", "step", "Step", "Replay: apply the next event", "Replay"),
-    Key("qtui.faster", "plus,equals_sign", "faster", "Faster", "Replay: double the speed", "Replay", footer=False),  # noqa: E501
-    Key("qtui.slower", "minus", "slower", "Slower", "Replay: halve the speed", "Replay", footer=False),  # noqa: E501
+    Key(
+        "qtui.faster",
+        "plus,equals_sign",
+        "faster",
+        "Faster",
+        "Replay: double the speed",
+        "Replay",
+        footer=False,
+    ),  # noqa: E501
+    Key(
+        "qtui.slower",
+        "minus",
+        "slower",
+        "Slower",
+        "Replay: halve the speed",
+        "Replay",
+        footer=False,
+    ),  # noqa: E501
 )
 
 KEYS_BY_ID: dict[str, Key] = {key.id: key for key in KEYS}

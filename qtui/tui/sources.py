@@ -41,6 +41,7 @@ class EventSource:
 
     kind: str = "source"
     replay: bool = False
+    initial_status: str = "connecting"
 
     def __init__(self) -> None:
         self._post: Post | None = None
@@ -76,6 +77,7 @@ class FeedSource(EventSource):
     """Envelopes pushed in-process, exactly as a relay would frame them."""
 
     kind = "feed"
+    initial_status = "live"
 
     def __init__(self) -> None:
         super().__init__()
@@ -134,22 +136,27 @@ def frame_from_relay(frame: dict[str, Any]) -> Frame:
 
 
 class LiveSource(EventSource):
-    """A Questra survey: its snapshot over REST, then the relay stream, resumed on reconnect."""
+    """A Questra survey: its snapshot over REST, then the relay stream, resumed on reconnect.
+
+    Without `questra_url` only the stream is used (the relay replays its log from `after`).
+    """
 
     kind = "live"
 
     def __init__(
         self,
         *,
-        questra_url: str,
+        questra_url: str | None,
         api_key: str | None,
         org_id: str | None,
         relay_ws_url: str,
         relay_token: str | None,
         survey: str,
         after: int = 0,
+        subscriber_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        self.subscriber_options = subscriber_options or {}
         self.questra_url = questra_url
         self.api_key = api_key
         self.org_id = org_id
@@ -170,6 +177,7 @@ class LiveSource(EventSource):
             survey=survey_id,
             token=self.relay_token,
             on_state=lambda state: self.post(ConnectionChanged(Connection.of(state))),
+            **self.subscriber_options,
         )
         try:
             async for frame in self._subscriber:
@@ -180,6 +188,8 @@ class LiveSource(EventSource):
             await self.close()
 
     async def _load_snapshot(self) -> str:
+        if not self.questra_url:  # stream only: the relay's log replays from `after`
+            return self.survey
         from qtui.questra.client import QuestraClient
 
         try:
@@ -207,7 +217,12 @@ class DemoSource(EventSource):
     kind = "demo"
 
     def __init__(
-        self, *, speed: float = 1.0, seed: int = 0, questionnaire: str = "screener", fail: bool = False
+        self,
+        *,
+        speed: float = 1.0,
+        seed: int = 0,
+        questionnaire: str = "screener",
+        fail: bool = False,
     ) -> None:
         super().__init__()
         self.options = {"speed": speed, "seed": seed, "questionnaire": questionnaire, "fail": fail}
@@ -258,6 +273,7 @@ class ReplaySource(EventSource):
 
     kind = "replay"
     replay = True
+    initial_status = "replay"
     SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 
     def __init__(
@@ -302,9 +318,7 @@ class ReplaySource(EventSource):
 
     def _report(self) -> None:
         self.post(
-            ReplayChanged(
-                ReplayPosition(self.playing, self.speed, self.position, len(self.frames))
-            )
+            ReplayChanged(ReplayPosition(self.playing, self.speed, self.position, len(self.frames)))
         )
 
     def play_pause(self) -> None:

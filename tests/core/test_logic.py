@@ -719,3 +719,34 @@ def test_strict_and_lenient_tokenizers_agree_on_valid_text(expr) -> None:
     strict = list(tokenize(text))
     assert strict == list(tokenize(text, strict=False))
     assert all(t.kind != "error" for t in strict)
+
+
+def test_membership_reads_answered_parts_of_dicts_and_ignores_null() -> None:
+    answers = {"q7": {"r1": "c1", "r2": ""}}
+    assert is_true("'r1' in q7", answers)
+    assert not is_true("'r2' in q7", answers)  # a blank row is not answered
+    assert not is_true("null in [null, 1]", {})
+    assert is_true("q1 not in [null]", {})
+
+
+def test_expression_error_survives_pickling_with_its_fields() -> None:
+    import pickle
+
+    with pytest.raises(ExpressionError) as caught:
+        parse("a ==")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (str(copy), copy.column, copy.text) == (str(caught.value), 5, "a ==")
+
+
+def test_logic_module_imports_only_the_standard_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qtui.core.logic\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'pydantic', 'textual', 'httpx', 'websockets', 'starlette'})\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from qtui.core.models import Survey
 from qtui.core.routes import (
     RouteStep,
@@ -537,3 +540,130 @@ def test_enumeration_stops_at_the_limit() -> None:
 
 def test_enumeration_of_an_empty_survey_is_empty() -> None:
     assert enumerate_routes(survey()) == []
+
+
+def test_rule_leading_where_the_fall_through_goes_still_gets_its_own_plan() -> None:
+    s = survey(
+        page("a", 0, [mc("b1", ["1", "2"])], [rule("same_way", "b", "q1.value == '2'")]),
+        page("b", 1),
+    )
+    plans = enumerate_routes(s)
+    assert untaken_rules(s, plans) == []
+    assert [p.page_ids for p in plans] == [["a", "b"], ["a", "b"]]
+    assert sorted(p.rule_ids for p in plans) == [[], ["same_way"]]
+
+
+def test_enumeration_finds_autosum_totals_and_text_lengths_from_literals() -> None:
+    s = survey(
+        page(
+            "a",
+            0,
+            [
+                {
+                    "id": "alloc",
+                    "config": {
+                        "type": "Autosum",
+                        "label": "Split 100",
+                        "items": [
+                            {"label": "Rent", "value": "rent"},
+                            {"label": "Food", "value": "food"},
+                        ],
+                    },
+                },
+                text_input("b_why"),
+            ],
+            [
+                rule("full", "c", "sum(q1) == 100", order=0),
+                rule("wordy", "c", "len(q2) > 20", order=1),
+            ],
+        ),
+        page("b", 1),
+        page("c", 2),
+    )
+    plans = enumerate_routes(s)
+    assert untaken_rules(s, plans) == []
+    for plan in plans:
+        assert route(s, plan.answers).steps == plan.steps
+
+
+def test_budget_bounds_the_search_and_plans_stay_truthful() -> None:
+    pages = [
+        page(
+            f"p{i}",
+            i,
+            [mc(f"b{i}", ["1", "2", "3"])],
+            [rule(f"r{i}", f"p{i + 2}", f"q{i + 1} == '1' or q1 == '{i % 3 + 1}'")],
+        )
+        for i in range(20)
+    ]
+    s = survey(*pages, page("p20", 20), page("p21", 21))
+    plans = enumerate_routes(s, budget=300)
+    assert 0 < len(plans) < 1000
+    for plan in plans:
+        assert route(s, plan.answers).steps == plan.steps
+
+
+_CONDITIONS = [
+    None,
+    "q1.value == '1'",
+    "q1.value in ['2', '3']",
+    "q2.value != '1' and q1.value == '2'",
+    "contains(q3, 'b')",
+    "count(q3) >= 2",
+    "flag",
+    "q9 == 'x'",
+    "q1.value ==",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 5), st.sampled_from(_CONDITIONS)), max_size=3),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_random_surveys_route_analyze_and_enumerate_consistently(layout) -> None:
+    pages = []
+    for i, rules in enumerate(layout):
+        blocks = [mc(f"b{i}", ["1", "2", "3"])] if i < 2 else []
+        if i == 2:
+            blocks = [mc("b2", ["a", "b", "c"], multi=True)]
+        pages.append(
+            page(
+                f"p{i}",
+                i,
+                blocks,
+                [rule(f"r{i}_{k}", f"p{t}", c, order=k) for k, (t, c) in enumerate(rules)],
+            )
+        )
+    s = survey(*pages, variables=[variable("v", "flag", "q1.value == '3'")])
+    result = analyze(s)
+    assert set(result.unreachable) <= {p["id"] for p in pages}
+    plans = enumerate_routes(s, limit=50)
+    assert plans
+    for plan in plans:
+        walked = route(s, plan.answers)
+        assert (walked.page_ids, walked.steps, walked.ended) == (
+            plan.page_ids,
+            plan.steps,
+            plan.ended,
+        )
+        assert not set(plan.page_ids) & set(result.unreachable)
+
+
+def test_reaching_a_page_that_assigns_an_ending_status_ends_the_route():
+    survey = Survey.model_validate({"id": "s", "pages": [
+        {"id": "a", "order": 0, "blocks": [{"id": "b1", "config": {
+            "type": "MultipleChoice", "label": "Age", "choices": [
+                {"label": "Under 18", "value": "1"}, {"label": "18+", "value": "2"}]}}],
+         "navigation_rules": [{"id": "r", "source_page_id": "a", "target_page_id": "t",
+                               "condition": "q1.value == '1'"}]},
+        {"id": "c", "order": 1, "name": "Main"},
+        {"id": "done", "order": 2, "name": "Complete", "assign_response_status": "complete"},
+        {"id": "t", "order": 3, "name": "Terminate", "assign_response_status": "terminated"},
+    ]})
+    assert [p.id for p in route(survey, {"q1": "1"}).pages] == ["a", "t"]
+    assert route(survey, {"q1": "1"}).ended == "end"
+    assert [p.id for p in route(survey, {"q1": "2"}).pages] == ["a", "c", "done"]

@@ -65,8 +65,10 @@ def multiple_choice(
 
 def scale_0_10(name: str, label: str, low: str, high: str) -> dict[str, Any]:
     """The NPS-style 0–10 question, as a MultipleChoice with string values "0".."10"."""
-    options = [(str(n), f"{n} – {low}" if n == 0 else f"{n} – {high}" if n == 10 else str(n))
-               for n in range(11)]
+    options = [
+        (str(n), f"{n} – {low}" if n == 0 else f"{n} – {high}" if n == 10 else str(n))
+        for n in range(11)
+    ]
     return multiple_choice(name, label, options)
 
 
@@ -126,7 +128,9 @@ def card_sort(name: str, label: str, cards: Options, categories: Options) -> dic
 
 
 def rank_order(name: str, label: str, items: Options) -> dict[str, Any]:
-    return _block({"type": "RankOrder", "name": name, "label": label, "items": choices(items)}, None)
+    return _block(
+        {"type": "RankOrder", "name": name, "label": label, "items": choices(items)}, None
+    )
 
 
 def autosum(name: str, label: str, items: Options, target: float = 100) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from qtui.sandbox.questionnaires.authoring import (
+    move,
     multiple_choice,
     page,
     recreate,
     revise_condition,
     reword,
-    move,
     rule,
     scale_0_10,
     text,
@@ -57,9 +57,7 @@ def questionnaire() -> dict[str, Any]:
             page(
                 "Satisfaction",
                 [
-                    multiple_choice(
-                        "q2", "How satisfied are you with our service?", SATISFACTION
-                    ),
+                    multiple_choice("q2", "How satisfied are you with our service?", SATISFACTION),
                     text_input(
                         "q3",
                         "What is the main reason for your score?",

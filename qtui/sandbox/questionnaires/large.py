@@ -95,15 +95,12 @@ def questionnaire() -> dict[str, Any]:
             built["navigation_rules"].append(rule("Terminate", f"{first_mc}.value == '2'"))
         elif index % 10 == 5 and index + 2 <= PAGES:
             # skip the next page for one answer, or for respondents who picked a lot
-            built["navigation_rules"].append(
-                rule(f"Page {index + 2}", f"{first_mc}.value == '2'")
-            )
-            built["navigation_rules"].append(
-                rule(f"Page {index + 2}", f"{section_variable} >= 3")
-            )
+            built["navigation_rules"].append(rule(f"Page {index + 2}", f"{first_mc}.value == '2'"))
+            built["navigation_rules"].append(rule(f"Page {index + 2}", f"{section_variable} >= 3"))
         pages.append(built)
-    pages.append(page("Complete", [text("Thank you for completing the survey.")],
-                      status="completed"))
+    pages.append(
+        page("Complete", [text("Thank you for completing the survey.")], status="completed")
+    )
     pages.append(page("Terminate", [text("Thank you; you do not qualify.")], status="terminated"))
     # page p holds q(18p-17)..q(18p): page 2 starts at q19, page 5 at q73, page 6 at q91;
     # the revised blocks below are read by no rule or variable
@@ -114,8 +111,9 @@ def questionnaire() -> dict[str, Any]:
         "revisions": [
             reword("q19", "Page 2: on reflection, do you agree?"),
             move("q103", "Page 7"),
-            recreate("q105", multiple_choice("q105", "Page 6: pick any that apply",
-                                             ITEMS, multiple=True)),
+            recreate(
+                "q105", multiple_choice("q105", "Page 6: pick any that apply", ITEMS, multiple=True)
+            ),
             revise_condition("Page 5", "Page 7", "q73.value == '2' or q74.value in ['a']"),
         ],
     }

@@ -168,8 +168,7 @@ def _screener_pages() -> list[dict[str, Any]]:
             [
                 multiple_choice(
                     "q7",
-                    "When did you last take part in a market research study about "
-                    "entertainment?",
+                    "When did you last take part in a market research study about entertainment?",
                     [
                         ("past_month", "In the past month"),
                         ("past_6_months", "1–6 months ago"),
@@ -230,8 +229,7 @@ def _main_pages() -> list[dict[str, Any]]:
                 text("Thank you — you qualify for this study. Now some questions about brands."),
                 multiple_choice(
                     "q11",
-                    "Which of these streaming services have you heard of? Select all that "
-                    "apply.",
+                    "Which of these streaming services have you heard of? Select all that apply.",
                     BRANDS,
                     multiple=True,
                 ),
@@ -266,9 +264,7 @@ def _main_pages() -> list[dict[str, Any]]:
                     ],
                     multiple=True,
                 ),
-                text_input(
-                    "q14", "What else stops you?", show_if="contains(q13.value, 'other')"
-                ),
+                text_input("q14", "What else stops you?", show_if="contains(q13.value, 'other')"),
             ],
             [rule("Brand evaluation")],
         ),
@@ -370,8 +366,7 @@ def _main_pages() -> list[dict[str, Any]]:
             [
                 autosum(
                     "q22",
-                    "Out of 100 points, how would you split your monthly entertainment "
-                    "budget?",
+                    "Out of 100 points, how would you split your monthly entertainment budget?",
                     [
                         ("streaming", "Video streaming"),
                         ("cinema", "Cinema"),
@@ -432,8 +427,7 @@ def _main_pages() -> list[dict[str, Any]]:
             [
                 multiple_choice(
                     "q26",
-                    "How many minutes of advertising per hour would you accept for a "
-                    "cheaper plan?",
+                    "How many minutes of advertising per hour would you accept for a cheaper plan?",
                     [
                         ("none", "None"),
                         ("up_to_2", "Up to 2 minutes"),
@@ -501,16 +495,16 @@ def _main_pages() -> list[dict[str, Any]]:
         ),
         page(
             "Complete",
-            [text("## Thank you!\n\nYou have completed the survey. You may now close this window.")],
+            [
+                text(
+                    "## Thank you!\n\nYou have completed the survey. You may now close this window."
+                )
+            ],
             status="completed",
         ),
         page(
             TERMINATE,
-            [
-                text(
-                    "Thank you for your time. Unfortunately you do not qualify for this study."
-                )
-            ],
+            [text("Thank you for your time. Unfortunately you do not qualify for this study.")],
             status="terminated",
         ),
     ]
@@ -626,8 +620,7 @@ def sessions_questionnaire() -> dict[str, Any]:
                 [
                     multiple_choice(
                         "q7",
-                        "How likely are you to recommend your main streaming service to a "
-                        "friend?",
+                        "How likely are you to recommend your main streaming service to a friend?",
                         [(str(n), str(n)) for n in range(11)],
                     )
                 ],
@@ -658,8 +651,11 @@ def sessions_questionnaire() -> dict[str, Any]:
                 [text_input("q10", "Anything else you'd like to tell us?", multiline=True)],
                 [rule("Complete")],
             ),
-            page("Complete", [text("## Thank you!\n\nYou have completed the survey.")],
-                 status="completed"),
+            page(
+                "Complete",
+                [text("## Thank you!\n\nYou have completed the survey.")],
+                status="completed",
+            ),
             page(
                 TERMINATE,
                 [text("Thank you for your time. Unfortunately you do not qualify.")],
@@ -673,10 +669,13 @@ def sessions_questionnaire() -> dict[str, Any]:
             recreate(
                 "q8",
                 text_input(
-                    "q8", "What one change would make you more likely to recommend it?",
+                    "q8",
+                    "What one change would make you more likely to recommend it?",
                     multiline=True,
                 ),
             ),
-            revise_condition("Streaming usage", TERMINATE, "q4.value in ['monthly', 'less', 'never']"),
+            revise_condition(
+                "Streaming usage", TERMINATE, "q4.value in ['monthly', 'less', 'never']"
+            ),
         ],
     }

@@ -70,6 +70,7 @@ the column); a page's programming status; the survey's status, platform and coun
         self.store = store
         self.clock = clock or Clock()
         self.item: Item | None = None
+        self.content: RenderableType = ""
         self.refs: Mapping[str, str] = {}
         self.numbers: Mapping[str, int] = {}
         self.border_title = "Detail"
@@ -97,7 +98,8 @@ the column); a page's programming status; the survey's status, platform and coun
         if numbers is not None:
             self.numbers = numbers
         body = self.query_one("#detail-body", Static)
-        body.update(self.render_item(item))
+        self.content = self.render_item(item)
+        body.update(self.content)
         if moved:
             self.scroll_home(animate=False)
 
@@ -240,9 +242,7 @@ the column); a page's programming status; the survey's status, platform and coun
             grid.add_row("Repeats", ", ".join(self.refs.get(b, b) for b in config.blocks) or "—")  # type: ignore[union-attr]
         grid.add_row("Show if", expression(config.showIf, s, "always shown"))
         grid.add_row("Reference", f"{ref or '—'}" + (" (named)" if config.name else ""))
-        extra = {
-            k: v for k, v in config.dump().items() if k not in _SHOWN_CONFIG and v is not None
-        }
+        extra = {k: v for k, v in config.dump().items() if k not in _SHOWN_CONFIG and v is not None}
         for key, value in extra.items():
             grid.add_row(key, Text(_scalar(value)))
         page = self.store.page(block.page_id or "")

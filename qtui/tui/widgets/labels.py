@@ -31,7 +31,9 @@ def attention(text: Text, styles: Styles) -> None:
 
 def survey_label(survey: Survey | None, survey_id: str, status: str, styles: Styles) -> Text:
     text = Text(no_wrap=True)
-    name = survey.name if survey is not None and survey.name else survey_id or "waiting for a survey…"
+    name = (
+        survey.name if survey is not None and survey.name else survey_id or "waiting for a survey…"
+    )
     text.append(name, Style(bold=True))
     if status:
         text.append("  ")

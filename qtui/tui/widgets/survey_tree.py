@@ -9,6 +9,7 @@ to date from then on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -97,7 +98,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self.flash_ms = flash_ms
         self.survey_id: str | None = None
         self.guide_depth = 3
-        self._nodes: dict[NodeKey, TreeNode[Item]] = {}
+        self._index: dict[NodeKey, TreeNode[Item]] = {}
         self._built: set[str] = set()
         self._refs: dict[str, str] = {}
         self._page_numbers: dict[str, int] = {}
@@ -119,16 +120,28 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         return node.data if node is not None else None
 
     def node_for(self, key: NodeKey) -> TreeNode[Item] | None:
-        return self._nodes.get(key)
+        return self._index.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether an item has a node (built); `("block", id) in tree`."""
+        return key in self._index
 
     def is_built(self, page_id: str) -> bool:
         return page_id in self._built
 
     def node_count(self) -> int:
-        return len(self._nodes)
+        return len(self._index)
 
     def ref_name(self, block_id: str) -> str | None:
         return self._refs.get(block_id)
+
+    @property
+    def refs(self) -> dict[str, str]:
+        """Block id → reference name (`q3`), by the core's numbering rule."""
+        return self._refs
+
+    def page_numbers(self) -> dict[str, int]:
+        return dict(self._page_numbers)
 
     def labels(self, node: TreeNode[Item] | None = None) -> list[str]:
         """Plain labels of `node`'s children (root's by default), for tests and scripts."""
@@ -166,17 +179,19 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if not self._styles:
             self._load_styles()
         expanded = {
-            page_id for page_id in self._built if self._nodes.get(("page", page_id)) is not None
-            and self._nodes[("page", page_id)].is_expanded
+            page_id
+            for page_id in self._built
+            if self._index.get(("page", page_id)) is not None
+            and self._index[("page", page_id)].is_expanded
         }
         cursor = self.item
-        self._nodes.clear()
+        self._index.clear()
         self._built.clear()
         self._page_numbers.clear()
         self._spinning.clear()
         self.clear()
         self.root.data = Item("survey", self.survey_id or "")
-        self._nodes[("survey", self.survey_id or "")] = self.root
+        self._index[("survey", self.survey_id or "")] = self.root
         self.root.expand()
         if self.survey_id is None:
             self.root.set_label(labels.survey_label(None, "", "", self._styles))
@@ -184,16 +199,16 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._compute_refs()
         self._sync_root()
         for page_id in expanded:
-            node = self._nodes.get(("page", page_id))
+            node = self._index.get(("page", page_id))
             if node is not None:
                 self._build_page(node)
                 node.expand()
         if self._filter:
-            for key, node in list(self._nodes.items()):
+            for key, node in list(self._index.items()):
                 if key[0] == "page":
                     self._build_page(node)
                     node.expand()
-            variables = self._nodes.get(VARIABLES_KEY)
+            variables = self._index.get(VARIABLES_KEY)
             if variables is not None:
                 variables.expand()
         self._relabel(self.root)
@@ -202,7 +217,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self.cursor_line = 0
 
     def _select_existing(self, key: NodeKey) -> bool:
-        node = self._nodes.get(key)
+        node = self._index.get(key)
         if node is None:
             return False
         self._reveal(node)
@@ -220,39 +235,39 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     def select_item(self, kind: Kind, item_id: str) -> bool:
         """Put the cursor on an item, building and opening its page if needed."""
         key = (kind, item_id)
-        if key not in self._nodes and kind in ("block", "rule"):
+        if key not in self._index and kind in ("block", "rule"):
             item = self.store.block(item_id) if kind == "block" else self.store.rule(item_id)
             page_id = getattr(item, "page_id", None) or getattr(item, "source_page_id", None)
-            page = self._nodes.get(("page", page_id or ""))
+            page = self._index.get(("page", page_id or ""))
             if page is not None:
                 self._build_page(page)
                 page.expand()
-        if key not in self._nodes and kind == "variable":
-            group = self._nodes.get(VARIABLES_KEY)
+        if key not in self._index and kind == "variable":
+            group = self._index.get(VARIABLES_KEY)
             if group is not None:
                 group.expand()
         return self._select_existing(key)
 
     def expand_all_pages(self) -> None:
         """Build and open every page (may take a moment on a very large survey)."""
-        for key, node in list(self._nodes.items()):
+        for key, node in list(self._index.items()):
             if key[0] == "page":
                 self._build_page(node)
                 node._expanded = True  # one layout pass for all, instead of one per page
-        group = self._nodes.get(VARIABLES_KEY)
+        group = self._index.get(VARIABLES_KEY)
         if group is not None:
             group._expanded = True
         self._invalidate()
 
     def collapse_all_pages(self) -> None:
-        for key, node in self._nodes.items():
+        for key, node in self._index.items():
             if key[0] in ("page", "variables"):
                 node._expanded = False
         self._invalidate()
         self._keep_cursor_visible()
 
     def all_pages_expanded(self) -> bool:
-        pages = [node for key, node in self._nodes.items() if key[0] == "page"]
+        pages = [node for key, node in self._index.items() if key[0] == "page"]
         return bool(pages) and all(node.is_expanded for node in pages)
 
     def _keep_cursor_visible(self) -> None:
@@ -336,7 +351,9 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     def _sync_root(self) -> None:
         pages = self._pages()
-        numbers = {page.id: index for index, page in enumerate(self.store.pages(self.survey_id or ""), 1)}
+        numbers = {
+            page.id: index for index, page in enumerate(self.store.pages(self.survey_id or ""), 1)
+        }
         desired = [Item("page", p.id) for p in pages]
         variables = self._variables()
         if variables:
@@ -345,10 +362,10 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         for page in pages:
             if self._page_numbers.get(page.id) != numbers.get(page.id):
                 self._page_numbers[page.id] = numbers.get(page.id, 0)
-                node = self._nodes.get(("page", page.id))
+                node = self._index.get(("page", page.id))
                 if node is not None:
                     self._relabel(node)
-        group = self._nodes.get(VARIABLES_KEY)
+        group = self._index.get(VARIABLES_KEY)
         if group is not None:
             self._sync_children(group, variables)
             self._relabel(group)
@@ -362,7 +379,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         children = parent._children  # reordered in place: nodes keep cursor and expansion
         moved = False
         for index, item in enumerate(desired):
-            node = self._nodes.get(item.key)
+            node = self._index.get(item.key)
             if node is not None and node.parent is not parent:
                 self._remove(node)  # moved here from another parent
                 node = None
@@ -380,13 +397,13 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     def _add(self, parent: TreeNode[Item], item: Item, index: int) -> TreeNode[Item]:
         expandable = item.kind in ("page", "variables")
         node = parent.add(Text(""), item, before=index, allow_expand=expandable)
-        self._nodes[item.key] = node
+        self._index[item.key] = node
         self._relabel(node)
         return node
 
     def _remove(self, node: TreeNode[Item]) -> None:
         for key in self._keys_below(node):
-            self._nodes.pop(key, None)
+            self._index.pop(key, None)
             if key[0] == "page":
                 self._built.discard(key[1])
                 self._page_numbers.pop(key[1], None)
@@ -438,12 +455,12 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if root_dirty:
             self._sync_root()
         for page_id in parents:
-            node = self._nodes.get(("page", page_id))
+            node = self._index.get(("page", page_id))
             if node is not None and page_id in self._built:
                 self._sync_children(node, self._page_children(page_id))
         if rules_dirty:
             for page_id in list(self._built):
-                node = self._nodes.get(("page", page_id))
+                node = self._index.get(("page", page_id))
                 if node is not None:
                     self._sync_children(node, self._page_children(page_id))
                     for child in node.children:
@@ -451,7 +468,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
                             changed.add(child.data.key)
         changed.add(self.root.data.key if self.root.data else ("survey", ""))
         for key in changed:
-            node = self._nodes.get(key)
+            node = self._index.get(key)
             if node is not None:
                 self._relabel(node)
         self._restore_cursor(before)
@@ -464,7 +481,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if change.entity == "survey":
             return change.id == self.survey_id
         parent = change.parent_id or change.previous_parent_id
-        return parent is not None and ("page", parent) in self._nodes
+        return parent is not None and ("page", parent) in self._index
 
     @staticmethod
     def _renames(change: Change) -> bool:
@@ -497,9 +514,9 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if key is None:
             return
         lines = self._tree_lines  # lays out again after the patches
-        target = self._nodes.get(key)
+        target = self._index.get(key)
         if target is None:
-            target = next((self._nodes[k] for k in fallbacks if k in self._nodes), self.root)
+            target = next((self._index[k] for k in fallbacks if k in self._index), self.root)
         while target.parent is not None and not target.parent.is_expanded:
             target = target.parent
         new_line = target._line
@@ -512,7 +529,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     # --- labels and flashing ----------------------------------------------------------
 
     def relabel_all(self) -> None:
-        for node in self._nodes.values():
+        for node in self._index.values():
             self._relabel(node)
 
     def _relabel(self, node: TreeNode[Item]) -> None:
@@ -558,14 +575,15 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     def _start_flash(self, keys: set[NodeKey]) -> None:
         if not self.flash_ms or not keys:
             return
-        until = self.clock.monotonic() + self.flash_ms / 1000
+        # Real time, not the injectable clock: a flash is an effect, never shown as a value.
+        until = time.monotonic() + self.flash_ms / 1000
         for key in keys:
-            if key in self._nodes and key[0] != "survey":
+            if key in self._index and key[0] != "survey":
                 self._flash[key] = until
         self.set_timer(self.flash_ms / 1000 + 0.05, self._end_flash)
 
     def _end_flash(self) -> None:
-        now = self.clock.monotonic()
+        now = time.monotonic()
         ended = [key for key, until in self._flash.items() if until <= now]
         for key in ended:
             del self._flash[key]
@@ -581,7 +599,9 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             # Only the spinner's frame moves; the label itself is as last patched.
             label = node._label
             frame = labels.SPINNER[self._frame % len(labels.SPINNER)]
-            node._label = Text.assemble((frame, label.get_style_at_offset(self.app.console, 0)), label[1:])
+            node._label = Text.assemble(
+                (frame, label.get_style_at_offset(self.app.console, 0)), label[1:]
+            )
             try:
                 text = super().render_label(node, base_style, style)
             finally:
@@ -597,7 +617,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             return
         self._frame += 1
         for page_id in self._spinning:
-            node = self._nodes.get(("page", page_id))
+            node = self._index.get(("page", page_id))
             if node is not None:
                 node.refresh()
 
@@ -618,4 +638,4 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self.rebuild()
 
     def match_count(self) -> int:
-        return sum(1 for key in self._nodes if key[0] in ("page", "block", "rule", "variable"))
+        return sum(1 for key in self._index if key[0] in ("page", "block", "rule", "variable"))

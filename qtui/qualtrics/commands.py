@@ -1,0 +1,292 @@
+"""`qtui push SURVEY --to qualtrics` and `qtui qa SV_… --answers FILE`.
+
+Progress and errors go to stderr, the report to stdout (`--json` for scripts).
+Exit codes — push: 0 pushed, 1 push failed, 2 usage or configuration error, 3 pushed with
+compile issues; qa: 0 reached the end, 1 the platform refused or failed, 2 usage/config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ISSUES = 0, 1, 2, 3
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"qtui: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Any:
+    from qtui.config import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as error:
+        _fail(str(error), EXIT_USAGE)
+
+
+def _client(settings: Any, json_mode: bool) -> Any:
+    from qtui.qualtrics.client import QualtricsClient, RetryInfo
+    from qtui.qualtrics.errors import ConfigurationError
+
+    def on_retry(info: RetryInfo) -> None:
+        if not json_mode:
+            what = f"HTTP {info.status}" if info.status else info.reason
+            click.echo(f"  retrying {info.method} after {what}: waiting {info.delay:.1f} s",
+                       err=True)
+
+    try:
+        return QualtricsClient.from_settings(settings, on_retry=on_retry)
+    except ConfigurationError as error:
+        _fail(str(error), EXIT_USAGE)
+
+
+async def _fetch_from_questra(settings: Any, id_or_slug: str) -> dict[str, Any]:
+    from qtui.questra.client import QuestraClient  # written beside us; imported only when used
+
+    questra = settings.questra
+    api_key = questra.api_key.get_secret_value() if questra.api_key else ""
+    if not api_key or not questra.org_id:
+        _fail(
+            f"{id_or_slug!r} is not a file, and fetching it from Questra needs "
+            "QTUI_QUESTRA_API_KEY and QTUI_QUESTRA_ORG_ID",
+            EXIT_USAGE,
+        )
+    client = QuestraClient(questra.url, api_key, questra.org_id)
+    try:
+        result = client.get_survey(id_or_slug)
+        if inspect.isawaitable(result):
+            result = await result
+        return dict(result)
+    finally:
+        closing = getattr(client, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+def _read_survey_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        _fail(f"cannot read {path} as JSON: {error}", EXIT_USAGE)
+    if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
+        data = data["survey"]  # the `{"survey": FullSurvey}` import form
+    if not isinstance(data, dict):
+        _fail(f"{path} does not hold a survey (a FullSurvey JSON object)", EXIT_USAGE)
+    return data
+
+
+def _survey_model(data: dict[str, Any], source: str) -> Any:
+    from qtui.core.models import Survey
+
+    try:
+        return Survey.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
+        _fail(f"{source} is not a valid survey: {where}: {first['msg']}", EXIT_USAGE)
+
+
+class _Progress:
+    """Step lines on stderr: one when a step starts, then every tenth of a long step."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.step: str | None = None
+        self.shown = -1
+
+    def __call__(self, progress: Any) -> None:
+        if not self.enabled:
+            return
+        if progress.step != self.step:
+            self.step = progress.step
+            self.shown = -1
+        if progress.total <= 1:
+            if progress.done == 0:
+                click.echo(f"  {progress.step}…", err=True)
+            return
+        tenth = progress.done * 10 // progress.total
+        if tenth != self.shown:
+            self.shown = tenth
+            click.echo(f"  {progress.step}: {progress.done}/{progress.total}", err=True)
+
+
+def _count(parts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in parts.items())
+
+
+def _print_report(report: Any, name: str) -> None:
+    if report.dry_run and report.plan is not None:
+        plan = report.plan
+        click.echo(f"Dry run for {name!r} → "
+                   f"{report.qualtrics_survey_id or 'a new Qualtrics survey'} (nothing sent)")
+        click.echo(f"  would create: {len(plan.create_blocks)} blocks, "
+                   f"{len(plan.create_questions)} questions")
+        click.echo(f"  would update: {len(plan.update_questions)} questions "
+                   f"({len(plan.unchanged_questions)} unchanged)")
+        click.echo(f"  would delete: {len(plan.delete_blocks)} blocks, "
+                   f"{len(plan.delete_questions)} questions")
+        for label, items in (("create", plan.create_questions), ("update", plan.update_questions),
+                             ("delete", plan.delete_questions)):
+            for item in items[:20]:
+                click.echo(f"    {label} question for block {item}")
+            if len(items) > 20:
+                click.echo(f"    … and {len(items) - 20} more to {label}")
+    else:
+        state = ", ".join(
+            part for part, on in (("published", report.published), ("activated", report.activated))
+            if on
+        ) or "no change to publish"
+        click.echo(f"Pushed {name!r} to Qualtrics survey {report.qualtrics_survey_id} "
+                   f"(version {report.version_number or '?'}; {state})")
+        click.echo(f"  created: {_count(report.created)}; updated: {_count(report.updated)}; "
+                   f"deleted: {_count(report.deleted)}")
+        click.echo(f"  {report.requests} requests, {report.retries} retries, "
+                   f"{report.duration:.2f} s")
+    if report.issues:
+        click.echo(f"Compile issues ({len(report.issues)}):")
+        for issue in report.issues:
+            click.echo(f"  {issue.item_id}  [{issue.kind}]  {issue.reason}")
+
+
+@click.command()
+@click.argument("survey")
+@click.option("--to", "platform", type=click.Choice(["qualtrics"]), default="qualtrics",
+              show_default=True, help="The platform to push to.")
+@click.option("--target", metavar="SV_…", help="Push into this existing Qualtrics survey.")
+@click.option("--dry-run", is_flag=True, help="Print what would be created, updated, deleted.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json: bool) -> None:
+    """Compile SURVEY (a FullSurvey JSON file, or a Questra survey id or slug) and push it.
+
+    Re-pushing updates the same Qualtrics survey in place; a push that failed resumes.
+    """
+    from qtui.qualtrics.client import api_base
+    from qtui.qualtrics.errors import ConfigurationError, QualtricsError
+    from qtui.qualtrics.push import push_survey
+    from qtui.qualtrics.state import PushState
+
+    settings = _settings()
+    path = Path(survey)
+    if path.exists():
+        data = _read_survey_file(path)
+    else:
+        try:
+            data = asyncio.run(_fetch_from_questra(settings, survey))
+        except Exception as error:  # noqa: BLE001 - any failure to fetch is one line to the user
+            _fail(f"could not fetch survey {survey!r} from Questra: {error}", EXIT_FAILED)
+    model = _survey_model(data, survey)
+
+    async def run() -> Any:
+        if dry_run:
+            base = settings.qualtrics.base_url
+            try:
+                key = api_base(base) if base else "(not configured)"
+            except ConfigurationError:
+                key = "(not configured)"
+            state = PushState.load(model.id, key)
+
+            class _NoClient:
+                requests_sent = retries = 0
+
+            return await push_survey(_NoClient(), model, target=target,  # type: ignore[arg-type]
+                                     state=state, dry_run=True)
+        client = _client(settings, as_json)
+        async with client:
+            state = PushState.load(model.id, client.base_url)
+            return await push_survey(client, model, target=target, state=state,
+                                     progress=_Progress(not as_json))
+
+    try:
+        report = asyncio.run(run())
+    except QualtricsError as error:
+        _fail(f"push failed: {error}", EXIT_FAILED)
+    except ValueError as error:  # an unreadable push state file
+        _fail(str(error), EXIT_USAGE)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report, model.name or model.id)
+    sys.exit(EXIT_ISSUES if report.issues and not dry_run else EXIT_OK)
+
+
+def _read_answers(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        _fail(f"cannot read answers {path} as JSON: {error}", EXIT_USAGE)
+    if not isinstance(data, dict):
+        _fail(f"{path} must hold a JSON object of answers (name or QID → value)", EXIT_USAGE)
+    if isinstance(data.get("answers"), dict):
+        embedded = data.get("embeddedData") or {}
+        if not isinstance(embedded, dict):
+            _fail(f"{path}: embeddedData must be an object", EXIT_USAGE)
+        return data["answers"], embedded, str(data.get("language") or "EN")
+    return data, {}, "EN"
+
+
+def _show_answer(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _print_walk(walk: Any) -> None:
+    for step in walk.steps:
+        click.echo(f"Page {step.page}")
+        for q in step.questions:
+            name = f" {q['tag']}" if q["tag"] else ""
+            click.echo(f"  {q['questionId']}{name} [{q['type']}]  {q['display'][:70]}")
+            if q["type"] != "DB":
+                click.echo(f"      answer: {_show_answer(q['answer'])}")
+        if step.next:
+            click.echo(f"  → {step.next}")
+    if walk.done:
+        reason = f" ({walk.end_reason})" if walk.end_reason else ""
+        click.echo(f"Done: response {walk.response_id}{reason}")
+
+
+@click.command()
+@click.argument("survey_id", metavar="SV_…")
+@click.option("--answers", "answers_path", required=True, type=click.Path(path_type=Path),
+              help="JSON: {name or QID: answer} or {answers, embeddedData, language}.")
+@click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON.")
+def qa(survey_id: str, answers_path: Path, as_json: bool) -> None:
+    """Walk SV_… once through the sessions API with scripted answers; print each page."""
+    from qtui.qualtrics.errors import QualtricsError
+    from qtui.qualtrics.session import SessionDriver, WalkError, walkthrough
+
+    answers, embedded, language = _read_answers(answers_path)
+    settings = _settings()
+
+    async def run() -> Any:
+        async with _client(settings, as_json) as client:
+            driver = SessionDriver(client, survey_id)
+            return await walkthrough(driver, answers, language=language,
+                                     embedded_data=embedded)
+
+    try:
+        walk = asyncio.run(run())
+    except WalkError as error:
+        if as_json:
+            click.echo(json.dumps({**error.walk.to_json(), "error": str(error)}, indent=2))
+        else:
+            _print_walk(error.walk)
+        _fail(str(error), EXIT_FAILED)
+    except QualtricsError as error:
+        _fail(f"walkthrough failed: {error}", EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(walk.to_json(), indent=2))
+    else:
+        _print_walk(walk)

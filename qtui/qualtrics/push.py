@@ -1,0 +1,398 @@
+"""Push a Questra survey to Qualtrics: compile, create or update, put the flow, publish, activate.
+
+Idempotent and resumable: `PushState` remembers what exists (Questra block id → QID, page →
+BL_, a hash of what was sent), so a second push updates questions in place, deletes the ones
+that were removed and creates only new ones; a push that failed half-way picks up from what
+was recorded. Only what changed is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from qtui.core.models import Survey
+from qtui.qualtrics.client import QualtricsClient
+from qtui.qualtrics.compile import (
+    CompiledQuestion,
+    CompiledSurvey,
+    CompileIssue,
+    compile_survey,
+    rebind,
+)
+from qtui.qualtrics.errors import NotFoundError
+from qtui.qualtrics.state import PushState, TargetState
+
+_QID_USE = re.compile(r"q://(QID[A-Za-z0-9]+)/|\"(?:QuestionID|QID)\": \"(QID[A-Za-z0-9]+)\"")
+
+
+@dataclass(frozen=True)
+class PushProgress:
+    step: str  # survey, blocks, questions, deletions, block layout, flow, publish, activate
+    done: int
+    total: int
+
+
+@dataclass
+class PushPlan:
+    """What a push would do, from the compiled survey and the push state alone."""
+
+    create_survey: bool
+    create_blocks: list[str] = field(default_factory=list)  # block keys
+    create_questions: list[str] = field(default_factory=list)  # Questra block ids
+    update_questions: list[str] = field(default_factory=list)
+    unchanged_questions: list[str] = field(default_factory=list)
+    delete_questions: list[str] = field(default_factory=list)
+    delete_blocks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PushReport:
+    questra_survey_id: str
+    qualtrics_survey_id: str | None
+    version_id: str | None = None
+    version_number: int | None = None
+    created: dict[str, int] = field(default_factory=lambda: {"blocks": 0, "questions": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"blocks": 0, "questions": 0})
+    deleted: dict[str, int] = field(default_factory=lambda: {"blocks": 0, "questions": 0})
+    unchanged: dict[str, int] = field(default_factory=lambda: {"questions": 0})
+    flow_updated: bool = False
+    published: bool = False
+    activated: bool = False
+    issues: list[CompileIssue] = field(default_factory=list)
+    retries: int = 0
+    requests: int = 0
+    duration: float = 0.0
+    dry_run: bool = False
+    plan: PushPlan | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.plan is None:
+            data.pop("plan")
+        return data
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha1(
+        json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()[:16]
+
+
+def compile_for(survey: Survey, target: TargetState, **options: Any) -> CompiledSurvey:
+    """Compile against what the push state says exists (real ids for known items)."""
+    known = target.survey_id is not None and (target.questions or target.blocks)
+    return compile_survey(
+        survey,
+        qids=dict(target.questions) if known else None,
+        block_ids=dict(target.blocks) if known else None,
+        **options,
+    )
+
+
+def plan_push(compiled: CompiledSurvey, target: TargetState) -> PushPlan:
+    plan = PushPlan(create_survey=target.survey_id is None)
+    keys = {b.key for b in compiled.blocks}
+    plan.create_blocks = [b.key for b in compiled.blocks if b.key not in target.blocks]
+    present: set[str] = set()
+    for question in compiled.question_list():
+        present.add(question.block_id)
+        qid = target.questions.get(question.block_id)
+        if qid is None:
+            plan.create_questions.append(question.block_id)
+        elif target.question_hashes.get(qid) != digest(question.definition):
+            plan.update_questions.append(question.block_id)
+        else:
+            plan.unchanged_questions.append(question.block_id)
+    plan.delete_questions = [b for b in target.questions if b not in present]
+    plan.delete_blocks = [k for k in target.blocks if k not in keys]
+    return plan
+
+
+async def push_survey(
+    client: QualtricsClient,
+    survey: Survey,
+    *,
+    target: str | None = None,
+    state: PushState,
+    progress: Callable[[PushProgress], None] | None = None,
+    dry_run: bool = False,
+    force_response: bool = True,
+) -> PushReport:
+    """Compile `survey` and make the Qualtrics survey match it (see the module docstring)."""
+    run = _Push(client, survey, state, progress, force_response)
+    return await run.go(target, dry_run)
+
+
+class _Push:
+    def __init__(
+        self,
+        client: QualtricsClient,
+        survey: Survey,
+        state: PushState,
+        progress: Callable[[PushProgress], None] | None,
+        force_response: bool,
+    ) -> None:
+        self.client = client
+        self.survey = survey
+        self.state = state
+        self.progress = progress or (lambda _: None)
+        self.force_response = force_response
+        self.qid_map: dict[str, str] = {}
+        self.block_map: dict[str, str] = {}
+        self.created_into: dict[str, list[str]] = {}  # BL_ created now → QIDs created into it
+        self.reused_default: str | None = None
+
+    @property
+    def t(self) -> TargetState:
+        return self.state.target
+
+    async def go(self, target: str | None, dry_run: bool) -> PushReport:
+        started = time.monotonic()
+        requests, retries = self.client.requests_sent, self.client.retries
+        if target and self.t.survey_id != target:
+            self.state.record("reset", survey_id=target)
+        report = PushReport(self.survey.id, self.t.survey_id)
+        try:
+            if dry_run:
+                compiled = compile_for(self.survey, self.t, force_response=self.force_response)
+                report.issues = compiled.issues
+                report.plan = plan_push(compiled, self.t)
+                report.dry_run = True
+                return report
+            await self.ensure_survey(target, report)
+            compiled = compile_for(self.survey, self.t, force_response=self.force_response)
+            report.issues = compiled.issues
+            report.plan = plan_push(compiled, self.t)
+            await self.create_blocks(compiled, report)
+            await self.put_questions(compiled, report)
+            await self.delete_questions(compiled, report)
+            await self.layout_blocks(compiled, report)
+            await self.delete_blocks(compiled, report)
+            await self.put_flow(compiled, report)
+            await self.publish(report)
+            await self.activate(report)
+            self.state.save()
+        finally:
+            self.state.close()
+            report.requests = self.client.requests_sent - requests
+            report.retries = self.client.retries - retries
+            report.duration = time.monotonic() - started
+        return report
+
+    # survey -------------------------------------------------------------------------------
+
+    async def ensure_survey(self, target: str | None, report: PushReport) -> None:
+        name = self.survey.name or self.survey.slug or self.survey.id
+        self.progress(PushProgress("survey", 0, 1))
+        if self.t.survey_id is not None:
+            try:
+                definition = await self.client.get_definition(self.t.survey_id)
+            except NotFoundError:
+                if target:
+                    raise
+                # The survey we made is gone (deleted in Qualtrics): start a fresh one.
+                self.state.record("reset", survey_id=None)
+                definition = None
+            if definition is not None:
+                await self.reconcile(definition, report)
+        if self.t.survey_id is None:
+            created = await self.client.create_survey(name)
+            self.state.record("survey", survey_id=created.SurveyID,
+                              default_block_id=created.DefaultBlockID, name=name)
+        elif self.t.name != name:
+            await self.client.update_metadata(self.t.survey_id, SurveyName=name)
+            self.state.record("name", name=name)
+        report.qualtrics_survey_id = self.t.survey_id
+        self.progress(PushProgress("survey", 1, 1))
+
+    async def reconcile(self, definition: dict[str, Any], report: PushReport) -> None:
+        """Align the state with the live survey: forget what is gone, drop orphans.
+
+        An orphan is a question inside one of our blocks that the state does not know — what a
+        create leaves behind when its answer was lost; it would otherwise be shown twice.
+        """
+        live_questions = definition.get("Questions") or {}
+        live_blocks = definition.get("Blocks") or {}
+        if self.t.default_block_id is None:
+            for block_id, block in live_blocks.items():
+                if isinstance(block, dict) and block.get("Type") == "Default":
+                    self.state.record("survey", survey_id=self.t.survey_id,
+                                      default_block_id=block_id, name=self.t.name)
+        for block_key, qid in list(self.t.questions.items()):
+            if qid not in live_questions:
+                self.state.record("forget_question", block=block_key)
+        for key, block_id in list(self.t.blocks.items()):
+            if block_id not in live_blocks:
+                self.state.record("forget_block", key=key)
+        known = set(self.t.questions.values())
+        for block_id in self.t.blocks.values():
+            block = live_blocks.get(block_id) or {}
+            for element in block.get("BlockElements") or []:
+                qid = element.get("QuestionID")
+                if qid and qid not in known and qid in live_questions:
+                    await self.client.delete_question(self.t.survey_id or "", qid)
+                    report.deleted["questions"] += 1
+
+    # blocks and questions -----------------------------------------------------------------
+
+    async def create_blocks(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        missing = [b for b in compiled.blocks if b.key not in self.t.blocks]
+        for done, block in enumerate(missing, start=1):
+            self.progress(PushProgress("blocks", done - 1, len(missing)))
+            if self.t.default_block_id and not self.t.default_block_used:
+                # A new survey comes with an empty default block: the first page uses it.
+                self.state.record("default_block_used")
+                self.state.record("block", key=block.key, block_id=self.t.default_block_id)
+                self.reused_default = self.t.default_block_id
+            else:
+                body = {"Type": "Standard", "Description": block.description,
+                        "Options": block.options}
+                created = await self.client.create_block(self.sid, body)
+                self.created_into[created.BlockID] = []
+                self.state.record("block", key=block.key, block_id=created.BlockID)
+            report.created["blocks"] += 1
+        for block in compiled.blocks:
+            self.block_map[block.block_id] = self.t.blocks[block.key]
+        self.progress(PushProgress("blocks", len(missing), len(missing)))
+
+    @property
+    def sid(self) -> str:
+        assert self.t.survey_id is not None
+        return self.t.survey_id
+
+    async def put_questions(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        questions = compiled.question_list()
+        provisional = {q.qid for q in questions if q.block_id not in self.t.questions}
+        block_ids = {b.key: b.block_id for b in compiled.blocks}
+        deferred: list[CompiledQuestion] = []
+        for done, question in enumerate(questions):
+            if done % 50 == 0:
+                self.progress(PushProgress("questions", done, len(questions)))
+            definition = rebind(question.definition, self.qid_map, self.block_map)
+            unresolved = [
+                q for q in _qids_used(definition) if q in provisional and q not in self.qid_map
+            ]
+            if unresolved:
+                # Its logic reads a question not created yet: send it without, PUT it later.
+                definition = {k: v for k, v in definition.items() if k != "DisplayLogic"}
+                deferred.append(question)
+            qid = self.t.questions.get(question.block_id)
+            if qid is None:
+                block_id = self.block_map[block_ids[question.block_key]]
+                qid = await self.client.create_question(self.sid, definition, block_id=block_id)
+                self.qid_map[question.qid] = qid
+                if block_id in self.created_into:
+                    self.created_into[block_id].append(qid)
+                self.state.record("question", block=question.block_id, qid=qid,
+                                  hash=digest(definition))
+                report.created["questions"] += 1
+            elif self.t.question_hashes.get(qid) != digest(definition):
+                await self.client.update_question(self.sid, qid, definition)
+                self.state.record("question", block=question.block_id, qid=qid,
+                                  hash=digest(definition))
+                report.updated["questions"] += 1
+            else:
+                report.unchanged["questions"] += 1
+        for question in deferred:
+            definition = rebind(question.definition, self.qid_map, self.block_map)
+            qid = self.t.questions[question.block_id]
+            await self.client.update_question(self.sid, qid, definition)
+            self.state.record("question", block=question.block_id, qid=qid,
+                              hash=digest(definition))
+        self.progress(PushProgress("questions", len(questions), len(questions)))
+
+    async def delete_questions(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        present = {q.block_id for q in compiled.question_list()}
+        gone = [b for b in self.t.questions if b not in present]
+        for done, block_key in enumerate(gone):
+            self.progress(PushProgress("deletions", done, len(gone)))
+            try:
+                await self.client.delete_question(self.sid, self.t.questions[block_key])
+            except NotFoundError:
+                pass  # already gone: the state just catches up
+            self.state.record("forget_question", block=block_key)
+            report.deleted["questions"] += 1
+
+    async def layout_blocks(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        """PUT each block whose elements, description or options differ from what was sent."""
+        for done, block in enumerate(compiled.blocks):
+            if done % 50 == 0:
+                self.progress(PushProgress("block layout", done, len(compiled.blocks)))
+            block_id = self.t.blocks[block.key]
+            desired = rebind(block.definition(), self.qid_map, self.block_map)
+            wanted = digest(desired)
+            if self.t.block_hashes.get(block_id) == wanted:
+                continue
+            created_now = self.created_into.get(block_id)
+            elements = [e["QuestionID"] for e in desired["BlockElements"]]
+            if created_now is not None and created_now == elements:
+                # Made by this push with these options, its questions created in this order.
+                self.state.record("block_hash", block_id=block_id, hash=wanted)
+                continue
+            await self.client.update_block(self.sid, block_id, desired)
+            self.state.record("block_hash", block_id=block_id, hash=wanted)
+            if created_now is None and block_id != self.reused_default:
+                report.updated["blocks"] += 1
+        self.progress(PushProgress("block layout", len(compiled.blocks), len(compiled.blocks)))
+
+    async def delete_blocks(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        keys = {b.key for b in compiled.blocks}
+        for key in [k for k in self.t.blocks if k not in keys]:
+            block_id = self.t.blocks[key]
+            try:
+                # Empty it first, so a question that moved out cannot go down with it.
+                await self.client.update_block(
+                    self.sid, block_id, {"Type": "Standard", "Description": "", "BlockElements": []}
+                )
+                await self.client.delete_block(self.sid, block_id)
+            except NotFoundError:
+                pass
+            self.state.record("forget_block", key=key)
+            report.deleted["blocks"] += 1
+
+    # flow, publish, activate --------------------------------------------------------------
+
+    async def put_flow(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        flow = rebind(compiled.flow, self.qid_map, self.block_map)
+        wanted = digest(flow)
+        self.progress(PushProgress("flow", 0, 1))
+        if self.t.flow_hash != wanted:
+            await self.client.put_flow(self.sid, flow)
+            self.state.record("flow", hash=wanted)
+            report.flow_updated = True
+        self.progress(PushProgress("flow", 1, 1))
+
+    async def publish(self, report: PushReport) -> None:
+        self.progress(PushProgress("publish", 0, 1))
+        if self.t.dirty or self.t.version_id is None:
+            c, u, d = report.created, report.updated, report.deleted
+            description = (
+                f"qtui push: {c['questions']} created, {u['questions']} updated, "
+                f"{d['questions']} deleted"
+            )
+            version = await self.client.publish(self.sid, description)
+            self.state.record("published", version_id=version.versionID,
+                              version_number=version.versionNumber)
+            report.published = True
+        report.version_id = self.t.version_id
+        report.version_number = self.t.version_number
+        self.progress(PushProgress("publish", 1, 1))
+
+    async def activate(self, report: PushReport) -> None:
+        self.progress(PushProgress("activate", 0, 1))
+        if not self.t.active:
+            await self.client.set_active(self.sid, True)
+            self.state.record("active", active=True)
+            report.activated = True
+        self.progress(PushProgress("activate", 1, 1))
+
+
+def _qids_used(definition: dict[str, Any]) -> set[str]:
+    text = json.dumps(definition)
+    return {a or b for a, b in _QID_USE.findall(text)}

@@ -1,0 +1,133 @@
+"""`qtui sandbox`: run the Questra and Qualtrics emulators on one local port."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+
+import click
+
+from qtui.sandbox.questra import QuestraSandbox
+from qtui.sandbox.questra.webhooks import Webhook
+from qtui.sandbox.server import QUALTRICS_PREFIX, create_sandbox_app, make_qualtrics
+from qtui.serving import serve_in_loop
+
+
+def _log(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _log_failed_delivery(hook: Webhook, record: dict[str, object]) -> None:
+    if record["status"] == "failed":
+        retry = record.get("next_attempt_in_s")
+        then = f"; retry in {retry:g} s" if isinstance(retry, int | float) else "; giving up"
+        _log(
+            f"webhook {hook.url}: {record['event']} attempt {record['attempt']} failed "
+            f"({record['error']}){then}"
+        )
+
+
+def _banner(
+    url: str, questra: QuestraSandbox, qualtrics_token: str | None, relay: str | None
+) -> str:
+    lines = [
+        f"Questra sandbox    {url}",
+        f"  org id           {questra.org_id}",
+        f"  API key          {questra.api_key}",
+    ]
+    if qualtrics_token is not None:
+        lines += [
+            f"Qualtrics sandbox  {url}{QUALTRICS_PREFIX}",
+            f"  token            {qualtrics_token}",
+        ]
+    else:
+        lines.append("Qualtrics sandbox  (not available in this build)")
+    if relay is not None:
+        lines.append(f"Webhook            every event → {relay}")
+    speed = "instant" if math.isinf(questra.speed) else f"{questra.speed:g}×"
+    fail = " · programming runs fail" if questra.fail_programming else ""
+    lines += [
+        f"Programming speed  {speed} · seed {questra.seed}{fail}",
+        "",
+        "To point qtui at it:",
+        f"  export QTUI_QUESTRA_URL={url} QTUI_QUESTRA_API_KEY={questra.api_key} "
+        f"QTUI_QUESTRA_ORG_ID={questra.org_id}",
+        "Ctrl-C stops the sandbox.",
+    ]
+    return "\n".join(lines)
+
+
+async def _serve(app: object, host: str, port: int, banner: Callable[[str], str]) -> None:
+    server = await serve_in_loop(app, host, port)
+    try:
+        click.echo(banner(server.url))
+        await asyncio.Event().wait()
+    finally:
+        await server.aclose()
+
+
+@click.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8701, show_default=True, type=int, help="Port to listen on.")
+@click.option("--api-key", default="qk_sandbox", show_default=True, help="API key to accept.")
+@click.option("--org-id", default="org_sandbox", show_default=True, help="Organisation id.")
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Programming speed: 1 is about 80 s for the screener; 'inf' is instant.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids and pacing.")
+@click.option("--fail", is_flag=True, help="Make every programming run fail part-way.")
+@click.option("--relay", metavar="URL", help="Send every event to this relay (…/hooks/questra).")
+@click.option("--relay-secret", metavar="S", help="The relay's webhook secret (with --relay).")
+@click.option(
+    "--qualtrics-token",
+    default="qualtrics-sandbox-token",
+    show_default=True,
+    help="X-API-TOKEN the Qualtrics sandbox accepts.",
+)
+def sandbox(
+    host: str,
+    port: int,
+    api_key: str,
+    org_id: str,
+    speed: float,
+    seed: int,
+    fail: bool,
+    relay: str | None,
+    relay_secret: str | None,
+    qualtrics_token: str,
+) -> None:
+    """Run the Questra sandbox (with Qualtrics under /API/v3) until Ctrl-C.
+
+    Create a survey with POST /surveys, then POST /surveys/{id}/start-programming: the
+    simulator builds it page by page, sending every change as a signed webhook.
+    """
+    if not speed > 0:
+        raise click.BadParameter(
+            "must be greater than 0 (use 'inf' for instant)", param_hint="--speed"
+        )
+    if relay and not relay_secret:
+        raise click.UsageError(
+            "--relay needs --relay-secret: the secret the relay checks signatures with"
+        )
+    questra = QuestraSandbox(api_key, org_id, speed=speed, seed=seed, fail_programming=fail)
+    hook_url = None
+    if relay:
+        hook_url = f"{relay.rstrip('/')}/hooks/questra"
+        questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
+    questra.dispatcher.on_delivery(_log_failed_delivery)
+    qualtrics = make_qualtrics(qualtrics_token)
+    app = create_sandbox_app(questra, qualtrics, log=_log)
+    token = qualtrics_token if qualtrics is not None else None
+    try:
+        asyncio.run(_serve(app, host, port, lambda url: _banner(url, questra, token, hook_url)))
+    except KeyboardInterrupt:
+        _log("sandbox stopped")
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        raise click.ClickException(
+            f"could not listen on {host}:{port} (in use?); choose another with --port"
+        ) from exc

@@ -1,0 +1,540 @@
+"""qtui's Textual app: one survey, live, from any event source.
+
+Every source posts messages; the app turns each received event into a typed event, applies
+it to the `SurveyStore` at once (so nothing is lost while the view is paused) and queues the
+resulting `Change`. Queued changes reach the widgets at most once per `ui.coalesce_ms`, so a
+burst of hundreds of events costs a few screen updates, not hundreds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import BindingType
+from textual.timer import Timer
+from textual.widgets import Input
+
+from qtui.config import Settings
+from qtui.core.events import Event, EventError, parse_event
+from qtui.core.store import Change, SurveyStore
+from qtui.tui import keys
+from qtui.tui.clock import Clock
+from qtui.tui.messages import (
+    Connection,
+    ConnectionChanged,
+    Frame,
+    FramesReceived,
+    ReplayChanged,
+    ReplayPosition,
+    SnapshotLoaded,
+    SourceFailed,
+    SurveyChosen,
+)
+from qtui.tui.palette import QtuiCommands
+from qtui.tui.screens.help import HelpScreen
+from qtui.tui.screens.json_view import JsonScreen, pretty
+from qtui.tui.screens.jump import JumpScreen
+from qtui.tui.screens.main import MainScreen
+from qtui.tui.sources import EventSource
+from qtui.tui.themes import DEFAULT_THEME, THEMES
+from qtui.tui.widgets.event_log import EventLog, LogEntry
+from qtui.tui.widgets.status_bar import StatusInfo
+from qtui.tui.widgets.survey_tree import Item, SurveyTree
+
+
+class RateMeter:
+    """Events per second over the last few seconds."""
+
+    def __init__(self, clock: Clock, window: float = 5.0) -> None:
+        self.clock = clock
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def tick(self, count: int = 1) -> None:
+        now = self.clock.monotonic()
+        self._times.extend([now] * count)
+        self._trim(now)
+
+    def _trim(self, now: float) -> None:
+        while self._times and self._times[0] < now - self.window:
+            self._times.popleft()
+
+    @property
+    def rate(self) -> float:
+        self._trim(self.clock.monotonic())
+        return len(self._times) / self.window
+
+
+def _survey_of(event: Event) -> str | None:
+    data = event.data
+    if event.entity == "survey":
+        return getattr(data, "id", None)
+    return getattr(data, "survey_id", None)
+
+
+class QtuiApp(App[None]):
+    """The live survey view."""
+
+    CSS_PATH: ClassVar[list[str | Path]] = ["../styles/qtui.tcss", "../styles/modals.tcss"]
+    TITLE = "qtui"
+    BINDINGS: ClassVar[list[BindingType]] = keys.bindings()  # type: ignore[assignment]
+    COMMANDS = App.COMMANDS | {QtuiCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    HELP: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        source: EventSource,
+        *,
+        survey_id: str | None = None,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        store: SurveyStore | None = None,
+        log_limit: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or Settings.model_construct()
+        self.source = source
+        self.store = store or SurveyStore()
+        self.survey_id = survey_id
+        self.clock = clock or Clock()
+        self.log_limit = log_limit
+        self.keymap: dict[str, str] = dict(self.settings.keymap)
+        self.paused = False
+        self.connection = Connection(source.initial_status)
+        self.replay_position: ReplayPosition | None = None
+        self.received = 0
+        self.latest_event_at: datetime | None = None
+        self.pending_events = 0  # received while the view is paused
+        self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
+        self._changes: list[Change] = []
+        self._entries: list[LogEntry] = []
+        self._flush_timer: Timer | None = None
+        self._status_timer: Timer | None = None
+        self._rate = RateMeter(self.clock)
+        self._closed = False
+        self._warnings: list[str] = []
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self._theme_name(self.settings.theme)
+
+    # --- set-up -----------------------------------------------------------------------
+
+    def _theme_name(self, wanted: str) -> str:
+        if wanted in self.available_themes:
+            return wanted
+        self._warnings.append(
+            f"Unknown theme {wanted!r}; using {DEFAULT_THEME}. "
+            f"Themes: {', '.join(sorted(self.available_themes))}"
+        )
+        return DEFAULT_THEME
+
+    def get_default_screen(self) -> MainScreen:
+        ui = self.settings.ui
+        return MainScreen(
+            self.store,
+            clock=self.clock,
+            flash_ms=ui.flash_ms,
+            min_size=(ui.min_width, ui.min_height),
+            log_limit=self.log_limit,
+        )
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            unknown = keys.unknown_ids(self.keymap)
+            if unknown:
+                self._warnings.append(
+                    f"Unknown key ids in keymap: {', '.join(unknown)} "
+                    f"(known: {', '.join(k.id for k in keys.KEYS)})"
+                )
+            self.set_keymap(self.keymap)
+        for warning in self._warnings:
+            self.notify(warning, severity="warning", timeout=8)
+
+    def main_ready(self) -> None:
+        """The main screen is composed: show what is known and start the source."""
+        if self.survey_id is not None:
+            self.main.show_survey(self.survey_id)
+        self.source.attach(self.post_message)
+        self.run_source()
+        self.set_interval(1.0, self.refresh_status)
+        self.refresh_status()
+
+    @work(exclusive=True, group="source", exit_on_error=False)
+    async def run_source(self) -> None:
+        try:
+            await self.source.run()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the view stays usable
+            self.post_message(SourceFailed(f"{type(exc).__name__}: {exc}"))
+
+    async def close_source(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self.source.close()
+
+    async def action_quit(self) -> None:
+        await self.close_source()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self.close_source()
+
+    # --- messages from the source -----------------------------------------------------
+
+    def on_survey_chosen(self, message: SurveyChosen) -> None:
+        if self.survey_id != message.survey_id:
+            self.survey_id = message.survey_id
+            self.main.show_survey(message.survey_id)
+            self.refresh_status()
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        try:
+            self.store.load(message.survey)
+        except Exception as exc:  # noqa: BLE001 - a malformed snapshot is reported, not fatal
+            self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
+            return
+        survey_id = str(message.survey.get("id") or "")
+        if self.survey_id is None and survey_id:
+            self.survey_id = survey_id
+            self.main.show_survey(survey_id)
+        elif self.survey_id is not None:
+            self.main.rebuild()  # a snapshot carries no changes: lay the tree out again
+        self.refresh_status()
+
+    def on_frames_received(self, message: FramesReceived) -> None:
+        for frame in message.frames:
+            self._ingest(frame)
+        self._rate.tick(len(message.frames))
+        self.received += len(message.frames)
+        if self.paused:
+            self.pending_events += len(message.frames)
+            if self._status_timer is None:
+                self._status_timer = self.set_timer(
+                    self.settings.ui.coalesce_ms / 1000, self._paused_status
+                )
+            return
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(
+                self.settings.ui.coalesce_ms / 1000, self.flush, name="flush"
+            )
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        self.connection = message.connection
+        self.refresh_status()
+
+    def on_replay_changed(self, message: ReplayChanged) -> None:
+        self.replay_position = message.position
+        self.refresh_bindings()
+        self.refresh_status()
+
+    def on_source_failed(self, message: SourceFailed) -> None:
+        self.notify(message.reason, title="Source", severity="error", timeout=12)
+
+    # --- applying events --------------------------------------------------------------
+
+    def _ingest(self, frame: Frame) -> None:
+        where = f"line {frame.lineno}: " if frame.lineno is not None else ""
+        if frame.envelope is None:
+            self._entries.append(
+                LogEntry(frame, "", "invalid", f"{where}{frame.error or 'unreadable'}")
+            )
+            return
+        try:
+            event = parse_event(frame.envelope)
+        except EventError as exc:
+            self._entries.append(LogEntry(frame, "", "invalid", f"{where}{exc}"))
+            return
+        moment = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
+        if self.latest_event_at is None or moment > self.latest_event_at:
+            self.latest_event_at = moment
+        if self.survey_id is None:
+            adopted = _survey_of(event)
+            if adopted:
+                self.survey_id = adopted
+                self.main.show_survey(adopted)
+        before_name = self._item_name(event)  # deletes carry only an id: name it first
+        change = self.store.apply(event)
+        name = self._item_name(event) if change is None or change.kind != "deleted" else None
+        note = "" if change is not None or not event.is_known else "no change"
+        if not event.is_known:
+            note = "not shown"
+        self._entries.append(
+            LogEntry(
+                frame,
+                self.clock.hms(event.timestamp),
+                event.type,
+                name or before_name or event.item_id or "—",
+                note,
+            )
+        )
+        if change is not None:
+            self._changes.append(change)
+
+    def _item_name(self, event: Event) -> str | None:
+        store, item_id = self.store, event.item_id or ""
+        entity = event.entity
+        if entity in ("survey", "programming"):
+            record = store.survey_record(item_id)
+            return record.name if record and record.name else item_id or None
+        if entity == "page":
+            page = store.page(item_id)
+            return f"page {page.name}" if page else None
+        if entity == "block":
+            block = store.block(item_id)
+            if block is None:
+                return None
+            ref = self.main.tree.ref_name(item_id)
+            label = (block.config.summary or "")[:40]
+            return f"{ref + ' ' if ref else ''}{block.type}: {label}".strip()
+        if entity == "navigation_rule":
+            rule = store.rule(item_id)
+            if rule is None:
+                return None
+            source = store.page(rule.source_page_id or "")
+            target = store.page(rule.target_page_id or "")
+            return f"rule {source.name if source else '?'} → {target.name if target else '?'}"
+        if entity == "variable":
+            variable = store.variable(item_id)
+            return f"variable {variable.name}" if variable else None
+        if entity == "changeset":
+            return str(getattr(event.data, "title", None) or item_id)
+        return None
+
+    def flush(self) -> None:
+        """Apply queued changes to the widgets (called at most once per coalesce interval)."""
+        self._flush_timer = None
+        if self.paused:
+            return
+        started = time.perf_counter()
+        changes, self._changes = self._changes, []
+        entries, self._entries = self._entries, []
+        self.main.apply(changes, entries)
+        self.pending_events = 0
+        self.refresh_status()
+        self.flush_seconds.append(time.perf_counter() - started)
+
+    def _paused_status(self) -> None:
+        self._status_timer = None
+        self.refresh_status()
+
+    @property
+    def view_is_current(self) -> bool:
+        """True when every received event has reached the widgets."""
+        return not self._changes and not self._entries and self._flush_timer is None
+
+    # --- status -----------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        if not self.screen_stack:
+            return
+        survey_id = self.survey_id or ""
+        record = self.store.survey_record(survey_id) if survey_id else None
+        progress = self.store.progress(survey_id)
+        info = StatusInfo(
+            paused=self.paused,
+            status=str(progress.status) if progress.status else "waiting",
+            platform=str(record.target_platform) if record and record.target_platform else "",
+            pushed=record.platform_ir_last_pushed_at if record else None,
+            connection=self.connection,
+            rate=self._rate.rate,
+            pending=self.pending_events if self.paused else 0,
+            replay=self.replay_position,
+            filter=self.main.tree.filter_text,
+        )
+        # A replay's "now" is its latest event, so elapsed times read as they did live.
+        now = self.latest_event_at if self.source.replay else None
+        self.main.show_status(info, progress, now)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("play_pause", "step", "faster", "slower"):
+            if not self.source.replay:
+                return False
+            if action == "play_pause" and isinstance(self.focused, Input):
+                return False  # let the space reach the text field
+        return True
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            self.pending_events = 0
+        else:
+            self.flush()
+        self.refresh_status()
+        self.refresh_bindings()
+
+    def action_play_pause(self) -> None:
+        self.source.play_pause()
+
+    def action_step(self) -> None:
+        self.source.step()
+
+    def action_faster(self) -> None:
+        self.source.set_speed(2.0)
+
+    def action_slower(self) -> None:
+        self.source.set_speed(0.5)
+
+    def action_toggle_log(self) -> None:
+        self.main.toggle_log()
+
+    def action_toggle_detail(self) -> None:
+        self.main.toggle_detail()
+
+    def action_filter(self) -> None:
+        self.main.open_filter()
+
+    def action_expand_all(self) -> None:
+        tree = self.main.tree
+        if tree.all_pages_expanded():
+            tree.collapse_all_pages()
+        else:
+            tree.expand_all_pages()
+
+    def action_help(self) -> None:
+        focused = self.focused
+        title = type(focused).__name__ if focused is not None else "qtui"
+        text = getattr(focused, "HELP", "") or ""
+        if text.startswith("## "):
+            title = text.splitlines()[0].removeprefix("## ")
+        self.push_screen(HelpScreen(title, text, self.keymap))
+
+    def page_choices(self) -> list[tuple[str, str]]:
+        survey_id = self.survey_id
+        if survey_id is None:
+            return []
+        return [
+            (page.id, f"{number}. {page.name or page.id}")
+            for number, page in enumerate(self.store.pages(survey_id), start=1)
+        ]
+
+    def action_jump(self) -> None:
+        def chosen(page_id: str | None) -> None:
+            if page_id:
+                self.go_to_page(page_id)
+
+        self.push_screen(JumpScreen(self.page_choices()), chosen)
+
+    def go_to_page(self, page_id: str) -> None:
+        main = self.main
+        if main.tree.filter_text and ("page", page_id) not in main.tree:
+            main.action_clear_filter()
+        if main.tree.select_item("page", page_id):
+            main.tree.scroll_to_node(main.tree.cursor_node, animate=False)  # type: ignore[arg-type]
+        main.tree.focus()
+
+    # --- copy and save ----------------------------------------------------------------
+
+    def selected_document(self) -> tuple[str, str, Any] | None:
+        """(what, file name hint, JSON document) for the focused selection."""
+        main = self.main
+        if isinstance(self.focused, EventLog):
+            entry = main.log_view.selected()
+            if entry is None:
+                return None
+            seq = entry.frame.seq if entry.frame.seq is not None else "line"
+            return f"event {entry.event}", f"event-{seq}", entry.json()
+        item = main.tree.item
+        return self.item_document(item) if item is not None else None
+
+    def item_document(self, item: Item) -> tuple[str, str, Any] | None:
+        store = self.store
+        if item.kind == "survey":
+            survey = store.survey(item.id)
+            if survey is None:
+                return None
+            return f"survey {survey.name}", f"survey-{survey.slug or survey.id}", survey.dump()
+        if item.kind == "page":
+            page = store.page(item.id)
+            if page is None:
+                return None
+            full = page.model_copy(
+                update={"blocks": store.blocks(page.id), "navigation_rules": store.rules(page.id)}
+            )
+            return f"page {page.name}", f"page-{page.name or page.id}", full.dump()
+        if item.kind == "block":
+            block = store.block(item.id)
+            if block is None:
+                return None
+            ref = self.main.tree.ref_name(item.id) or block.id
+            return f"block {ref}", f"block-{ref}", block.dump()
+        if item.kind == "rule":
+            rule = store.rule(item.id)
+            if rule is None:
+                return None
+            target = store.page(rule.target_page_id or "")
+            name = target.name if target else rule.id
+            return f"rule → {name}", f"rule-{name}", rule.dump()
+        if item.kind == "variable":
+            variable = store.variable(item.id)
+            if variable is None:
+                return None
+            return f"variable {variable.name}", f"variable-{variable.name}", variable.dump()
+        variables = store.variables(self.survey_id or "")
+        return "variables", "variables", [v.dump() for v in variables]
+
+    def action_copy(self) -> None:
+        found = self.selected_document()
+        if found is None:
+            self.notify("Nothing selected to copy.", severity="warning")
+            return
+        what, _, document = found
+        self.copy_json(pretty(document), what)
+
+    def copy_json(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        save = keys.display(keys.keys_for(keys.KEYS_BY_ID["qtui.save"], self.keymap))
+        self.notify(
+            f"Copied {what} as JSON ({len(text.encode())} bytes) — press {save} to save it to a "
+            "file if your terminal has no clipboard access.",
+            title="Copied",
+        )
+
+    def action_save(self) -> None:
+        found = self.selected_document()
+        if found is None:
+            self.notify("Nothing selected to save.", severity="warning")
+            return
+        _, hint, document = found
+        self.save_json(pretty(document), hint)
+
+    def save_json(self, text: str, hint: str) -> Path | None:
+        stem = "qtui-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", hint).strip("-") or "item")[:60]
+        path = Path.cwd() / f"{stem}.json"
+        number = 2
+        while path.exists():
+            path = Path.cwd() / f"{stem}-{number}.json"
+            number += 1
+        try:
+            path.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not save {path}: {exc.strerror}", severity="error")
+            return None
+        self.notify(f"Saved to {path}", title="Saved")
+        return path
+
+    def show_event_json(self, entry: LogEntry) -> None:
+        seq = entry.frame.seq if entry.frame.seq is not None else entry.frame.lineno
+        title = f"{entry.event} · #{seq}" if seq is not None else entry.event
+        self.push_screen(JsonScreen(title, entry.json(), name_hint=f"event-{seq or 'x'}"))
+
+    # --- for tests and scripts ----------------------------------------------------------
+
+    @property
+    def tree(self) -> SurveyTree:
+        return self.main.tree

@@ -1,0 +1,57 @@
+"""Help: the focused panel's own help, then every key, from the one key table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Markdown
+
+from qtui.tui.keys import KEYS, display, keys_for
+
+GENERAL_HELP = """\
+qtui shows a survey as it is being programmed: the tree on the left, the selected item's
+detail on the right, the event log below. Everything works from the keyboard; the command
+palette (`:` or `ctrl+p`) lists every command.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close", show=False),
+    ]
+
+    def __init__(self, title: str, help_text: str, keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.help_title = title
+        self.help_text = help_text
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box") as box:
+            box.border_title = f"Help · {self.help_title}"
+            with VerticalScroll(id="help-text"):
+                yield Markdown(self.help_text or GENERAL_HELP)
+            yield Label("All keys", id="help-keys-title")
+            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield Label("esc closes · the palette (: or ctrl+p) has every command", id="help-foot")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#help-keys", DataTable)
+        table.add_columns("key", "what it does", "group", "id")
+        for key in KEYS:
+            table.add_row(
+                Text(display(keys_for(key, self.keymap)), style="bold"),
+                key.help,
+                key.group,
+                Text(key.id, style="dim"),
+            )
+        table.focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,54 @@
+"""A JSON document (an event, an item) shown pretty-printed, to read, copy or save."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+
+def pretty(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str)
+
+
+class JsonScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "Close", show=False),
+        Binding("c", "copy", "Copy", show=False),
+        Binding("s", "save", "Save", show=False),
+    ]
+
+    def __init__(self, title: str, document: Any, *, name_hint: str = "event") -> None:
+        super().__init__()
+        self.title_text = title
+        self.document = document
+        self.name_hint = name_hint
+        self.text = pretty(document)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="json-box") as box:
+            box.border_title = self.title_text
+            with VerticalScroll(id="json-scroll"):
+                yield Static(
+                    Syntax(self.text, "json", theme="ansi_dark", background_color="default"),
+                    id="json-body",
+                )
+            yield Label("c copy · s save to a file · esc close", id="json-foot")
+
+    def on_mount(self) -> None:
+        self.query_one("#json-scroll").focus()
+
+    def action_copy(self) -> None:
+        self.app.copy_json(self.text, self.title_text)  # type: ignore[attr-defined]
+
+    def action_save(self) -> None:
+        self.app.save_json(self.text, self.name_hint)  # type: ignore[attr-defined]
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,78 @@
+"""Go to a page: a list of pages that narrows as you type."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+
+class JumpScreen(ModalScreen[str | None]):
+    """Returns the chosen page id, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("down", "move(1)", "Down", show=False, priority=True),
+        Binding("up", "move(-1)", "Up", show=False, priority=True),
+        Binding("pagedown", "move(10)", "Page down", show=False, priority=True),
+        Binding("pageup", "move(-10)", "Page up", show=False, priority=True),
+    ]
+
+    def __init__(self, pages: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.pages = pages  # (page id, label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="jump-box") as box:
+            box.border_title = "Go to page"
+            yield Input(placeholder="type to filter pages…", id="jump-input")
+            yield OptionList(*self._options(""), id="jump-list")
+
+    def _options(self, needle: str) -> list[Option]:
+        needle = needle.strip().lower()
+        return [
+            Option(label, id=page_id)
+            for page_id, label in self.pages
+            if not needle or needle in label.lower()
+        ]
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            options.highlighted = 0
+        self.query_one(Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if not options.option_count:
+            return
+        current = options.highlighted if options.highlighted is not None else 0
+        options.highlighted = max(0, min(options.option_count - 1, current + delta))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._choose()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def _choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            self.dismiss(None)
+            return
+        self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

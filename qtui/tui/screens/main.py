@@ -1,0 +1,190 @@
+"""The one main screen: status, progress, tree | detail, event log, footer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tree
+
+from qtui.core.store import Change, Progress, SurveyStore
+from qtui.tui.clock import Clock
+from qtui.tui.widgets.detail import DetailPane
+from qtui.tui.widgets.event_log import EventLog, LogEntry
+from qtui.tui.widgets.status_bar import ProgressRow, StatusBar, StatusInfo
+from qtui.tui.widgets.survey_tree import Item, NodeKey, SurveyTree
+
+NARROW_WIDTH = 100  # below this the detail goes under the tree
+SHORT_HEIGHT = 30  # below this the event log starts hidden
+
+
+class FilterInput(Input):
+    HELP: ClassVar[str] = """\
+## Filter
+Type to keep only pages, blocks, rules and variables whose name, label, reference name or
+condition contains the text. `enter` goes back to the tree with the filter kept; `esc`
+clears it.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "screen.clear_filter", "Clear filter", show=False),
+        Binding("down", "screen.focus_tree", "To tree", show=False),
+    ]
+
+
+class MainScreen(Screen[None]):
+    def __init__(
+        self,
+        store: SurveyStore,
+        *,
+        clock: Clock,
+        flash_ms: int,
+        min_size: tuple[int, int],
+        log_limit: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.flash_ms = flash_ms
+        self.min_size = min_size
+        self.log_limit = log_limit
+        self._log_choice: bool | None = None  # the user's choice overrides the default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="main"):
+            yield StatusBar(clock=self.clock, id="status")
+            yield ProgressRow(clock=self.clock, id="progress")
+            with Horizontal(id="body"):
+                with Vertical(id="tree-pane"):
+                    field = FilterInput(placeholder="filter: name, label, q-name…", id="filter")
+                    field.display = False
+                    field.cursor_blink = self.clock.animate
+                    yield field
+                    yield SurveyTree(
+                        self.store, clock=self.clock, flash_ms=self.flash_ms, id="tree"
+                    )
+                yield DetailPane(self.store, clock=self.clock, id="detail")
+            yield EventLog(limit=self.log_limit, id="log")
+            yield Footer()
+        yield Static("", id="too-small")
+
+    @property
+    def tree(self) -> SurveyTree:
+        return self.query_one(SurveyTree)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def log_view(self) -> EventLog:
+        return self.query_one(EventLog)
+
+    def on_mount(self) -> None:
+        self.query_one("#tree-pane").border_title = "Survey"
+        self.tree.focus()
+        self._fit(self.size.width, self.size.height)
+        self.app.main_ready()  # type: ignore[attr-defined]
+
+    # --- layout -----------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        min_w, min_h = self.min_size
+        too_small = width < min_w or height < min_h
+        self.set_class(too_small, "-too-small")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"terminal too small — need at least {min_w}×{min_h} (now {width}×{height})"
+            )
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        show_log = self._log_choice if self._log_choice is not None else height >= SHORT_HEIGHT
+        self.set_class(not show_log, "-log-hidden")
+
+    def toggle_log(self) -> bool:
+        shown = self.has_class("-log-hidden")
+        self._log_choice = shown
+        self.set_class(not shown, "-log-hidden")
+        if not shown and self.log_view.has_focus:
+            self.tree.focus()
+        return shown
+
+    def toggle_detail(self) -> bool:
+        shown = self.has_class("-detail-hidden")
+        self.set_class(not shown, "-detail-hidden")
+        if not shown and self.detail.has_focus:
+            self.tree.focus()
+        return shown
+
+    # --- updates ----------------------------------------------------------------------
+
+    def show_survey(self, survey_id: str) -> None:
+        self.tree.show_survey(survey_id)
+        self.detail.survey_id = survey_id
+        self.refresh_detail()
+
+    def rebuild(self) -> None:
+        self.tree.rebuild()
+        self.refresh_detail()
+
+    def apply(self, changes: list[Change], entries: list[LogEntry]) -> set[NodeKey]:
+        changed = self.tree.apply(changes) if changes else set()
+        item = self.tree.item
+        if item is not None and (item.key in changed or item.kind in ("survey", "variables")):
+            self.refresh_detail()
+        self.log_view.add_entries(entries)
+        return changed
+
+    def refresh_detail(self) -> None:
+        self.detail.show(self.tree.item, self.tree.refs, self.tree.page_numbers())
+
+    def show_status(self, info: StatusInfo, progress: Progress, now: datetime | None) -> None:
+        self.query_one(StatusBar).show(info)
+        self.query_one(ProgressRow).show(progress, now)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        self.detail.show(event.node.data, self.tree.refs, self.tree.page_numbers())
+
+    # --- filter -----------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        field = self.query_one(FilterInput)
+        # Shown and focused at once (not after a refresh), so keys typed right after `/`
+        # (or pasted with it) land in the field.
+        field.display = True
+        self.set_focus(field)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.tree.set_filter(event.value)
+            self.refresh_detail()
+            self.app.refresh_status()  # type: ignore[attr-defined]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            if not event.value.strip():
+                self.action_clear_filter()
+                return
+            self.tree.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one(FilterInput)
+        field.value = ""
+        self.tree.set_filter("")
+        field.display = False
+        self.tree.focus()
+        self.refresh_detail()
+        self.app.refresh_status()  # type: ignore[attr-defined]
+
+    def action_focus_tree(self) -> None:
+        self.tree.focus()
+
+    def on_event_log_opened(self, event: EventLog.Opened) -> None:
+        self.app.show_event_json(event.entry)  # type: ignore[attr-defined]

@@ -1,0 +1,139 @@
+"""The event log: one row per received event, newest last; `enter` shows its JSON."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from qtui.tui.messages import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A received event as the log shows it."""
+
+    frame: Frame
+    time: str  # HH:MM:SS of the event's own timestamp
+    event: str  # event type, or "invalid"
+    item: str  # the affected item, by name
+    note: str = ""  # e.g. "no change" for a duplicate or stale event
+
+    def json(self) -> dict[str, Any]:
+        frame = self.frame
+        body: dict[str, Any] = {
+            "seq": frame.seq,
+            "source": frame.source,
+            "verified": frame.verified,
+            "delivery_id": frame.delivery_id,
+            "received_at": frame.received_at,
+        }
+        if frame.lineno is not None:
+            body["line"] = frame.lineno
+        if frame.error:
+            body["error"] = frame.error
+        body["envelope"] = frame.envelope
+        return {k: v for k, v in body.items() if v is not None}
+
+
+def signature_mark(verified: bool | None) -> str:
+    """✓ verified by the relay, ✗ not verified, – unknown (e.g. a raw recording)."""
+    return {True: "✓", False: "✗"}.get(verified, "–")  # type: ignore[arg-type]
+
+
+class EventLog(DataTable[Any]):
+    """The last `limit` events; follows the newest row unless the cursor is elsewhere."""
+
+    HELP: ClassVar[str] = """\
+## Event log
+Every event received, oldest first: its time, type, signature (`✓` verified by the relay,
+`✗` not verified, `–` unknown, e.g. a raw recording) and the item it changed.
+
+`enter` shows the full JSON (copy it with `c`, save it with `s`). `e` hides the log.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Show JSON", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "event-log--verified",
+        "event-log--unverified",
+        "event-log--unknown",
+        "event-log--invalid",
+        "event-log--note",
+    }
+
+    class Opened(Message):
+        def __init__(self, entry: LogEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(self, *, limit: int = 1000, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
+        self.limit = limit
+        self._entries: deque[tuple[str, LogEntry]] = deque()
+        self._by_key: dict[str, LogEntry] = {}
+        self._next = 0
+        self.border_title = "Events"
+
+    def on_mount(self) -> None:
+        self.add_column("time", width=8, key="time")
+        self.add_column("event", width=24, key="event")
+        self.add_column("sig", width=3, key="sig")
+        self.add_column("item", key="item")
+
+    @property
+    def entries(self) -> list[LogEntry]:
+        return [entry for _, entry in self._entries]
+
+    def add_entries(self, entries: list[LogEntry]) -> None:
+        if not entries:
+            return
+        follow = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        style = {
+            name.removeprefix("event-log--"): self.get_component_rich_style(name, partial=True)
+            for name in self.COMPONENT_CLASSES
+        }
+        sig_style = {True: style["verified"], False: style["unverified"]}
+        rows = []
+        for entry in entries[-self.limit :]:
+            key = str(self._next)
+            self._next += 1
+            self._entries.append((key, entry))
+            self._by_key[key] = entry
+            invalid = entry.event == "invalid"
+            event = Text(entry.event, style["invalid"] if invalid else "")
+            item = Text(entry.item)
+            if entry.note:
+                item.append(f"  ({entry.note})", style["note"])
+            verified = entry.frame.verified
+            sig = Text(signature_mark(verified), sig_style.get(verified, style["unknown"]))  # type: ignore[call-overload]
+            rows.append((key, (entry.time, event, sig, item)))
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        while len(self._entries) > self.limit:
+            key, _ = self._entries.popleft()
+            del self._by_key[key]
+            self.remove_row(key)
+        if follow:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def selected(self) -> LogEntry | None:
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        except Exception:  # noqa: BLE001 - an empty or shrinking table has no selection
+            return None
+        return self._by_key.get(key or "")
+
+    def action_open(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.post_message(self.Opened(entry))

@@ -1,0 +1,38 @@
+from qtui.core.events import parse_event
+from qtui.core.outline import outline
+from qtui.core.store import SurveyStore
+from tests.core.stream_builder import StreamBuilder, programming_run
+
+
+def test_outline_shows_status_pages_blocks_rules_and_variables():
+    store = SurveyStore()
+    for env in programming_run():
+        store.apply(parse_event(env))
+    text = outline(store.survey("s1"), store.progress("s1"))
+    lines = text.splitlines()
+    assert lines[0].startswith("Study  [reviewing · qualtrics · pushed 2025-04-01 10:05:00]")
+    assert lines[1] == "programming: 4/4 pages (completed)"
+    assert "├─ 1. Page p0 ✓" in lines
+    assert any("q1" in line and "MC" in line and "Question p0b0" in line for line in lines)
+    assert any("→ Page p3  if q1.value == '2'" in line for line in lines)
+    assert lines[-1] == "   └─ said_yes = q1.value in ['1']"
+
+
+def test_outline_marks_attention_and_pages_in_progress():
+    s = StreamBuilder()
+    s.survey()
+    s.page(
+        "p1",
+        0,
+        programming_started_at="2025-04-01T10:00:00Z",
+        attention_required={"reason": "check terminate", "dismissed": False},
+    )
+    s.block("b1", "p1", 0, attentionRequired={"reason": "ambiguous", "dismissed": False})
+    s.block("b2", "p1", 1, attentionRequired={"reason": "fine", "dismissed": True})
+    store = SurveyStore()
+    for env in s.events:
+        store.apply(parse_event(env))
+    lines = outline(store.survey("s1")).splitlines()
+    assert lines[1] == "└─ ! 1. Page p1 …"
+    assert lines[2].startswith("   ├─ ! q1")
+    assert lines[3].startswith("   └─ q2")

@@ -1,0 +1,55 @@
+"""Apps driven by an in-process feed, with a fixed clock and no animation, for Pilot tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from qtui.config import Settings, UISettings
+from qtui.tui.app import QtuiApp
+from qtui.tui.clock import Clock
+from qtui.tui.sources import EventSource, FeedSource
+from tests.tui.envelopes import SURVEY, T0
+
+
+def quiet_settings(**overrides: Any) -> Settings:
+    """Defaults, but flushes every 16 ms and nothing flashes (stable screenshots)."""
+    ui = UISettings(coalesce_ms=16, flash_ms=0)
+    return Settings.model_construct(ui=overrides.pop("ui", ui), **overrides)
+
+
+def make_app(
+    source: EventSource | None = None, *, survey_id: str | None = SURVEY, **settings: Any
+) -> QtuiApp:
+    return QtuiApp(
+        source or FeedSource(),
+        survey_id=survey_id,
+        settings=quiet_settings(**settings),
+        clock=Clock.fixed(T0.replace(minute=1)),
+    )
+
+
+async def settle(pilot: Pilot[Any], app: QtuiApp, *, rounds: int = 250) -> None:
+    """Wait until every received event has reached the widgets."""
+    for _ in range(rounds):
+        await pilot.pause(0.02)
+        if app.view_is_current:
+            await pilot.pause()
+            return
+    raise AssertionError("the view never caught up with the received events")
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, rounds: int = 500) -> None:
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition never became true")
+
+
+@pytest.fixture
+def feed() -> FeedSource:
+    return FeedSource()

@@ -1,0 +1,66 @@
+"""The TUI on a real relay over loopback: a restart mid-stream loses and doubles nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from qtui.questra.signing import sign
+from qtui.relay.app import create_relay_app
+from qtui.relay.log import EventLog
+from qtui.serving import serve_in_loop
+from qtui.tui.sources import LiveSource
+from tests.tui.conftest import make_app, settle, until
+from tests.tui.envelopes import SURVEY, screener_stream
+
+SECRET = "tui-test-secret"
+
+
+async def deliver(url: str, envelope: dict) -> None:  # type: ignore[type-arg]
+    body = json.dumps(envelope).encode()
+    headers = {"Content-Type": "application/json", "X-Questra-Signature": sign(body, SECRET)}
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.post("/hooks/questra", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def test_relay_restart_mid_stream_loses_and_doubles_no_event(tmp_path: Path) -> None:
+    stream = screener_stream()
+    first, rest = stream[:8], stream[8:]
+    log = EventLog(tmp_path / "relay.db")
+    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
+    source = LiveSource(
+        questra_url=None,
+        api_key=None,
+        org_id=None,
+        relay_ws_url=relay.ws_url,
+        relay_token=None,
+        survey=SURVEY,
+        subscriber_options={"backoff_initial": 0.05, "backoff_max": 0.2},
+    )
+    app = make_app(source)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.connection.status == "live")
+            for envelope in first:
+                await deliver(relay.url, envelope)
+            await until(pilot, lambda: app.received == len(first))
+            port = relay.port
+            await relay.aclose()
+            await until(pilot, lambda: app.connection.status == "reconnecting")
+            relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET), port=port)
+            for envelope in rest:
+                await deliver(relay.url, envelope)
+            await until(pilot, lambda: app.received == len(stream))
+            await until(pilot, lambda: app.connection.status == "live")
+            await settle(pilot, app)
+            seqs = [entry.frame.seq for entry in app.query_one("#log").entries]  # type: ignore[attr-defined]
+            assert seqs == list(range(1, len(stream) + 1))
+            assert all(entry.frame.verified for entry in app.query_one("#log").entries)  # type: ignore[attr-defined]
+            assert len(app.tree.labels()) == 4
+            assert app.tree.labels()[2] == "⠋ 3. Satisfaction  1 block"
+    finally:
+        await relay.aclose()
+        log.close()
