@@ -52,8 +52,13 @@ def envelope(n: int) -> bytes:
                     "choices": [
                         {"label": label, "value": str(5 - i)}
                         for i, label in enumerate(
-                            ["Very satisfied", "Satisfied", "Neutral", "Dissatisfied",
-                             "Very dissatisfied"]
+                            [
+                                "Very satisfied",
+                                "Satisfied",
+                                "Neutral",
+                                "Dissatisfied",
+                                "Very dissatisfied",
+                            ]
                         )
                     ],
                     "allowMultiple": False,
@@ -75,12 +80,29 @@ def signed(n: int) -> tuple[bytes, dict[str, str]]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def relay_process(db: Path) -> Iterator[tuple[str, str]]:
-    """`qtui relay --port 0` on `db`; yields (http base URL, ws base URL)."""
+def relay_process(db: Path) -> Iterator[tuple[str, str, int]]:
+    """`qtui relay --port 0` on `db`; yields (http base URL, ws base URL, pid)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from qtui.cli import main; main()", "relay",
-         "--port", "0", "--db", str(db)],
+        [
+            sys.executable,
+            "-c",
+            "from qtui.cli import main; main()",
+            "relay",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # one log line per request: kept out of the figures' way
         text=True,
@@ -96,7 +118,7 @@ def relay_process(db: Path) -> Iterator[tuple[str, str]]:
                 break
         if port is None:
             raise RuntimeError("qtui relay did not start")
-        yield f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", proc.pid
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -130,9 +152,10 @@ async def ingest(http: str, posts: int, clients: int) -> float:
 async def latency(http: str, ws_url: str, samples: int, first: int) -> list[float]:
     arrived: dict[int, float] = {}
     wanted: dict[int, asyncio.Event] = {}
-    async with httpx.AsyncClient(base_url=http) as client, connect(
-        f"{ws_url}/stream?after={first}"
-    ) as ws:
+    async with (
+        httpx.AsyncClient(base_url=http) as client,
+        connect(f"{ws_url}/stream?after={first}") as ws,
+    ):
         # Drain whatever backlog the stream starts with before measuring.
         health = (await client.get("/health")).json()
 
@@ -164,8 +187,12 @@ def fill(db: Path, events: int) -> float:
         started = time.perf_counter()
         for n in range(events):
             log.append(
-                envelope(n), source="questra", delivery_id=f"fill-{n}",
-                event_type="block.created", verified=True, received_at=now,
+                envelope(n),
+                source="questra",
+                delivery_id=f"fill-{n}",
+                event_type="block.created",
+                verified=True,
+                received_at=now,
             )
         return events / (time.perf_counter() - started)
 
@@ -208,31 +235,43 @@ async def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, relay in its own process")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "relay.db"
-        with relay_process(db) as (http, ws_url):
+        with relay_process(db) as (http, ws_url, pid):
             for clients in sorted({1, args.clients}):
+                cpu_before = cpu_seconds(pid)
                 rate = await ingest(http, args.posts, clients)
-                print(f"ingest: {rate:8.0f} signed POSTs/s  ({args.posts} posts, "
-                      f"{clients} concurrent client{'s' if clients > 1 else ''}, "
-                      "each verified, parsed, committed before 200)")
+                cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / args.posts
+                print(
+                    f"ingest: {rate:8.0f} signed POSTs/s  ({args.posts} posts, "
+                    f"{clients} concurrent client{'s' if clients > 1 else ''}; relay CPU "
+                    f"{cpu_ms:.2f} ms per POST: verify, parse, commit, log line)"
+                )
             with EventLog(db) as log:
                 last = log.last_seq()
             times = await latency(http, ws_url, args.samples, last)
             ms = [t * 1000 for t in times]
-            print(f"latency POST → websocket frame: p50 {pct(ms, 0.5):.2f} ms, "
-                  f"p95 {pct(ms, 0.95):.2f} ms, max {max(ms):.2f} ms "
-                  f"({args.samples} sequential samples, mean {statistics.mean(ms):.2f} ms)")
+            print(
+                f"latency POST → websocket frame: p50 {pct(ms, 0.5):.2f} ms, "
+                f"p95 {pct(ms, 0.95):.2f} ms, max {max(ms):.2f} ms "
+                f"({args.samples} sequential samples, mean {statistics.mean(ms):.2f} ms)"
+            )
 
         backlog_db = Path(tmp) / "backlog.db"
         fill_rate = fill(backlog_db, args.backlog)
-        print(f"direct EventLog.append: {fill_rate:8.0f} events/s "
-              f"(one commit each, {args.backlog} events)")
-        with relay_process(backlog_db) as (_, ws_url):
+        print(
+            f"direct EventLog.append: {fill_rate:8.0f} events/s "
+            f"(one commit each, {args.backlog} events)"
+        )
+        with relay_process(backlog_db) as (_, ws_url, _pid):
             raw = await catch_up_raw(ws_url, args.backlog)
-            print(f"catch-up, websocket client + json.loads: {raw:8.0f} events/s "
-                  f"({args.backlog} backlog events)")
+            print(
+                f"catch-up, websocket client + json.loads: {raw:8.0f} events/s "
+                f"({args.backlog} backlog events)"
+            )
             sub = await catch_up_subscriber(ws_url, args.backlog)
-            print(f"catch-up, RelaySubscriber:               {sub:8.0f} events/s "
-                  f"({args.backlog} backlog events)")
+            print(
+                f"catch-up, RelaySubscriber:               {sub:8.0f} events/s "
+                f"({args.backlog} backlog events)"
+            )
 
 
 if __name__ == "__main__":

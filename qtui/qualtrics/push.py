@@ -8,6 +8,7 @@ was recorded. Only what changed is sent.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -123,9 +124,13 @@ async def push_survey(
     progress: Callable[[PushProgress], None] | None = None,
     dry_run: bool = False,
     force_response: bool = True,
+    concurrency: int = 4,
 ) -> PushReport:
-    """Compile `survey` and make the Qualtrics survey match it (see the module docstring)."""
-    run = _Push(client, survey, state, progress, force_response)
+    """Compile `survey` and make the Qualtrics survey match it (see the module docstring).
+
+    `concurrency` is how many blocks have their questions sent at the same time.
+    """
+    run = _Push(client, survey, state, progress, force_response, max(1, concurrency))
     return await run.go(target, dry_run)
 
 
@@ -137,8 +142,10 @@ class _Push:
         state: PushState,
         progress: Callable[[PushProgress], None] | None,
         force_response: bool,
+        concurrency: int = 1,
     ) -> None:
         self.client = client
+        self.concurrency = concurrency
         self.survey = survey
         self.state = state
         self.progress = progress or (lambda _: None)
@@ -146,6 +153,7 @@ class _Push:
         self.qid_map: dict[str, str] = {}
         self.block_map: dict[str, str] = {}
         self.created_into: dict[str, list[str]] = {}  # BL_ created now → QIDs created into it
+        self.created_options: dict[str, dict[str, Any]] = {}  # BL_ created now → options sent
         self.reused_default: str | None = None
 
     @property
@@ -251,10 +259,14 @@ class _Push:
                 self.state.record("block", key=block.key, block_id=self.t.default_block_id)
                 self.reused_default = self.t.default_block_id
             else:
+                # Looping names a question that may not exist yet: it is set by the layout PUT.
+                options = {k: v for k, v in block.options.items()
+                           if k not in ("Looping", "LoopingOptions")}
                 body = {"Type": "Standard", "Description": block.description,
-                        "Options": block.options}
+                        "Options": options}
                 created = await self.client.create_block(self.sid, body)
                 self.created_into[created.BlockID] = []
+                self.created_options[created.BlockID] = options
                 self.state.record("block", key=block.key, block_id=created.BlockID)
             report.created["blocks"] += 1
         for block in compiled.blocks:
@@ -267,18 +279,32 @@ class _Push:
         return self.t.survey_id
 
     async def put_questions(self, compiled: CompiledSurvey, report: PushReport) -> None:
+        """Create or update every question; blocks run side by side, each block in order.
+
+        Within a block questions go one at a time, so they land in the block in order. A
+        question whose logic reads a question of an earlier block waits for that one to
+        exist; one that reads a later question is sent without its logic and PUT afterwards.
+        """
         questions = compiled.question_list()
         provisional = {q.qid for q in questions if q.block_id not in self.t.questions}
+        created: dict[str, asyncio.Event] = {qid: asyncio.Event() for qid in provisional}
+        position = {b.key: i for i, b in enumerate(compiled.blocks)}
+        owner = {q.qid: position[q.block_key] for q in questions}
         block_ids = {b.key: b.block_id for b in compiled.blocks}
         deferred: list[CompiledQuestion] = []
-        for done, question in enumerate(questions):
-            if done % 50 == 0:
-                self.progress(PushProgress("questions", done, len(questions)))
+        counter = [0]
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(question: CompiledQuestion) -> None:
             definition = rebind(question.definition, self.qid_map, self.block_map)
-            unresolved = [
-                q for q in _qids_used(definition) if q in provisional and q not in self.qid_map
-            ]
-            if unresolved:
+            here = position[question.block_key]
+            waiting = [q for q in _qids_used(definition)
+                       if q in provisional and q not in self.qid_map and owner.get(q, here) < here]
+            for qid in waiting:
+                await created[qid].wait()
+            if waiting:
+                definition = rebind(question.definition, self.qid_map, self.block_map)
+            if any(q in provisional and q not in self.qid_map for q in _qids_used(definition)):
                 # Its logic reads a question not created yet: send it without, PUT it later.
                 definition = {k: v for k, v in definition.items() if k != "DisplayLogic"}
                 deferred.append(question)
@@ -287,6 +313,7 @@ class _Push:
                 block_id = self.block_map[block_ids[question.block_key]]
                 qid = await self.client.create_question(self.sid, definition, block_id=block_id)
                 self.qid_map[question.qid] = qid
+                created[question.qid].set()
                 if block_id in self.created_into:
                     self.created_into[block_id].append(qid)
                 self.state.record("question", block=question.block_id, qid=qid,
@@ -299,6 +326,31 @@ class _Push:
                 report.updated["questions"] += 1
             else:
                 report.unchanged["questions"] += 1
+            counter[0] += 1
+            if counter[0] % 50 == 0:
+                self.progress(PushProgress("questions", counter[0], len(questions)))
+
+        failed: list[BaseException] = []
+
+        async def block(items: list[CompiledQuestion]) -> None:
+            async with gate:
+                for question in items:
+                    if failed:
+                        return  # another block failed: stop between requests, never mid-way
+                    try:
+                        await one(question)
+                    except BaseException as error:
+                        failed.append(error)
+                        for event in created.values():
+                            event.set()  # nobody waits for a question that will not come
+                        raise
+
+        self.progress(PushProgress("questions", 0, len(questions)))
+        tasks = [asyncio.create_task(block(compiled.questions.get(b.key, [])))
+                 for b in compiled.blocks]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if failed:
+            raise failed[0]
         for question in deferred:
             definition = rebind(question.definition, self.qid_map, self.block_map)
             qid = self.t.questions[question.block_id]
@@ -331,7 +383,8 @@ class _Push:
                 continue
             created_now = self.created_into.get(block_id)
             elements = [e["QuestionID"] for e in desired["BlockElements"]]
-            if created_now is not None and created_now == elements:
+            same_options = self.created_options.get(block_id) == desired["Options"]
+            if created_now is not None and created_now == elements and same_options:
                 # Made by this push with these options, its questions created in this order.
                 self.state.record("block_hash", block_id=block_id, hash=wanted)
                 continue

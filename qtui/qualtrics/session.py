@@ -1,8 +1,9 @@
 """`SessionDriver`: take a published Qualtrics survey through the sessions API, page by page.
 
 Answers can name a question by QID or by its DataExportTag (qtui sets it to the Questra
-reference name, e.g. `q1`), and give a multiple-choice answer as a choice id, a recode value
-(qtui sets these to the Questra choice values) or a choice label; a list for several choices.
+reference name, e.g. `q1`), and give a multiple-choice answer as a recode value (qtui sets
+these to the Questra choice values), a choice id or a choice label — tried in that order —
+or a list of those for several choices.
 Text entry takes a string, NPS a number 0–10.
 """
 
@@ -216,7 +217,7 @@ class SessionDriver:
 
     def choice_id(self, info: QuestionInfo, value: Any) -> str:
         text = str(value).strip()
-        for by in (0, 2):  # choice id, then recode (the Questra value)
+        for by in (2, 0):  # recode (qtui's recodes are the Questra values), then choice id
             for choice in info.choices:
                 if choice[by] == text:
                     return choice[0]

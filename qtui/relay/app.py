@@ -434,9 +434,7 @@ async def stream(state: RelayState, websocket: WebSocket) -> None:
     await websocket.accept()
     subscription = state.hub.subscribe(state.queue_size)
     session = StreamSession(state, websocket, subscription, after, survey)
-    logger.info(
-        "WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client
-    )
+    logger.info("WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client)
     ended = "client closed"
     try:
         async with anyio.create_task_group() as group:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import secrets
@@ -18,6 +17,7 @@ import uvicorn
 
 from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
+from qtui.relay.loopback import is_loopback
 
 
 def default_db_path() -> Path:
@@ -26,23 +26,16 @@ def default_db_path() -> Path:
     return Path(base) / "qtui" / "relay.db"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _fail(message: str) -> NoReturn:
     click.echo(f"qtui relay: {message}", err=True)
     sys.exit(2)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say they are
+    # TCP, and without it every response waits ~40 ms on Nagle + delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
@@ -123,7 +116,7 @@ def relay(
             _fail(f"--allow-unsigned is for loopback only; pass --secret to listen on {host}")
 
     path = db or default_db_path()
-    sock = _listen(host, port)
+    sock = listen_socket(host, port)
     try:
         log = EventLog(path)
     except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
@@ -143,9 +136,7 @@ def relay(
         http, ws = f"http://{shown}:{bound_port}", f"ws://{shown}:{bound_port}"
         click.echo(f"qtui relay listening on {shown}:{bound_port}")
         click.echo(f"  webhook  {http}/hooks/questra   (register it in Questra, behind HTTPS)")
-        click.echo(
-            f"  stream   {ws}/stream?after=0" + ("   (token required)" if token else "")
-        )
+        click.echo(f"  stream   {ws}/stream?after=0" + ("   (token required)" if token else ""))
         click.echo(f"  events   {http}/events?after=0")
         click.echo(f"  health   {http}/health")
         click.echo(f"  log      {path}  ({log.count()} events, last seq {log.last_seq()})")
@@ -160,7 +151,6 @@ def relay(
             log_level="warning",
             access_log=False,
             lifespan="off",
-            loop="asyncio",
             ws="websockets-sansio",
             timeout_graceful_shutdown=2,
         )

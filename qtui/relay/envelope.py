@@ -44,7 +44,7 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
         parsed = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise EnvelopeError(
-            f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     if not isinstance(parsed, dict):
         raise EnvelopeError(f"body must be a JSON object, got {_json_kind(parsed)}")

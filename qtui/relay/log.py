@@ -149,6 +149,8 @@ class EventLog:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
+                # Checked before inserting: a conflicting INSERT would still use up an
+                # AUTOINCREMENT value and leave a hole in the seqs.
                 if delivery_id is not None:
                     row = db.execute(
                         "SELECT seq FROM events WHERE source = ? AND delivery_id = ?",
@@ -157,8 +159,15 @@ class EventLog:
                     if row is not None:
                         db.execute("COMMIT")
                         return AppendResult(seq=row[0], duplicate=True)
+                # The survey this payload establishes (by naming it, or through its
+                # parent); only that is worth remembering for the subject.
+                established = links.survey_id
+                if established is None and links.parent is not None:
+                    established = self._resolve(links.parent)
                 if survey_id is None:
-                    survey_id = self._attribute(links)
+                    survey_id = established
+                    if survey_id is None and links.subject is not None:
+                        survey_id = self._resolve(links.subject)
                 cursor = db.execute(
                     f"INSERT INTO events ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -171,7 +180,7 @@ class EventLog:
                         sqlite3.Binary(envelope_bytes),
                     ),
                 )
-                self._learn(links, survey_id)
+                self._learn(links, established)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -203,9 +212,7 @@ class EventLog:
 
     # -- reading ---------------------------------------------------------------
 
-    def read_after(
-        self, seq: int, limit: int, survey_id: str | None = None
-    ) -> list[LoggedEvent]:
+    def read_after(self, seq: int, limit: int, survey_id: str | None = None) -> list[LoggedEvent]:
         """Events with seq > `seq`, oldest first, at most `limit`.
 
         With `survey_id`, only that survey's events and the events whose survey was not
@@ -287,17 +294,6 @@ class EventLog:
             current = Ref(parent_kind, parent_id) if parent_id is not None else None
         return None
 
-    def _attribute(self, links: Links) -> str | None:
-        if links.survey_id is not None:
-            return links.survey_id
-        if links.parent is not None:
-            found = self._resolve(links.parent)
-            if found is not None:
-                return found
-        if links.subject is not None:
-            return self._resolve(links.subject)
-        return None
-
     def _remember(self, ref: Ref, survey_id: str | None, parent: Ref | None) -> None:
         # A payload that names less than an earlier one (a delete carries only `id`)
         # must not erase what is known; one that names a new parent (a block moved to
@@ -317,13 +313,8 @@ class EventLog:
             ),
         )
 
-    def _learn(self, links: Links, survey_id: str | None) -> None:
+    def _learn(self, links: Links, established: str | None) -> None:
         for ref, known_survey in links.known:
             self._remember(ref, known_survey, None)
         if links.subject is not None:
-            # Record the survey only when this payload or the parent chain established
-            # it; a guess from the subject's own old record adds nothing.
-            direct = links.survey_id
-            if direct is None and links.parent is not None:
-                direct = self._resolve(links.parent)
-            self._remember(links.subject, direct, links.parent)
+            self._remember(links.subject, established, links.parent)

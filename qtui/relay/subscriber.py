@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from qtui.relay.frames import CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_UNAUTHORIZED
+from qtui.relay.loopback import is_loopback
 
 logger = logging.getLogger("qtui.relay.subscriber")
 
@@ -206,12 +207,16 @@ class RelaySubscriber:
     async def _session(self) -> AsyncIterator[dict[str, Any]]:
         """One connection: yields new event frames; ends by raising `_Resume` or an error."""
         url = stream_url(self.ws_url, after=self._last_seq, survey=self.survey)
+        host = urlsplit(url).hostname or ""
         try:
             connection = await connect(
                 url,
                 additional_headers=self._headers(),
                 open_timeout=self._open_timeout,
                 max_size=MAX_FRAME_BYTES,
+                # A relay on this machine is never reached through an HTTP proxy, even
+                # when the environment names one for everything else.
+                proxy=None if is_loopback(host) else True,
             )
         except InvalidStatus as exc:
             code = exc.response.status_code
@@ -274,12 +279,8 @@ class RelaySubscriber:
         if code == CLOSE_BAD_REQUEST:
             raise SubscriberRejected(f"relay refused the stream request ({code}): {reason}")
         if code == CLOSE_OVERFLOW or overflow_at is not None:
-            raise _Resume(
-                f"fell behind the relay; resuming after seq {self._last_seq}", now=True
-            )
-        raise _Resume(
-            f"relay closed the stream ({code}{': ' + reason if reason else ''})", now=False
-        )
+            raise _Resume(f"fell behind the relay; resuming after seq {self._last_seq}", now=True)
+        raise _Resume(_closed_because(code, reason), now=False)
 
     def _heartbeat_state(self, frame: dict[str, Any]) -> ConnectionState:
         relay_last = frame.get("last_seq")
@@ -315,6 +316,16 @@ def _parse(message: str | bytes) -> dict[str, Any] | None:
         logger.warning("ignored a stream frame that is not JSON: %.80r", message)
         return None
     return frame if isinstance(frame, dict) else None
+
+
+def _closed_because(code: int | None, reason: str) -> str:
+    if code == 1012:
+        return "relay is restarting"
+    if code == 1001:
+        return "relay went away"
+    if code in (None, 1006):
+        return "connection to the relay dropped"
+    return f"relay closed the stream ({code}{': ' + reason if reason else ''})"
 
 
 def _describe(exc: BaseException, url: str) -> str:

@@ -110,6 +110,8 @@ def sandbox(
         raise click.BadParameter(
             "must be greater than 0 (use 'inf' for instant)", param_hint="--speed"
         )
+    if relay and not relay.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--relay")
     if relay and not relay_secret:
         raise click.UsageError(
             "--relay needs --relay-secret: the secret the relay checks signatures with"

@@ -28,7 +28,8 @@ every pause (1.0: the screener takes about 80 s); `math.inf` does not pause at a
 from __future__ import annotations
 
 import asyncio
-import copy
+import functools
+import logging
 import math
 import random
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from typing import Any
 from qtui.core.logic import ExpressionError, parse, reference_roots
 from qtui.sandbox.questra.org import Org, Record, new_uuid
 from qtui.sandbox.questra.payloads import block_config
+
+logger = logging.getLogger("qtui.sandbox.simulator")
 
 # Pauses at speed 1.0, in seconds, before each kind of step (each varies by ±25 %).
 PACE: dict[str, float] = {
@@ -81,13 +84,15 @@ class Pacer:
             await asyncio.sleep(delay / self.speed)
 
 
-def _roots(text: str | None) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _roots(text: str | None) -> frozenset[str]:
+    """The names an expression reads (none for one that does not parse)."""
     if not text:
-        return set()
+        return frozenset()
     try:
-        return reference_roots(parse(text))
+        return frozenset(reference_roots(parse(text)))
     except ExpressionError:
-        return set()
+        return frozenset()
 
 
 def push(org: Org, survey_id: str) -> None:
@@ -120,7 +125,7 @@ class ProgrammingRun:
     ) -> None:
         self.org = org
         self.survey_id = survey_id
-        self.questionnaire = copy.deepcopy(questionnaire)
+        self.questionnaire = questionnaire  # the run's own copy: `questionnaires.load` is fresh
         self.ids = random.Random(f"{seed}:{survey_id}:{job}")
         self.pace = Pacer(speed, random.Random(f"{seed}:{survey_id}:{job}:pace"), advance)
         self.fail = fail
@@ -145,8 +150,8 @@ class ProgrammingRun:
         """Program the survey; returns the job's final status (completed or failed)."""
         org = self.org
         try:
+            # the survey is locked at once, so the start-programming answer holds
             org.emit("programming.started", self._job())
-            await self.pace("start")
             now = org.clock.stamp()
             org.update_survey(
                 self.survey_id,
@@ -160,6 +165,8 @@ class ProgrammingRun:
                 failed_at=None,
                 failure_reason=None,
             )
+            self._clear_leftovers()
+            await self.pace("start")
             self._pending_variables = list(self.questionnaire.get("variables", []))
             pages = self.questionnaire["pages"]
             fail_at = max(1, len(pages) * 2 // 5) if self.fail else None
@@ -196,6 +203,18 @@ class ProgrammingRun:
                 self.status = "cancelled"
                 org.emit("programming.finished", self._job("cancelled"))
             raise
+        except Exception as exc:  # a sandbox bug must not leave the survey locked forever
+            logger.exception("programming run for survey %s crashed", self.survey_id)
+            if self.survey_id in org.surveys:
+                self._record_failure(f"sandbox error: {exc}")
+            return self.status
+
+    def _clear_leftovers(self) -> None:
+        """Delete what an earlier, failed run left behind: programming starts over."""
+        for page in self.org.pages_of(self.survey_id):
+            self.org.delete_page(page["id"])
+        for variable in self.org.variables_of(self.survey_id):
+            self.org.delete_variable(variable["id"])
 
     # --- first pass ---------------------------------------------------------------------
 
@@ -229,8 +248,8 @@ class ProgrammingRun:
             self._blocks[config["name"]] = block["id"]
         return block
 
-    def _known(self, names: set[str]) -> bool:
-        return names <= (set(self._blocks) | self._variables)
+    def _known(self, names: frozenset[str]) -> bool:
+        return all(name in self._blocks or name in self._variables for name in names)
 
     async def _create_ready(self, ready_only: bool) -> None:
         """Create the pending variables and rules that can exist now (all, at the end).
@@ -318,7 +337,14 @@ class ProgrammingRun:
             await self.pace("block")
             self._create_block(page["id"], spec["blocks"][0]["config"], 0)
         await self.pace("finish")
-        org.update_page(page["id"], locked=False)
+        self._record_failure(FAILURE_REASON)
+
+    def _record_failure(self, reason: str) -> None:
+        """Unlock what is locked, then `programming.finished` (failed) and the survey's failure."""
+        org = self.org
+        for page in org.pages_of(self.survey_id):
+            if page["locked"]:
+                org.update_page(page["id"], locked=False)
         self.status = "failed"
         org.emit("programming.finished", self._job("failed"))
         now = org.clock.stamp()
@@ -329,5 +355,5 @@ class ProgrammingRun:
             locked=False,
             programming_status="failed",
             failed_at=now,
-            failure_reason=FAILURE_REASON,
+            failure_reason=reason,
         )

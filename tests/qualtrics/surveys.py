@@ -125,3 +125,39 @@ def screener_survey() -> dict[str, Any]:
         ],
         "variables": [],
     }
+
+
+def materialize(questionnaire: dict[str, Any], survey_id: str = "srv-bundled") -> dict[str, Any]:
+    """A bundled questionnaire (no ids, rules name their target page) as a FullSurvey."""
+    pages = questionnaire["pages"]
+    page_ids = {p["name"]: f"p{i}" for i, p in enumerate(pages)}
+    out_pages = []
+    for i, source in enumerate(pages):
+        pid = page_ids[source["name"]]
+        blocks = []
+        for j, item in enumerate(source["blocks"]):
+            config = dict(item["config"])
+            if config.get("type") == "Loop":
+                # Loops name their blocks by reference name; FullSurvey lists block ids.
+                config["blocks"] = [
+                    f"{pid}-b{k}" for k, other in enumerate(source["blocks"])
+                    if other["config"].get("name") in item["config"].get("blocks", [])
+                ]
+            blocks.append({"id": f"{pid}-b{j}", "page_id": pid, "order": j, "config": config})
+        rules = [
+            {"id": f"{pid}-r{k}", "source_page_id": pid,
+             "target_page_id": page_ids.get(rule["target"], rule["target"]),
+             "condition": rule.get("condition"), "order": k}
+            for k, rule in enumerate(source.get("navigation_rules", []))
+        ]
+        entry = {"id": pid, "name": source["name"], "order": i, "blocks": blocks,
+                 "navigation_rules": rules}
+        if source.get("assign_response_status"):
+            entry["assign_response_status"] = source["assign_response_status"]
+        out_pages.append(entry)
+    variables = [
+        {"id": f"v{i}", **variable} for i, variable in enumerate(questionnaire.get("variables", []))
+    ]
+    return {"id": survey_id, "name": questionnaire.get("name", survey_id),
+            "first_page_id": out_pages[0]["id"] if out_pages else None,
+            "pages": out_pages, "variables": variables}

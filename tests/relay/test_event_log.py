@@ -66,8 +66,12 @@ def test_empty_log_has_last_seq_zero(log: EventLog) -> None:
 def test_raw_envelope_bytes_are_kept_exactly(log: EventLog) -> None:
     raw = b'{ "event" : "page.created",\n  "data": {"id": "p1", "survey_id": "s"} }'
     log.append(
-        raw, source="questra", delivery_id="d1", event_type="page.created",
-        verified=False, received_at=NOW,
+        raw,
+        source="questra",
+        delivery_id="d1",
+        event_type="page.created",
+        verified=False,
+        received_at=NOW,
     )
     (event,) = log.read_after(0, 1)
     assert event.envelope == raw
@@ -79,12 +83,20 @@ def test_raw_envelope_bytes_are_kept_exactly(log: EventLog) -> None:
 
 def test_repeated_delivery_returns_first_seq_and_stores_nothing(log: EventLog) -> None:
     first = log.append(
-        body("page.created", {"id": "p1"}), source="questra", delivery_id="run-1",
-        event_type="page.created", verified=True, received_at=NOW,
+        body("page.created", {"id": "p1"}),
+        source="questra",
+        delivery_id="run-1",
+        event_type="page.created",
+        verified=True,
+        received_at=NOW,
     )
     again = log.append(
-        body("page.created", {"id": "p1", "changed": True}), source="questra",
-        delivery_id="run-1", event_type="page.created", verified=True, received_at=NOW,
+        body("page.created", {"id": "p1", "changed": True}),
+        source="questra",
+        delivery_id="run-1",
+        event_type="page.created",
+        verified=True,
+        received_at=NOW,
     )
     assert (first.seq, first.duplicate) == (1, False)
     assert (again.seq, again.duplicate) == (1, True)
@@ -114,12 +126,17 @@ def test_events_survive_close_and_reopen(tmp_path: Path) -> None:
     reopened = EventLog(path)
     try:
         assert [e.event_type for e in reopened.read_after(0, 10)] == [
-            "survey.created", "page.created",
+            "survey.created",
+            "page.created",
         ]
         # The dedup index and the seq counter survive too.
         assert reopened.append(
-            body("page.created", {}), source="questra", delivery_id="d2",
-            event_type="page.created", verified=True, received_at=NOW,
+            body("page.created", {}),
+            source="questra",
+            delivery_id="d2",
+            event_type="page.created",
+            verified=True,
+            received_at=NOW,
         ).duplicate
         assert add(reopened, "page.updated", {"id": "p1", "survey_id": SURVEY}) == 3
     finally:
@@ -139,13 +156,21 @@ def test_append_is_committed_when_it_returns(log: EventLog) -> None:
 
 def test_naive_received_at_is_taken_as_utc_and_offsets_are_normalised(log: EventLog) -> None:
     log.append(
-        body("a.b", {}), source="questra", delivery_id=None, event_type="a.b",
-        verified=True, received_at=datetime(2025, 1, 1, 12, 0),
+        body("a.b", {}),
+        source="questra",
+        delivery_id=None,
+        event_type="a.b",
+        verified=True,
+        received_at=datetime(2025, 1, 1, 12, 0),
     )
     plus_two = timezone(timedelta(hours=2))
     log.append(
-        body("a.b", {}), source="questra", delivery_id=None, event_type="a.b",
-        verified=True, received_at=datetime(2025, 1, 1, 14, 0, tzinfo=plus_two),
+        body("a.b", {}),
+        source="questra",
+        delivery_id=None,
+        event_type="a.b",
+        verified=True,
+        received_at=datetime(2025, 1, 1, 14, 0, tzinfo=plus_two),
     )
     first, second = log.read_after(0, 2)
     assert first.received_at == second.received_at == datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -154,8 +179,12 @@ def test_naive_received_at_is_taken_as_utc_and_offsets_are_normalised(log: Event
 def test_malformed_envelope_is_refused_and_not_stored(log: EventLog) -> None:
     with pytest.raises(EnvelopeError):
         log.append(
-            b'{"event": "page.created", "data": {', source="questra", delivery_id=None,
-            event_type="page.created", verified=True, received_at=NOW,
+            b'{"event": "page.created", "data": {',
+            source="questra",
+            delivery_id=None,
+            event_type="page.created",
+            verified=True,
+            received_at=NOW,
         )
     assert log.count() == 0
 
@@ -197,11 +226,18 @@ def test_index_outlives_the_process(tmp_path: Path) -> None:
 
 
 def test_navigation_rule_teaches_the_survey_of_its_embedded_pages(log: EventLog) -> None:
-    add(log, "navigation_rule.created", {
-        "id": "r1", "source_page_id": "p1", "target_page_id": "p2", "condition": "q1.value == '1'",
-        "sourcePage": {"id": "p1", "survey_id": SURVEY},
-        "targetPage": {"id": "p2", "survey_id": SURVEY},
-    })
+    add(
+        log,
+        "navigation_rule.created",
+        {
+            "id": "r1",
+            "source_page_id": "p1",
+            "target_page_id": "p2",
+            "condition": "q1.value == '1'",
+            "sourcePage": {"id": "p1", "survey_id": SURVEY},
+            "targetPage": {"id": "p2", "survey_id": SURVEY},
+        },
+    )
     add(log, "block.created", {"id": "b9", "page_id": "p2"})
     add(log, "navigation_rule.deleted", {"id": "r1"})
     assert surveys(log) == [
@@ -250,22 +286,26 @@ def test_ids_are_scoped_by_kind(log: EventLog) -> None:
 
 def test_explicit_survey_id_wins(log: EventLog) -> None:
     log.append(
-        body("page.created", {"id": "p1", "survey_id": SURVEY}), source="questra",
-        delivery_id=None, event_type="page.created", survey_id=OTHER, verified=True,
+        body("page.created", {"id": "p1", "survey_id": SURVEY}),
+        source="questra",
+        delivery_id=None,
+        event_type="page.created",
+        survey_id=OTHER,
+        verified=True,
         received_at=NOW,
     )
     assert surveys(log) == [("page.created", OTHER)]
 
 
 def test_survey_filter_keeps_own_and_unattributed_events_only(log: EventLog) -> None:
-    add(log, "survey.created", {"id": SURVEY})                      # 1 mine
-    add(log, "page.created", {"id": "p1", "survey_id": SURVEY})     # 2 mine
-    add(log, "page.created", {"id": "q1", "survey_id": OTHER})      # 3 other
-    add(log, "block.created", {"id": "b1", "page_id": "p1"})        # 4 mine via page
-    add(log, "block.created", {"id": "c1", "page_id": "q1"})        # 5 other via page
-    add(log, "block.created", {"id": "z1", "page_id": "unknown"})   # 6 unattributed
-    add(log, "programming.started", {"survey_id": OTHER})           # 7 other
-    add(log, "block.deleted", {"id": "b1"})                         # 8 mine via index
+    add(log, "survey.created", {"id": SURVEY})  # 1 mine
+    add(log, "page.created", {"id": "p1", "survey_id": SURVEY})  # 2 mine
+    add(log, "page.created", {"id": "q1", "survey_id": OTHER})  # 3 other
+    add(log, "block.created", {"id": "b1", "page_id": "p1"})  # 4 mine via page
+    add(log, "block.created", {"id": "c1", "page_id": "q1"})  # 5 other via page
+    add(log, "block.created", {"id": "z1", "page_id": "unknown"})  # 6 unattributed
+    add(log, "programming.started", {"survey_id": OTHER})  # 7 other
+    add(log, "block.deleted", {"id": "b1"})  # 8 mine via index
     assert [e.seq for e in log.read_after(0, 100, survey_id=SURVEY)] == [1, 2, 4, 6, 8]
     assert [e.seq for e in log.read_after(0, 100, survey_id=OTHER)] == [3, 5, 6, 7]
     assert [e.seq for e in log.read_after(4, 2, survey_id=SURVEY)] == [6, 8]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,8 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from qtui.questra.signing import sign
-from qtui.relay.command import default_db_path, is_loopback, relay
+from qtui.relay.command import default_db_path, listen_socket, relay
 from qtui.relay.log import EventLog
+from qtui.relay.loopback import is_loopback
 
 SECRET = "cli-secret"
 GUARD_S = 20  # guards against hangs only
@@ -118,7 +121,8 @@ def test_missing_secret_is_a_one_line_error_with_exit_2(tmp_path: Path) -> None:
 
 def test_non_loopback_host_without_token_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        relay, ["--host", "0.0.0.0", "--secret", "s", "--db", str(tmp_path / "r.db")],
+        relay,
+        ["--host", "0.0.0.0", "--secret", "s", "--db", str(tmp_path / "r.db")],
         env={"QTUI_RELAY_TOKEN": ""},
     )
     assert result.exit_code == 2
@@ -137,8 +141,6 @@ def test_unsigned_mode_is_refused_off_loopback(tmp_path: Path) -> None:
 
 
 def test_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
-    import socket
-
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -160,8 +162,34 @@ def test_default_db_follows_xdg_data_home(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
-     ("0.0.0.0", False), ("::", False), ("192.168.1.4", False), ("relay.example", False)],
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.4", False),
+        ("relay.example", False),
+    ],
 )
 def test_loopback_detection(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+async def test_connections_to_the_listening_socket_get_tcp_nodelay() -> None:
+    # asyncio sets TCP_NODELAY only on sockets created as TCP; without it each response
+    # waits on Nagle and delayed ACK.
+    sock = listen_socket("127.0.0.1", 0)
+    accepted: asyncio.Future[asyncio.StreamWriter] = asyncio.get_running_loop().create_future()
+    server = await asyncio.start_server(lambda r, w: accepted.set_result(w), sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        server_side = await asyncio.wait_for(accepted, GUARD_S)
+        option = server_side.get_extra_info("socket").getsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY
+        )
+        assert option != 0
+        writer.close()
+        server_side.close()

@@ -127,8 +127,11 @@ async def test_backlog_longer_than_one_page_arrives_complete(relay) -> None:
     for n in range(1200):
         relay.log.append(
             json.dumps({"event": "page.updated", "data": page(n)}).encode(),
-            source="questra", delivery_id=None, event_type="page.updated",
-            verified=True, received_at=datetime.now(UTC),
+            source="questra",
+            delivery_id=None,
+            event_type="page.updated",
+            verified=True,
+            received_at=datetime.now(UTC),
         )
     async with connect(f"{relay.ws_url}/stream?after=0") as ws:
         assert await event_seqs(ws, until_seq=1200) == list(range(1, 1201))
@@ -145,17 +148,17 @@ async def test_after_resumes_past_the_given_seq(relay) -> None:
 
 async def test_survey_filter_streams_that_survey_including_blocks_via_their_page(relay) -> None:
     mine, theirs = page(1), page(2, survey=OTHER)
-    await relay.stored("survey.created", {"id": SURVEY, "name": "Mine"})      # 1
-    await relay.stored("page.created", mine)                                  # 2
-    await relay.stored("page.created", theirs)                                # 3
+    await relay.stored("survey.created", {"id": SURVEY, "name": "Mine"})  # 1
+    await relay.stored("page.created", mine)  # 2
+    await relay.stored("page.created", theirs)  # 3
     await relay.stored("block.created", {"id": "b1", "page_id": mine["id"]})  # 4
     async with connect(f"{relay.ws_url}/stream?after=0&survey={SURVEY}") as ws:
         backlog = [await next_frame(ws) for _ in range(3)]
         assert [f["seq"] for f in backlog] == [1, 2, 4]
         await relay.stored("block.created", {"id": "b2", "page_id": theirs["id"]})  # 5
-        await relay.stored("block.deleted", {"id": "b1"})                          # 6
-        await relay.stored("programming.started", {"survey_id": OTHER})            # 7
-        await relay.stored("page.deleted", {"id": mine["id"]})                     # 8
+        await relay.stored("block.deleted", {"id": "b1"})  # 6
+        await relay.stored("programming.started", {"survey_id": OTHER})  # 7
+        await relay.stored("page.deleted", {"id": mine["id"]})  # 8
         live = [await next_frame(ws) for _ in range(2)]
     assert [(f["seq"], f["event_type"]) for f in live] == [
         (6, "block.deleted"),
@@ -182,8 +185,11 @@ async def test_events_written_by_another_process_are_filled_in(relay, db_path) -
         with EventLog(db_path) as other:
             other.append(
                 json.dumps({"event": "page.created", "data": page(2)}).encode(),
-                source="questra", delivery_id=None, event_type="page.created",
-                verified=True, received_at=datetime.now(UTC),
+                source="questra",
+                delivery_id=None,
+                event_type="page.created",
+                verified=True,
+                received_at=datetime.now(UTC),
             )
         await relay.stored("page.created", page(3))
         assert await event_seqs(ws, until_seq=3) == [2, 3]

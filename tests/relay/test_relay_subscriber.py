@@ -29,8 +29,11 @@ def page(n: int, **extra: Any) -> dict[str, Any]:
 def append_directly(log: EventLog, n: int) -> int:
     return log.append(
         json.dumps({"event": "page.updated", "data": page(n)}).encode(),
-        source="questra", delivery_id=f"direct-{n}", event_type="page.updated",
-        verified=True, received_at=datetime.now(UTC),
+        source="questra",
+        delivery_id=f"direct-{n}",
+        event_type="page.updated",
+        verified=True,
+        received_at=datetime.now(UTC),
     ).seq
 
 
@@ -95,9 +98,7 @@ async def pump(subscriber: RelaySubscriber, sink: list[int]) -> None:
             sink.append(frame["seq"])
 
 
-async def test_survives_a_relay_restart_on_the_same_port_and_database(
-    run_relay, db_path
-) -> None:
+async def test_survives_a_relay_restart_on_the_same_port_and_database(run_relay, db_path) -> None:
     states: list[ConnectionState] = []
     seen: list[int] = []
     first_log = EventLog(db_path)

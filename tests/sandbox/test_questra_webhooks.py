@@ -240,6 +240,7 @@ async def test_webhook_management_round_trip(setup: Setup) -> None:
     )
     assert patched.json()["active"] is False and patched.json()["events"] == []
     assert "secret" not in patched.json()
+    assert (await setup.http.post(f"/webhooks/{created['id']}/test")).status_code == 409
     listed = (await setup.http.get("/webhooks")).json()
     assert [h["id"] for h in listed] == [created["id"]]
     await setup.http.post("/surveys", json={"name": "Nobody listens"})

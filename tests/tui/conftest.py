@@ -37,6 +37,9 @@ async def settle(pilot: Pilot[Any], app: QtuiApp, *, rounds: int = 250) -> None:
     for _ in range(rounds):
         await pilot.pause(0.02)
         if app.view_is_current:
+            # Scrolling to the newest log row happens after a refresh; let it land.
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
             await pilot.pause()
             return
     raise AssertionError("the view never caught up with the received events")

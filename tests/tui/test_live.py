@@ -64,3 +64,40 @@ async def test_relay_restart_mid_stream_loses_and_doubles_no_event(tmp_path: Pat
     finally:
         await relay.aclose()
         log.close()
+
+
+async def test_demo_runs_to_reviewing_and_the_tree_matches_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    client_module = pytest.importorskip("qtui.questra.client")
+    from qtui.core.models import Survey
+    from qtui.tui.sources import DemoSource
+
+    source = DemoSource(speed=200.0, seed=1, questionnaire="screener")
+    app = make_app(source, survey_id=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: source.demo is not None, rounds=1500)
+        await until(
+            pilot,
+            lambda: str(app.store.progress(app.survey_id or "").status) == "reviewing",
+            rounds=3000,
+        )
+        await settle(pilot, app)
+        demo = source.demo
+        async with client_module.QuestraClient(demo.questra_url, demo.api_key, demo.org_id) as c:
+            truth = Survey.model_validate(await c.get_survey(demo.survey_id))
+        pages = truth.pages
+        shown = app.tree.labels()
+        assert [label.split("  ")[0].split(". ", 1)[1] for label in shown[: len(pages)]] == [
+            p.name for p in pages
+        ]
+        for page in pages:
+            assert app.tree.select_item("page", page.id)
+            node = app.tree.node_for(("page", page.id))
+            node.expand()  # type: ignore[union-attr]
+            await pilot.pause()
+            ids = [child.data.id for child in node.children]  # type: ignore[union-attr]
+            assert ids == [b.id for b in page.blocks] + [r.id for r in page.navigation_rules]
+        assert app.query_one("#progress").has_class("-completed")

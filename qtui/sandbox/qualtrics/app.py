@@ -68,6 +68,7 @@ _METADATA_FIELDS = (
 class _Failure:
     status: int
     path_contains: str | None
+    skip: int = 0  # matching requests to let through first
 
 
 class QualtricsSandbox:
@@ -110,9 +111,14 @@ class QualtricsSandbox:
 
     # --- test hooks ------------------------------------------------------------------------
 
-    def fail_next(self, n: int, status: int = 500, path_contains: str | None = None) -> None:
-        """Make the next `n` requests (whose path contains `path_contains`) fail with `status`."""
-        self._failures.extend(_Failure(status, path_contains) for _ in range(n))
+    def fail_next(
+        self, n: int, status: int = 500, path_contains: str | None = None, *, after: int = 0
+    ) -> None:
+        """Make the next `n` requests whose path contains `path_contains` fail with `status`.
+
+        With `after`, that many matching requests succeed first (to fail a job half-way).
+        """
+        self._failures.extend(_Failure(status, path_contains, after) for _ in range(n))
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -206,6 +212,11 @@ class QualtricsSandbox:
         path = request.url.path
         for index, pending in enumerate(self._failures):
             if pending.path_contains is None or pending.path_contains in path:
+                if pending.skip:
+                    for later in self._failures[index:]:
+                        if later.path_contains == pending.path_contains and later.skip:
+                            later.skip -= 1
+                    return
                 del self._failures[index]
                 code = SERVER if pending.status >= 500 else BAD_REQUEST
                 raise ApiError(

@@ -305,7 +305,9 @@ class Org:
         return out
 
     def block_object(self, block: Record) -> Record:
-        return json.loads(json.dumps(block))
+        # A shallow copy is enough: nested values (a config, an attention flag) are replaced
+        # whole on change, never edited in place, so an emitted event never changes later.
+        return dict(block)
 
     def rule_object(self, rule: Record) -> Record:
         out = _pick(rule, RULE_FIELDS)

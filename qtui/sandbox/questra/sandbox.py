@@ -22,6 +22,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from qtui.sandbox import questionnaires
+from qtui.sandbox.questra.api import build_app
 from qtui.sandbox.questra.errors import ApiError, invalid, not_found
 from qtui.sandbox.questra.org import Clock, Emitted, Org, iso, serialize
 from qtui.sandbox.questra.webhooks import Dispatcher, Webhook, new_secret
@@ -73,8 +74,6 @@ class QuestraSandbox:
         self._runs: dict[str, asyncio.Task[str]] = {}
         self._compiles: dict[str, asyncio.Task[None]] = {}
         self._jobs: dict[str, int] = {}
-        from qtui.sandbox.questra.api import build_app
-
         self.app: Starlette = build_app(self)
 
     # --- events -----------------------------------------------------------------------
@@ -158,6 +157,8 @@ class QuestraSandbox:
             target_existing_survey_id=existing_survey_id,
         )
         if survey["status"] == "waiting_for_destination":
+            # imported here: the simulator imports this package, so a top-level import
+            # would be circular
             from qtui.sandbox.simulator import Pacer, compile_and_push
 
             pace = Pacer(self.speed, random.Random(f"{self.seed}:{survey_id}:push"), self._advance)
@@ -271,6 +272,10 @@ class QuestraSandbox:
         hook = self._hook(hook_id)
         if not self.dispatcher.started:
             raise ApiError(503, "unavailable", "webhook delivery is not running")
+        if not hook.active:
+            raise ApiError(
+                409, "conflict", "the webhook is inactive; PATCH it with active: true first"
+            )
         now = iso(self.clock.now())
         data = {
             "id": TEST_SURVEY_ID,
@@ -285,4 +290,11 @@ class QuestraSandbox:
         }
         emitted = serialize("survey.created", data, now)
         waiter = self.dispatcher.send_test(hook.id, emitted.event, emitted.body)
-        return await waiter
+        try:
+            return await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            if not waiter.cancelled():
+                raise  # this request was cancelled, not the delivery
+            raise ApiError(
+                409, "conflict", "the webhook was deleted or deactivated before delivery"
+            ) from None

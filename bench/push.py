@@ -1,0 +1,146 @@
+"""Push a large generated survey to the Qualtrics sandbox over loopback, then walk it.
+
+    python -m bench.push [--pages 1000] [--per-page 21] [--concurrency 8]
+
+Prints: compile time, push time, requests and requests/s, an unchanged re-push, and a
+scripted walkthrough through the sessions API (time per page). Figures only; nothing here
+passes or fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from qtui.core.models import Survey
+from qtui.qualtrics.client import QualtricsClient
+from qtui.qualtrics.compile import compile_survey
+from qtui.qualtrics.push import push_survey
+from qtui.qualtrics.session import SessionDriver, walkthrough
+from qtui.qualtrics.state import PushState
+from qtui.sandbox.qualtrics import QualtricsSandbox
+from qtui.serving import start_in_thread
+
+CHOICES = [{"value": "1", "label": "Yes"}, {"value": "2", "label": "No"},
+           {"value": "3", "label": "Skip ahead"}]
+MULTI = [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}, {"value": "c", "label": "C"}]
+
+
+def generate(pages: int, per_page: int) -> dict[str, Any]:
+    """MC (single and multi) and TE blocks only, so the sessions API can walk all of it.
+
+    Page 1 terminates on "No"; every tenth page skips the next one when its first question
+    is "Skip ahead"; every fifth question after the first on a page shows only if the
+    page's first question was not "No".
+    """
+    out_pages: list[dict[str, Any]] = []
+    n = 0
+    for p in range(pages):
+        pid = f"p{p}"
+        blocks = []
+        first_name = f"q{n + 1}"
+        for b in range(per_page):
+            n += 1
+            kind = b % 3
+            config: dict[str, Any] = {"name": f"q{n}", "label": f"Page {p + 1}, question {b + 1}"}
+            if kind == 0:
+                config.update(type="MultipleChoice", choices=CHOICES)
+            elif kind == 1:
+                config.update(type="TextInput")
+            else:
+                config.update(type="MultipleChoice", choices=MULTI, allowMultiple=True)
+            if b and b % 5 == 0:
+                config["showIf"] = f"{first_name}.value != '2'"
+            blocks.append({"id": f"{pid}-b{b}", "page_id": pid, "order": b, "config": config})
+        rules = []
+        if p == 0:
+            rules.append({"id": "r-term", "target_page_id": "p-term",
+                          "condition": f"{first_name}.value == '2'", "order": 0})
+        elif p % 10 == 0 and p + 2 < pages:
+            rules.append({"id": f"r{p}", "target_page_id": f"p{p + 2}",
+                          "condition": f"{first_name}.value == '3'", "order": 0})
+        out_pages.append({"id": pid, "name": f"Page {p + 1}", "order": p, "blocks": blocks,
+                          "navigation_rules": rules})
+    out_pages.append({"id": "p-done", "name": "Complete", "order": pages,
+                      "assign_response_status": "complete",
+                      "blocks": [{"id": "b-done", "page_id": "p-done", "order": 0,
+                                  "config": {"type": "Text", "content": "Thank you!"}}]})
+    out_pages.append({"id": "p-term", "name": "Terminate", "order": pages + 1,
+                      "assign_response_status": "terminated",
+                      "blocks": [{"id": "b-term", "page_id": "p-term", "order": 0,
+                                  "config": {"type": "Text", "content": "Sorry."}}]})
+    return {"id": "bench-large", "name": "Bench: large survey", "first_page_id": "p0",
+            "pages": out_pages, "variables": []}
+
+
+def answers_for(survey: Survey) -> dict[str, Any]:
+    """Yes to every single choice (no skips), A to every multi, text everywhere."""
+    answers: dict[str, Any] = {}
+    for block in survey.blocks():
+        config = block.config
+        if config.type == "MultipleChoice":
+            answers[config.name] = ["a"] if getattr(config, "allowMultiple", False) else "1"
+        elif config.type == "TextInput":
+            answers[config.name] = "some text"
+    return answers
+
+
+async def run(pages: int, per_page: int, concurrency: int) -> None:
+    data = generate(pages, per_page)
+    survey = Survey.model_validate(data)
+    question_blocks = sum(1 for b in survey.blocks() if b.is_question)
+    print(f"survey: {len(survey.pages)} pages, {question_blocks} MC/TE blocks")
+
+    started = time.perf_counter()
+    compiled = compile_survey(survey)
+    print(f"compile: {time.perf_counter() - started:.2f} s "
+          f"({len(compiled.question_list())} questions, {len(compiled.blocks)} blocks, "
+          f"{compiled.flow['Properties']['Count']} flow elements, "
+          f"{len(compiled.issues)} issues)")
+
+    sandbox = QualtricsSandbox()
+    server = start_in_thread(Starlette(routes=[Mount("/API/v3", app=sandbox.app)]))
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            async with QualtricsClient(server.url, sandbox.token, timeout=120.0) as client:
+                state = PushState.load(survey.id, client.base_url, directory=Path(folder))
+                report = await push_survey(client, survey, state=state,
+                                           concurrency=concurrency)
+                print(f"push: {report.duration:.2f} s, {report.requests} requests, "
+                      f"{report.requests / report.duration:.0f} requests/s, "
+                      f"created {report.created}, concurrency {concurrency}")
+                state = PushState.load(survey.id, client.base_url, directory=Path(folder))
+                again = await push_survey(client, survey, state=state)
+                print(f"re-push, nothing changed: {again.duration:.2f} s, "
+                      f"{again.requests} requests")
+
+                driver = SessionDriver(client, report.qualtrics_survey_id or "")
+                await driver.questions()  # the definition is read once, outside the timing
+                started = time.perf_counter()
+                walk = await walkthrough(driver, answers_for(survey))
+                took = time.perf_counter() - started
+                count = len(walk.steps)
+                print(f"walkthrough: {count} pages in {took:.2f} s, "
+                      f"{took / count * 1000:.1f} ms per page ({walk.end_reason})")
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--per-page", type=int, default=21)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    asyncio.run(run(args.pages, args.per_page, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
