@@ -76,7 +76,7 @@ async def start_demo(
             await client.create_webhook(url=f"{relay.url}/hooks/questra", secret=secret)
             survey = await client.create_survey(SURVEY_NAMES[questionnaire])
             await client.set_destination(survey["id"], target_platform="qualtrics")
-            await client.start_programming(survey["id"])
+            await client.start_programming(survey["id"], questionnaire=questionnaire)
     except BaseException:
         for server in reversed(servers):
             server.stop()

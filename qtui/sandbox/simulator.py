@@ -231,18 +231,32 @@ class ProgrammingRun:
             page_id=self._new_id(),
         )
         self._pages[spec["name"]] = page["id"]
-        for order, block in enumerate(spec["blocks"]):
+        # ids are drawn for the whole page first, so a Loop can name blocks that follow it
+        ids = [self._new_id() for _ in spec["blocks"]]
+        planned = {
+            block["config"]["name"]: block_id
+            for block, block_id in zip(spec["blocks"], ids, strict=True)
+            if block["config"].get("name")
+        }
+        for order, (block, block_id) in enumerate(zip(spec["blocks"], ids, strict=True)):
             await self.pace("block")
-            self._create_block(page["id"], block["config"], order)
+            config = block["config"]
+            if config.get("type") == "Loop":
+                # the questionnaire names the looped blocks; the survey holds their ids
+                looped = [planned.get(n) or self._blocks.get(n) or n for n in config["blocks"]]
+                config = {**config, "blocks": looped}
+            self._create_block(page["id"], config, order, block_id)
         await self.pace("page_done")
         now = org.clock.stamp()
         org.update_page(page["id"], now=now, locked=False, programming_completed_at=now)
         for order, rule in enumerate(spec.get("navigation_rules", [])):
             self._pending_rules.append((spec["name"], order, rule))
 
-    def _create_block(self, page_id: str, config: dict[str, Any], order: int) -> Record:
+    def _create_block(
+        self, page_id: str, config: dict[str, Any], order: int, block_id: str | None = None
+    ) -> Record:
         block = self.org.create_block(
-            page_id, block_config(config), order=order, block_id=self._new_id()
+            page_id, block_config(config), order=order, block_id=block_id or self._new_id()
         )
         if config.get("name"):
             self._blocks[config["name"]] = block["id"]

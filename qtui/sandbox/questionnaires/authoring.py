@@ -147,7 +147,10 @@ def autosum(name: str, label: str, items: Options, target: float = 100) -> dict[
 
 
 def loop(variable: str, blocks: Iterable[str], label: str) -> dict[str, Any]:
-    """A Loop repeats the named question blocks once per item of `variable`."""
+    """A Loop repeats the named question blocks once per item of `variable`.
+
+    The simulator writes the blocks' ids in their place when it creates the Loop.
+    """
     return _block(
         {"type": "Loop", "label": label, "variable": variable, "blocks": list(blocks)}, None
     )

@@ -313,8 +313,8 @@ def _main_pages() -> list[dict[str, Any]]:
         page(
             "Brand evaluation",
             [
-                text("Now we'd like your opinion of each service you know."),
-                loop("aware_brands", ["q18", "q19"], "For each service you have heard of"),
+                # the Loop covers the whole page, so a platform can loop it as one block
+                loop("aware_brands", ["q18", "q19"], "Now, for each service you have heard of"),
                 multiple_choice(
                     "q18",
                     "Overall, how would you rate this service?",
