@@ -36,12 +36,13 @@ def shape(survey: dict) -> dict:
     }
 
 
-async def follow_until_reviewing(demo, store: SurveyStore, after: int = 0) -> int:
-    async with RelaySubscriber(demo.relay_ws_url, after=after, survey=demo.survey_id) as sub:
+async def follow_until_reviewing(demo, store: SurveyStore, until_seq: int = 0) -> int:
+    async with RelaySubscriber(demo.relay_ws_url, survey=demo.survey_id) as sub:
         async for frame in sub:
             assert frame["verified"] is True
             store.apply(parse_event(frame["envelope"]))
-            if store.progress(demo.survey_id).status == "reviewing":
+            reviewing = store.progress(demo.survey_id).status == "reviewing"
+            if reviewing and frame["seq"] >= until_seq:
                 return frame["seq"]
     raise AssertionError("stream ended before the survey reached reviewing")
 
@@ -67,12 +68,12 @@ async def test_snapshot_first_then_the_whole_stream_converges_to_the_same_tree()
     demo = await start_demo(speed=200, questionnaire="csat")
     try:
         first = SurveyStore()
-        await asyncio.wait_for(follow_until_reviewing(demo, first), timeout=60)
+        last = await asyncio.wait_for(follow_until_reviewing(demo, first), timeout=60)
         async with QuestraClient(demo.questra_url, demo.api_key, demo.org_id) as client:
             snapshot = await client.get_survey(demo.survey_id)
         second = SurveyStore()
         second.load(snapshot)
-        await asyncio.wait_for(follow_until_reviewing(demo, second), timeout=60)
+        await asyncio.wait_for(follow_until_reviewing(demo, second, until_seq=last), timeout=60)
         assert shape(second.survey(demo.survey_id).dump()) == shape(
             first.survey(demo.survey_id).dump()
         )
