@@ -1,17 +1,20 @@
 """Push a large generated survey to the Qualtrics sandbox over loopback, then walk it.
 
-    python -m bench.push [--pages 1000] [--per-page 21] [--concurrency 8]
+    python -m bench.push [--pages 1000] [--per-page 21] [--concurrency 4]
 
-Prints: compile time, push time, requests and requests/s, an unchanged re-push, and a
-scripted walkthrough through the sessions API (time per page). Figures only; nothing here
-passes or fails on time.
+The sandbox runs in a child process (uvicorn on 127.0.0.1), so client and server do not
+share one interpreter lock. Prints: compile time, push time, requests and requests/s, an
+unchanged re-push, and a scripted walkthrough through the sessions API (time per page).
+Figures only; nothing here passes or fails on time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -92,7 +95,18 @@ def answers_for(survey: Survey) -> dict[str, Any]:
     return answers
 
 
-async def run(pages: int, per_page: int, concurrency: int) -> None:
+TOKEN = "bench-token"
+
+
+def _serve(ports: multiprocessing.Queue) -> None:
+    """The child process: a sandbox served until the parent ends the process."""
+    sandbox = QualtricsSandbox(token=TOKEN)
+    server = start_in_thread(Starlette(routes=[Mount("/API/v3", app=sandbox.app)]))
+    ports.put(server.port)
+    threading.Event().wait()
+
+
+async def run(url: str, pages: int, per_page: int, concurrency: int) -> None:
     data = generate(pages, per_page)
     survey = Survey.model_validate(data)
     question_blocks = sum(1 for b in survey.blocks() if b.is_question)
@@ -105,41 +119,43 @@ async def run(pages: int, per_page: int, concurrency: int) -> None:
           f"{compiled.flow['Properties']['Count']} flow elements, "
           f"{len(compiled.issues)} issues)")
 
-    sandbox = QualtricsSandbox()
-    server = start_in_thread(Starlette(routes=[Mount("/API/v3", app=sandbox.app)]))
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            async with QualtricsClient(server.url, sandbox.token, timeout=120.0) as client:
-                state = PushState.load(survey.id, client.base_url, directory=Path(folder))
-                report = await push_survey(client, survey, state=state,
-                                           concurrency=concurrency)
-                print(f"push: {report.duration:.2f} s, {report.requests} requests, "
-                      f"{report.requests / report.duration:.0f} requests/s, "
-                      f"created {report.created}, concurrency {concurrency}")
-                state = PushState.load(survey.id, client.base_url, directory=Path(folder))
-                again = await push_survey(client, survey, state=state)
-                print(f"re-push, nothing changed: {again.duration:.2f} s, "
-                      f"{again.requests} requests")
+    with tempfile.TemporaryDirectory() as folder:
+        async with QualtricsClient(url, TOKEN, timeout=120.0) as client:
+            state = PushState.load(survey.id, client.base_url, directory=Path(folder))
+            report = await push_survey(client, survey, state=state, concurrency=concurrency)
+            print(f"push: {report.duration:.2f} s, {report.requests} requests, "
+                  f"{report.requests / report.duration:.0f} requests/s, "
+                  f"created {report.created}, concurrency {concurrency}")
+            state = PushState.load(survey.id, client.base_url, directory=Path(folder))
+            again = await push_survey(client, survey, state=state)
+            print(f"re-push, nothing changed: {again.duration:.2f} s, "
+                  f"{again.requests} requests")
 
-                driver = SessionDriver(client, report.qualtrics_survey_id or "")
-                await driver.questions()  # the definition is read once, outside the timing
-                started = time.perf_counter()
-                walk = await walkthrough(driver, answers_for(survey))
-                took = time.perf_counter() - started
-                count = len(walk.steps)
-                print(f"walkthrough: {count} pages in {took:.2f} s, "
-                      f"{took / count * 1000:.1f} ms per page ({walk.end_reason})")
-    finally:
-        server.stop()
+            driver = SessionDriver(client, report.qualtrics_survey_id or "")
+            await driver.questions()  # the definition is read once, outside the timing
+            started = time.perf_counter()
+            walk = await walkthrough(driver, answers_for(survey))
+            took = time.perf_counter() - started
+            count = len(walk.steps)
+            print(f"walkthrough: {count} pages in {took:.2f} s, "
+                  f"{took / count * 1000:.1f} ms per page ({walk.end_reason})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--per-page", type=int, default=21)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    asyncio.run(run(args.pages, args.per_page, args.concurrency))
+    ports: multiprocessing.Queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_serve, args=(ports,), daemon=True)
+    child.start()
+    try:
+        url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+        asyncio.run(run(url, args.pages, args.per_page, args.concurrency))
+    finally:
+        child.terminate()
+        child.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -198,6 +198,19 @@ class _Compiler:
         self.fields_read: set[str] = set()
         self._new_qids = 0
         self._new_blocks = 0
+        self._translated: dict[str, DNF | Untranslatable] = {}
+
+    def translate(self, text: str) -> DNF:
+        """`conditions.translate`, once per distinct text (large surveys repeat conditions)."""
+        if text not in self._translated:
+            try:
+                self._translated[text] = translate(text, self.scope)
+            except Untranslatable as error:
+                self._translated[text] = error
+        result = self._translated[text]
+        if isinstance(result, Untranslatable):
+            raise result
+        return result
 
     def issue(self, item_id: str, kind: str, reason: str) -> None:
         entry = CompileIssue(item_id, kind, reason)
@@ -228,6 +241,9 @@ class _Compiler:
 
     def run(self) -> CompiledSurvey:
         self.layout()
+        self.qids_by_key: dict[str, set[str]] = {}
+        for ref in self.question_refs.values():
+            self.qids_by_key.setdefault(ref.page_key, set()).add(ref.qid)
         self.scope = Scope(
             questions=self.question_refs,
             variables={v.name: v.expression for v in self.survey.variables if v.name},
@@ -527,7 +543,7 @@ class _Compiler:
         if text is None or not text.strip():
             return None
         try:
-            dnf = translate(text, self.scope)
+            dnf = self.translate(text)
         except Untranslatable as error:
             self.issue(block.id, "show_if",
                        f"showIf {text!r} cannot be expressed ({error}); the question is always "
@@ -540,8 +556,7 @@ class _Compiler:
                        f"showIf {text!r} is never true; the question is never shown")
             dnf = [[Cond("field", "qtui_never_shown", "EqualTo", right="1",
                          label="never shown")]]
-        same_block = {r.qid for r in self.question_refs.values() if r.page_key == block_key}
-        in_page = bool(questions_read(dnf) & same_block)
+        in_page = bool(questions_read(dnf) & self.qids_by_key.get(block_key, set()))
         return boolean_expression(dnf, in_page=in_page)
 
     def check_tags(self, tags: Mapping[str, str]) -> None:
@@ -649,7 +664,7 @@ class _Compiler:
                 dnf: DNF = [[]]
             else:
                 try:
-                    dnf = translate(rule.condition, self.scope)
+                    dnf = self.translate(rule.condition)
                 except Untranslatable as error:
                     self.issue(rule.id, "condition",
                                f"condition {rule.condition!r} cannot be expressed ({error}); "

@@ -294,20 +294,30 @@ class _Push:
         deferred: list[CompiledQuestion] = []
         counter = [0]
         gate = asyncio.Semaphore(self.concurrency)
+        failed: list[BaseException] = []
 
         async def one(question: CompiledQuestion) -> None:
+            if not provisional:
+                # Everything exists already: the compiled ids are the real ones.
+                await send(question, question.definition)
+                return
             definition = rebind(question.definition, self.qid_map, self.block_map)
             here = position[question.block_key]
             waiting = [q for q in _qids_used(definition)
                        if q in provisional and q not in self.qid_map and owner.get(q, here) < here]
             for qid in waiting:
                 await created[qid].wait()
+            if failed:
+                return
             if waiting:
                 definition = rebind(question.definition, self.qid_map, self.block_map)
             if any(q in provisional and q not in self.qid_map for q in _qids_used(definition)):
                 # Its logic reads a question not created yet: send it without, PUT it later.
                 definition = {k: v for k, v in definition.items() if k != "DisplayLogic"}
                 deferred.append(question)
+            await send(question, definition)
+
+        async def send(question: CompiledQuestion, definition: dict[str, Any]) -> None:
             qid = self.t.questions.get(question.block_id)
             if qid is None:
                 block_id = self.block_map[block_ids[question.block_key]]
@@ -329,8 +339,6 @@ class _Push:
             counter[0] += 1
             if counter[0] % 50 == 0:
                 self.progress(PushProgress("questions", counter[0], len(questions)))
-
-        failed: list[BaseException] = []
 
         async def block(items: list[CompiledQuestion]) -> None:
             async with gate:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 from collections.abc import Callable
 
 import click
@@ -125,11 +126,22 @@ def sandbox(
     qualtrics = make_qualtrics(qualtrics_token)
     app = create_sandbox_app(questra, qualtrics, log=_log)
     token = qualtrics_token if qualtrics is not None else None
+    _check_port(host, port)
     try:
         asyncio.run(_serve(app, host, port, lambda url: _banner(url, questra, token, hook_url)))
     except KeyboardInterrupt:
         _log("sandbox stopped")
-    except SystemExit as exc:  # uvicorn exits when it cannot bind
-        raise click.ClickException(
-            f"could not listen on {host}:{port} (in use?); choose another with --port"
-        ) from exc
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line, before uvicorn would fail with a traceback, if the port is taken."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
+            ) from None

@@ -8,6 +8,8 @@ burst of hundreds of events costs a few screen updates, not hundreds.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import re
 import time
 from collections import deque
@@ -23,6 +25,7 @@ from textual.widgets import Input
 
 from qtui.config import Settings
 from qtui.core.events import Event, EventError, parse_event
+from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
 from qtui.tui import keys
 from qtui.tui.clock import Clock
@@ -112,9 +115,12 @@ class QtuiApp(App[None]):
         self.connection = Connection(source.initial_status)
         self.replay_position: ReplayPosition | None = None
         self.received = 0
+        self.snapshots_loaded = 0
+        self._loading = 0
         self.latest_event_at: datetime | None = None
         self.pending_events = 0  # received while the view is paused
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
+        self.timings: dict[str, float] = {}  # last snapshot load, by phase
         self._changes: list[Change] = []
         self._entries: list[LogEntry] = []
         self._flush_timer: Timer | None = None
@@ -202,17 +208,36 @@ class QtuiApp(App[None]):
             self.refresh_status()
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        self.load_snapshot(message.survey)
+
+    @work(group="snapshot", exit_on_error=False)
+    async def load_snapshot(self, data: dict[str, Any]) -> None:
+        """Validate off the event loop (seconds for a 20,000-block survey), then merge."""
+        self._loading += 1
         try:
-            self.store.load(message.survey)
+            started = time.perf_counter()
+            survey = await asyncio.to_thread(Survey.model_validate, data)
+            validated = time.perf_counter()
+            self.store.load(survey)
+            # A big survey is tens of thousands of long-lived objects: keep them out of the
+            # cyclic collector's full passes, which would otherwise stall the UI for 0.5 s+.
+            gc.freeze()
+            self.timings["validate_s"] = validated - started
+            self.timings["store_load_s"] = time.perf_counter() - validated
         except Exception as exc:  # noqa: BLE001 - a malformed snapshot is reported, not fatal
             self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
             return
-        survey_id = str(message.survey.get("id") or "")
+        finally:
+            self._loading -= 1
+        self.snapshots_loaded += 1
+        survey_id = survey.id
+        started = time.perf_counter()
         if self.survey_id is None and survey_id:
             self.survey_id = survey_id
             self.main.show_survey(survey_id)
         elif self.survey_id is not None:
             self.main.rebuild()  # a snapshot carries no changes: lay the tree out again
+        self.timings["tree_build_s"] = time.perf_counter() - started
         self.refresh_status()
 
     def on_frames_received(self, message: FramesReceived) -> None:
@@ -334,7 +359,12 @@ class QtuiApp(App[None]):
     @property
     def view_is_current(self) -> bool:
         """True when every received event has reached the widgets."""
-        return not self._changes and not self._entries and self._flush_timer is None
+        return (
+            not self._changes
+            and not self._entries
+            and self._flush_timer is None
+            and not self._loading
+        )
 
     # --- status -----------------------------------------------------------------------
 

@@ -192,6 +192,19 @@ async def test_a_failing_event_does_not_hold_back_the_events_behind_it() -> None
         assert names == ["First", "Second", "First"]
 
 
+async def test_deleting_a_webhook_drops_its_pending_retries() -> None:
+    async for setup in _setup(retry_delays=(30,), delivery_timeout=2):
+        hook = await setup.subscribe()
+        setup.receiver.script = [500]
+        await setup.http.post("/surveys", json={"name": "Retry pending"})
+        while not setup.receiver.received:
+            await setup.sandbox.drain(0.02)
+        assert not await setup.sandbox.drain(0.1)  # the retry waits 30 s
+        await setup.http.delete(f"/webhooks/{hook['id']}")
+        assert await setup.sandbox.drain(1)
+        assert len(setup.receiver.received) == 1
+
+
 async def test_first_attempts_arrive_in_event_order(setup: Setup) -> None:
     await setup.subscribe()
     survey = (await setup.http.post("/surveys", json={"name": "CSAT"})).json()

@@ -47,7 +47,7 @@ async def test_block_detail_shows_type_label_choices_show_if_and_attention(
         assert "q2  MultipleChoice" in text
         assert "Needs attention: Unclear skip logic in source" in text
         assert "Do you own a car?" in text
-        assert "1 Yes" in text and "2 No" in text
+        assert "1  Yes" in text and "2  No" in text
         assert "q1.value != '1'" in text
         assert "Page           Screener" in text
 

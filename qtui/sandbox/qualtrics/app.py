@@ -279,7 +279,7 @@ class QualtricsSandbox:
         fmt = request.query_params.get("format")
         if fmt is not None and fmt != "qsf":
             raise bad_request("format must be 'qsf' when given.")
-        return survey.qsf() if fmt == "qsf" else survey.definition()
+        return survey.qsf() if fmt == "qsf" else survey.definition(copied=False)
 
     async def delete_survey(self, request: Request) -> None:
         survey = self._survey(request)
@@ -343,7 +343,8 @@ class QualtricsSandbox:
 
     async def list_questions(self, request: Request) -> dict[str, Any]:
         survey = self._survey(request)
-        return self._page(request, [copy.deepcopy(q) for q in survey.questions.values()])
+        # Serialised straight away, so the live dicts can be handed over uncopied.
+        return self._page(request, list(survey.questions.values()))
 
     async def create_question(self, request: Request) -> dict[str, Any]:
         survey = self._survey(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,17 +136,19 @@ class SurveyRecord:
             "Deleted": None,
         }
 
-    def definition(self) -> dict[str, Any]:
+    def definition(self, *, copied: bool = True) -> dict[str, Any]:
+        """The full definition; `copied=False` shares the live dicts (to serialise at once)."""
+        clone = _clone if copied else _same
         return {
             "SurveyID": self.id,
             "SurveyName": self.name,
             "SurveyDescription": self.description,
             "SurveyLanguage": self.language,
             "SurveyStatus": self.status,
-            "SurveyOptions": copy.deepcopy(self.options),
-            "Questions": copy.deepcopy(self.questions),
-            "Blocks": copy.deepcopy(self.blocks),
-            "SurveyFlow": copy.deepcopy(self.flow),
+            "SurveyOptions": clone(self.options),
+            "Questions": clone(self.questions),
+            "Blocks": clone(self.blocks),
+            "SurveyFlow": clone(self.flow),
             "ResponseSets": {},
             "Scoring": {},
             "ProjectInfo": {"ProjectCategory": self.project_category, "SchemaVersion": "1.1.0"},
@@ -178,12 +181,21 @@ class SurveyRecord:
     def snapshot(self) -> dict[str, Any]:
         """What publishing freezes: the definition sessions will run."""
         return {
-            "Questions": copy.deepcopy(self.questions),
-            "Blocks": copy.deepcopy(self.blocks),
-            "SurveyFlow": copy.deepcopy(self.flow),
+            "Questions": _clone(self.questions),
+            "Blocks": _clone(self.blocks),
+            "SurveyFlow": _clone(self.flow),
             "SurveyName": self.name,
             "SurveyLanguage": self.language,
         }
+
+
+def _clone(value: Any) -> Any:
+    # Everything stored came from JSON, so a JSON round trip is a faithful (and fast) copy.
+    return json.loads(json.dumps(value))
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _qsf_element(

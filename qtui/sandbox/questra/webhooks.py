@@ -115,9 +115,10 @@ class _Queue:
     retries: list[tuple[float, int, Pending]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    sending: Pending | None = None  # the attempt in flight
 
     def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries)
+        return len(self.fresh) + len(self.retries) + (self.sending is not None)
 
 
 class Dispatcher:
@@ -156,7 +157,8 @@ class Dispatcher:
         queue = self._queues.pop(hook_id, None)
         if queue is not None:
             self._outstanding -= len(queue)
-            for item in [*queue.fresh, *(entry[2] for entry in queue.retries)]:
+            waiting = [*queue.fresh, *(entry[2] for entry in queue.retries)]
+            for item in [*waiting, *([queue.sending] if queue.sending else [])]:
                 if item.first_attempt is not None and not item.first_attempt.done():
                     item.first_attempt.cancel()
             if queue.task is not None:
@@ -213,6 +215,9 @@ class Dispatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
         for queue in self._queues.values():
             queue.task = None
+            if queue.sending is not None:  # interrupted mid-attempt: send it again on start
+                queue.fresh.appendleft(queue.sending)
+                queue.sending = None
             # a fresh Event: the next start may run in another event loop
             queue.changed = asyncio.Event()
             if queue:
@@ -246,7 +251,9 @@ class Dispatcher:
             if hook is None or not hook.active:
                 self._settle(item)
                 continue
+            queue.sending = item
             record = await self._attempt(hook, item)
+            queue.sending = None
             retry = record["status"] == "failed" and item.attempt <= len(self.retry_delays)
             if retry:
                 delay = self.retry_delays[item.attempt - 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from rich.syntax import Syntax
+from rich.json import JSON
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -35,10 +35,7 @@ class JsonScreen(ModalScreen[None]):
         with Vertical(id="json-box") as box:
             box.border_title = self.title_text
             with VerticalScroll(id="json-scroll"):
-                yield Static(
-                    Syntax(self.text, "json", theme="ansi_dark", background_color="default"),
-                    id="json-body",
-                )
+                yield Static(JSON(self.text, indent=2), id="json-body")
             yield Label("c copy · s save to a file · esc close", id="json-foot")
 
     def on_mount(self) -> None:

@@ -143,14 +143,18 @@ class MainScreen(Screen[None]):
         return changed
 
     def refresh_detail(self) -> None:
-        self.detail.show(self.tree.item, self.tree.refs, self.tree.page_numbers())
+        self._show_detail(self.tree.item)
+
+    def _show_detail(self, item: Item | None) -> None:
+        tree = self.tree
+        self.detail.show(item, tree.refs, tree.page_numbers(), tree.block_counts())
 
     def show_status(self, info: StatusInfo, progress: Progress, now: datetime | None) -> None:
         self.query_one(StatusBar).show(info)
         self.query_one(ProgressRow).show(progress, now)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
-        self.detail.show(event.node.data, self.tree.refs, self.tree.page_numbers())
+        self._show_detail(event.node.data)
 
     # --- filter -----------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ the column); a page's programming status; the survey's status, platform and coun
         self.content: RenderableType = ""
         self.refs: Mapping[str, str] = {}
         self.numbers: Mapping[str, int] = {}
+        self.block_counts: Mapping[str, int] = {}
         self.border_title = "Detail"
 
     def compose(self):  # type: ignore[override]
@@ -90,13 +91,17 @@ the column); a page's programming status; the survey's status, platform and coun
         item: Item | None,
         refs: Mapping[str, str] | None = None,
         numbers: Mapping[str, int] | None = None,
+        block_counts: Mapping[str, int] | None = None,
     ) -> None:
+        """Show `item`; the tree passes what it already knows so nothing is counted twice."""
         moved = item != self.item
         self.item = item
         if refs is not None:
             self.refs = refs
         if numbers is not None:
             self.numbers = numbers
+        if block_counts is not None:
+            self.block_counts = block_counts
         body = self.query_one("#detail-body", Static)
         self.content = self.render_item(item)
         body.update(self.content)
@@ -160,7 +165,10 @@ the column); a page's programming status; the survey's status, platform and coun
             return Text("Waiting for the survey…", s["muted"]) if not survey_id else None
         progress = store.progress(survey_id)
         pages = store.pages(survey_id)
-        blocks = sum(len(store.blocks(p.id)) for p in pages)
+        counts = self.block_counts
+        blocks = sum(
+            counts[p.id] if p.id in counts else len(store.blocks(p.id)) for p in pages
+        )
         rules = sum(len(store.rules(p.id)) for p in pages)
         grid = self._grid(s)
         name = record.name if record and record.name else survey_id
@@ -253,15 +261,18 @@ the column); a page's programming status; the survey's status, platform and coun
         parts.append(grid)
         return Group(*parts)
 
-    def _options(self, options: list[Choice], s: Mapping[str, Style]) -> Table:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(no_wrap=True)
-        table.add_column(overflow="fold")
-        for option in options:
-            value = option.value if isinstance(option, Choice) else str(option)
-            label = option.label if isinstance(option, Choice) else ""
-            table.add_row(Text(value, s["number"]), label)
-        return table
+    def _options(self, options: list[Choice], s: Mapping[str, Style]) -> Text:
+        """`value  label` lines, values aligned (a nested table would centre itself)."""
+        values = [option.value if isinstance(option, Choice) else str(option) for option in options]
+        width = max(len(value) for value in values)
+        text = Text()
+        for index, (option, value) in enumerate(zip(options, values, strict=True)):
+            if index:
+                text.append("\n")
+            text.append(value.ljust(width), s["number"])
+            text.append("  ")
+            text.append(option.label if isinstance(option, Choice) else "")
+        return text
 
     def _rule(self, rule_id: str, s: Mapping[str, Style]) -> RenderableType | None:
         rule: NavigationRule | None = self.store.rule(rule_id)

@@ -79,6 +79,7 @@ Every event received, oldest first: its time, type, signature (`✓` verified by
         self.limit = limit
         self._entries: deque[tuple[str, LogEntry]] = deque()
         self._by_key: dict[str, LogEntry] = {}
+        self._cells: dict[str, tuple[Any, ...]] = {}
         self._next = 0
         self.border_title = "Events"
 
@@ -116,11 +117,17 @@ Every event received, oldest first: its time, type, signature (`✓` verified by
             sig = Text(signature_mark(verified), sig_style.get(verified, style["unknown"]))  # type: ignore[call-overload]
             rows.append((key, (entry.time, event, sig, item)))
         for key, cells in rows:
+            self._cells[key] = cells
             self.add_row(*cells, key=key)
-        while len(self._entries) > self.limit:
-            key, _ = self._entries.popleft()
-            del self._by_key[key]
-            self.remove_row(key)
+        if len(self._entries) > self.limit * 1.25:
+            # Trim in one go, with some slack: removing rows one at a time costs O(rows) each.
+            while len(self._entries) > self.limit:
+                key, _ = self._entries.popleft()
+                del self._by_key[key]
+                del self._cells[key]
+            self.clear()
+            for key, _ in self._entries:
+                self.add_row(*self._cells[key], key=key)
         if follow:
             self.move_cursor(row=self.row_count - 1, animate=False)
 

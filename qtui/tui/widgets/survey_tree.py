@@ -53,6 +53,16 @@ class Item:
 VARIABLES_KEY: NodeKey = ("variables", "")
 
 
+class _BlocksInOrder:
+    """What `reference_names` reads of a survey (its blocks in order), without building one."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self._blocks = blocks
+
+    def blocks(self) -> list[Block]:
+        return self._blocks
+
+
 class SurveyTree(Tree[Item]):
     """The live survey tree."""
 
@@ -101,8 +111,12 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._index: dict[NodeKey, TreeNode[Item]] = {}
         self._built: set[str] = set()
         self._refs: dict[str, str] = {}
+        # Page id → its visible blocks in order; refreshed with the reference names, i.e.
+        # whenever a block or page is created, deleted, moved or reordered.
+        self._page_blocks: dict[str, list[Block]] = {}
         self._page_numbers: dict[str, int] = {}
         self._flash: dict[NodeKey, float] = {}
+        self._fresh: set[NodeKey] = set()
         self._filter = ""
         self._styles: dict[str, Style] = {}
         self._frame = 0
@@ -143,6 +157,10 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     def page_numbers(self) -> dict[str, int]:
         return dict(self._page_numbers)
 
+    def block_counts(self) -> dict[str, int]:
+        """Page id → number of blocks, as last laid out."""
+        return {page_id: len(blocks) for page_id, blocks in self._page_blocks.items()}
+
     def labels(self, node: TreeNode[Item] | None = None) -> list[str]:
         """Plain labels of `node`'s children (root's by default), for tests and scripts."""
         node = node or self.root
@@ -158,9 +176,12 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        # Called on every focus change too; only a new theme needs new labels.
         if self.is_mounted and self.survey_id is not None:
+            before = self._styles
             self._load_styles()
-            self.relabel_all()
+            if self._styles != before:
+                self.relabel_all()
 
     def on_mount(self) -> None:
         self._load_styles()
@@ -340,31 +361,33 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if self.survey_id is None:
             self._refs = {}
         else:
-            pages = [
-                Page.model_construct(id=p.id, blocks=self.store.blocks(p.id))
-                for p in self.store.pages(self.survey_id)
-            ]
-            self._refs = reference_names(Survey.model_construct(id=self.survey_id, pages=pages))
+            self._page_blocks = {
+                p.id: self.store.blocks(p.id) for p in self.store.pages(self.survey_id)
+            }
+            blocks = [b for page_blocks in self._page_blocks.values() for b in page_blocks]
+            self._refs = reference_names(_BlocksInOrder(blocks))  # type: ignore[arg-type]
         return {block_id for block_id, ref in self._refs.items() if before.get(block_id) != ref}
 
     # --- patching ---------------------------------------------------------------------
 
     def _sync_root(self) -> None:
         pages = self._pages()
-        numbers = {
-            page.id: index for index, page in enumerate(self.store.pages(self.survey_id or ""), 1)
-        }
+        renumbered = []
+        all_pages = self.store.pages(self.survey_id or "") if self._filter else pages
+        for number, page in enumerate(all_pages, start=1):
+            if self._page_numbers.get(page.id) != number:
+                self._page_numbers[page.id] = number
+                renumbered.append(page.id)
         desired = [Item("page", p.id) for p in pages]
         variables = self._variables()
         if variables:
             desired.append(Item("variables", ""))
+        self._fresh: set[NodeKey] = set()
         self._sync_children(self.root, desired)
-        for page in pages:
-            if self._page_numbers.get(page.id) != numbers.get(page.id):
-                self._page_numbers[page.id] = numbers.get(page.id, 0)
-                node = self._index.get(("page", page.id))
-                if node is not None:
-                    self._relabel(node)
+        for page_id in renumbered:
+            node = self._index.get(("page", page_id))
+            if node is not None and ("page", page_id) not in self._fresh:
+                self._relabel(node)
         group = self._index.get(VARIABLES_KEY)
         if group is not None:
             self._sync_children(group, variables)
@@ -377,6 +400,15 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             if child.data is None or child.data.key not in wanted:
                 self._remove(child)
         children = parent._children  # reordered in place: nodes keep cursor and expansion
+        if not children and desired:
+            for index, item in enumerate(desired):
+                node = self._index.get(item.key)
+                if node is not None:
+                    self._remove(node)  # moved here from another parent
+                self._add(parent, item, index, bulk=True)
+            parent._updates += 1
+            self._invalidate()
+            return
         moved = False
         for index, item in enumerate(desired):
             node = self._index.get(item.key)
@@ -394,12 +426,32 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             parent._updates += 1
             self._invalidate()
 
-    def _add(self, parent: TreeNode[Item], item: Item, index: int) -> TreeNode[Item]:
+    def _add(
+        self, parent: TreeNode[Item], item: Item, index: int, *, bulk: bool = False
+    ) -> TreeNode[Item]:
         expandable = item.kind in ("page", "variables")
-        node = parent.add(Text(""), item, before=index, allow_expand=expandable)
+        if bulk:
+            # Appending many children at once (a page opened): one layout pass, not one each.
+            node = self._add_node(parent, Text(""), item)
+            node._allow_expand = expandable
+            parent._children.append(node)
+        else:
+            node = parent.add(Text(""), item, before=index, allow_expand=expandable)
         self._index[item.key] = node
-        self._relabel(node)
+        self._fresh.add(item.key)
+        label = self._label_for(item, node)
+        if label is not None:
+            node._label = label  # a new node: no repaint of its line is needed yet
         return node
+
+    def get_label_width(self, node: TreeNode[Item]) -> int:
+        # Called for every line on each layout; the label's own width plus the toggle icon
+        # is the same number without rendering the label.
+        return node._label.cell_len + (2 if node._allow_expand else 0)
+
+    def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
+        # Labels are built here as one-line Text; skip Tree's copy-and-split of each.
+        return label if isinstance(label, Text) else super().process_label(label)
 
     def _remove(self, node: TreeNode[Item]) -> None:
         for key in self._keys_below(node):
@@ -538,7 +590,12 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             return
         label = self._label_for(item, node)
         if label is not None:
-            node.set_label(label)
+            # Not `set_label`, which queues one repaint message per node: under a burst that
+            # is thousands of messages. The line cache is keyed on `_updates`; one refresh
+            # of the widget repaints what is visible.
+            node._label = label
+            node._updates += 1
+            self.refresh()
 
     def _label_for(self, item: Item, node: TreeNode[Item]) -> Text | None:
         store, styles = self.store, self._styles
@@ -551,7 +608,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             page = store.page(item.id)
             if page is None:
                 return None
-            blocks, rules = len(store.blocks(item.id)), len(store.rules(item.id))
+            blocks, rules = len(self._page_blocks.get(item.id, ())), len(store.rules(item.id))
             node.allow_expand = bool(blocks or rules)
             number = self._page_numbers.get(item.id, 0)
             if page.programming_state == "programming":

@@ -1,0 +1,194 @@
+"""TUI speed: first paint, a 21,000-block survey, and the flush cost under 500 events/s.
+
+    python bench/tui.py [--seconds 5] [--rate 500]
+
+Runs the real app headless (`App.run_test`) fed in-process. Prints figures; never passes or
+fails on time. Aims: first paint < 1 s, large tree navigable < 2 s, flush < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from qtui.config import Settings, UISettings
+from qtui.tui.app import QtuiApp
+from qtui.tui.clock import Clock
+from qtui.tui.sources import FeedSource
+
+SURVEY = "bench-survey"
+PAGES = 1_050
+BLOCKS_PER_PAGE = 20
+T0 = datetime(2025, 4, 1, 10, tzinfo=UTC)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def block(page: int, n: int, moment: datetime, label: str = "") -> dict[str, Any]:
+    return {
+        "id": f"b{page}-{n}",
+        "page_id": f"p{page}",
+        "order": n,
+        "config": {
+            "type": "MultipleChoice",
+            "label": label or f"Question {n} on page {page}",
+            "choices": [{"value": str(v), "label": f"Choice {v}"} for v in range(1, 6)],
+        },
+        "updated_at": stamp(moment),
+    }
+
+
+def large_survey() -> dict[str, Any]:
+    pages = []
+    for p in range(PAGES):
+        pages.append(
+            {
+                "id": f"p{p}",
+                "survey_id": SURVEY,
+                "name": f"Page {p}",
+                "order": p,
+                "programming_completed_at": stamp(T0),
+                "blocks": [block(p, n, T0) for n in range(BLOCKS_PER_PAGE)],
+                "navigation_rules": [
+                    {
+                        "id": f"r{p}",
+                        "source_page_id": f"p{p}",
+                        "target_page_id": f"p{(p + 2) % PAGES}",
+                        "condition": f"q{p * BLOCKS_PER_PAGE + 1}.value == '1'",
+                        "order": 0,
+                    }
+                ],
+            }
+        )
+    return {
+        "id": SURVEY,
+        "name": "Large tracker",
+        "status": "reviewing",
+        "target_platform": "qualtrics",
+        "updated_at": stamp(T0),
+        "pages": pages,
+        "variables": [],
+    }
+
+
+def settings() -> Settings:
+    return Settings.model_construct(ui=UISettings(coalesce_ms=200, flash_ms=1200))
+
+
+async def first_paint() -> float:
+    started = time.perf_counter()
+    app = QtuiApp(FeedSource(), survey_id=SURVEY, settings=settings(), clock=Clock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        return time.perf_counter() - started
+
+
+async def large_tree(seconds: float, rate: int) -> dict[str, Any]:
+    feed = FeedSource()
+    app = QtuiApp(feed, survey_id=SURVEY, settings=settings(), clock=Clock())
+    figures: dict[str, Any] = {}
+    snapshot = large_survey()
+    async with app.run_test(size=(120, 40)) as pilot:
+        started = time.perf_counter()
+        feed.load(snapshot)
+        while len(app.tree.labels()) < PAGES:
+            await pilot.pause(0.001)
+        await pilot.press("end", "home", "down", "enter")  # navigable: moves and opens a page
+        await pilot.pause()
+        figures["large_tree_s"] = time.perf_counter() - started
+        figures["phases"] = dict(app.timings)
+        figures["nodes_built"] = app.tree.node_count()
+
+        started = time.perf_counter()
+        app.tree.expand_all_pages()
+        _ = app.tree._tree_lines  # lay out every line, as the screen must
+        await pilot.pause()
+        figures["expand_all_s"] = time.perf_counter() - started
+        figures["nodes_after_expand_all"] = app.tree.node_count()
+        app.tree.collapse_all_pages()
+        await pilot.pause()
+
+        # Stream: `rate` block updates per second, sent in 20 batches a second, while a
+        # probe measures how late the event loop wakes up (what a key press would wait).
+        app.flush_seconds.clear()
+        lags: list[float] = []
+        stop = asyncio.Event()
+
+        async def probe() -> None:
+            while not stop.is_set():
+                before = time.perf_counter()
+                await asyncio.sleep(0.01)
+                lags.append(time.perf_counter() - before - 0.01)
+
+        probe_task = asyncio.create_task(probe())
+        moment = T0 + timedelta(seconds=1)
+        per_batch = max(1, rate // 20)
+        sent = 0
+        t_start = time.perf_counter()
+        t_end = t_start + seconds
+        n = 0
+        tick = 0
+        while time.perf_counter() < t_end:
+            batch = []
+            for _ in range(per_batch):
+                moment += timedelta(milliseconds=1)
+                page = (n * 7) % PAGES
+                batch.append(
+                    {
+                        "event": "block.updated",
+                        "timestamp": stamp(moment),
+                        "data": block(page, n % BLOCKS_PER_PAGE, moment, f"Reworded {n}"),
+                    }
+                )
+                n += 1
+            feed.push(*batch)
+            sent += len(batch)
+            tick += 1
+            # Paced by the clock, not by sleeps, so a slow app cannot slow the sender down.
+            await asyncio.sleep(max(0.0, t_start + tick * 0.05 - time.perf_counter()))
+        while not app.view_is_current:
+            await pilot.pause(0.01)
+        stop.set()
+        await probe_task
+        figures["events_sent"] = sent
+        figures["events_per_s"] = sent / (time.perf_counter() - t_start)
+        figures["flushes"] = len(app.flush_seconds)
+        figures["flush_ms_median"] = statistics.median(app.flush_seconds) * 1000
+        figures["flush_ms_max"] = max(app.flush_seconds) * 1000
+        figures["loop_lag_ms_median"] = statistics.median(lags) * 1000
+        figures["loop_lag_ms_p95"] = sorted(lags)[int(len(lags) * 0.95)] * 1000
+        figures["loop_lag_ms_max"] = max(lags) * 1000
+    return figures
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rate", type=int, default=500)
+    args = parser.parse_args()
+    paint = await first_paint()
+    print(f"first paint (headless, 120x40):        {paint * 1000:8.0f} ms   (aim < 1000)")
+    f = await large_tree(args.seconds, args.rate)
+    blocks = PAGES * BLOCKS_PER_PAGE
+    print(f"large survey ({PAGES} pages, {blocks} blocks):")
+    print(f"  snapshot → tree built and navigable:   {f['large_tree_s'] * 1000:8.0f} ms   (aim < 2000)")  # noqa: E501
+    phases = f["phases"]
+    print(f"    of which validating the snapshot (core models, in a thread): {phases.get('validate_s', 0) * 1000:.0f} ms")  # noqa: E501
+    print(f"    of which merging it into the store (core):                    {phases.get('store_load_s', 0) * 1000:.0f} ms")  # noqa: E501
+    print(f"    of which building the tree (TUI):                             {phases.get('tree_build_s', 0) * 1000:.0f} ms")  # noqa: E501
+    print(f"  nodes built (pages are lazy):          {f['nodes_built']:8d}")
+    print(f"  expand all pages:                      {f['expand_all_s'] * 1000:8.0f} ms   ({f['nodes_after_expand_all']} nodes)")  # noqa: E501
+    print(f"streaming {f['events_per_s']:.0f} events/s for {args.seconds:g} s ({f['events_sent']} events):")  # noqa: E501
+    print(f"  flushes:                               {f['flushes']:8d}")
+    print(f"  flush time median / max:               {f['flush_ms_median']:8.1f} / {f['flush_ms_max']:.1f} ms   (aim < 50)")  # noqa: E501
+    print(f"  event-loop lag median / p95 / max:     {f['loop_lag_ms_median']:8.1f} / {f['loop_lag_ms_p95']:.1f} / {f['loop_lag_ms_max']:.1f} ms")  # noqa: E501
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
