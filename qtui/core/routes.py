@@ -48,6 +48,7 @@ from qtui.core.models import (
     RankOrderConfig,
     Survey,
     TextInputConfig,
+    Variable,
     reference_names,
 )
 
@@ -185,21 +186,55 @@ def _parse_rule(rule: NavigationRule) -> _Rule:
 # following one route
 
 
+def _variable_expr(variable: Variable) -> Expr | None:
+    try:
+        return _parse_text(variable.expression)
+    except ExpressionError:
+        return None
+
+
+def variable_order(survey: Survey) -> tuple[list[Variable], list[list[str]]]:
+    """Variables in the order they can be computed: each after the variables it reads.
+
+    Questra sends variables without timestamps, so their list order means nothing; the
+    dependencies decide. Ties keep list order. Returns the order and the cycles (variable
+    names that read each other), whose members are computed in list order and read null.
+    """
+    by_name = {v.name: v for v in survey.variables if v.name}
+    position = {v.name: i for i, v in enumerate(survey.variables)}
+    reads: dict[str, set[str]] = {}
+    for name, variable in by_name.items():
+        expr = _variable_expr(variable)
+        roots = reference_roots(expr) if expr is not None else set()
+        reads[name] = {r for r in roots if r in by_name and r != name}
+    order: list[str] = []
+    remaining = dict(reads)
+    while remaining:
+        ready = sorted((n for n, deps in remaining.items() if not deps), key=position.get)
+        if not ready:
+            break
+        for name in ready:
+            order.append(name)
+            del remaining[name]
+        for deps in remaining.values():
+            deps.difference_update(ready)
+    cycles = [sorted(remaining, key=position.get)] if remaining else []
+    order += sorted(remaining, key=position.get)
+    unnamed = [v for v in survey.variables if not v.name]
+    return [by_name[n] for n in order] + unnamed, cycles
+
+
 def with_variables(survey: Survey, answers: Mapping[str, object]) -> dict[str, object]:
     """The answers plus every variable's value, the namespace conditions are evaluated in.
 
-    Variables are computed in the survey's list order, so one may read those before it. An
-    answer given for a variable's name wins over its expression; an expression that does not
-    parse gives None.
+    Variables are computed in dependency order (`variable_order`). An answer given for a
+    variable's name wins over its expression; an expression that does not parse gives None.
     """
     ns = dict(answers)
-    for variable in survey.variables:
+    for variable in variable_order(survey)[0]:
         if not variable.name or variable.name in answers:
             continue
-        try:
-            expr = _parse_text(variable.expression)
-        except ExpressionError:
-            expr = None
+        expr = _variable_expr(variable)
         ns[variable.name] = evaluate(expr, ns) if expr is not None else None
     return ns
 
@@ -244,7 +279,7 @@ def analyze(survey: Survey) -> RouteAnalysis:
 
     Each conditional rule is treated as possibly true and possibly false; an unconditional
     rule (or one whose condition reads nothing and is always true) cuts off the rules after it
-    and the fall-through. Finding kinds: parse_error, unknown_reference, variable_order,
+    and the fall-through. Finding kinds: parse_error, unknown_reference, variable_cycle,
     duplicate_name, unknown_target, never_taken, unreachable, dead_end, cycle.
     """
     flow = _Flow(survey)
@@ -332,19 +367,18 @@ def _check_expressions(survey: Survey, flow: _Flow, result: RouteAnalysis) -> No
             )
             check(block.id, "showIf", block.config.showIf, loop_variable)
 
-    for index, variable in enumerate(survey.variables):
-        roots = check(variable.id, f"variable {variable.name!r}", variable.expression)
-        earlier = set(variable_names[:index])
-        later = sorted(
-            r for r in roots if r in variable_names and r not in earlier and r not in refs.values()
-        )
-        for name in later:
+    for variable in survey.variables:
+        check(variable.id, f"variable {variable.name!r}", variable.expression)
+    _, cycles = variable_order(survey)
+    by_name = {v.name: v for v in survey.variables}
+    for cycle in cycles:
+        for name in cycle:
             result.findings.append(
                 Finding(
-                    "variable_order",
-                    variable.id,
-                    f"variable {variable.name!r} reads {name!r}, which is computed after it "
-                    "(and is null at that point)",
+                    "variable_cycle",
+                    by_name[name].id,
+                    f"variable {name!r} depends on itself through {', '.join(cycle)}; "
+                    "it cannot be computed and reads null",
                 )
             )
 

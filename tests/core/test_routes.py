@@ -196,7 +196,7 @@ def test_variables_see_earlier_ones_and_an_explicit_answer_wins() -> None:
     ns = with_variables(s, {"q1": "5"})
     assert ns["score"] == "5"
     assert ns["high"] is True
-    assert ns["early"] is False  # `later` is computed after it, so it read null
+    assert ns["early"] is True  # `later` is computed first: dependencies decide, not list order
     assert ns["later"] == 1
     assert ns["broken"] is None
     assert with_variables(s, {"q1": "5", "score": "1"})["high"] is False
@@ -366,16 +366,18 @@ def test_rules_that_can_never_be_taken_are_reported() -> None:
     assert result.unreachable == ["c"]
 
 
-def test_variable_reading_a_later_variable_is_reported() -> None:
+def test_variables_that_read_each_other_are_reported_as_a_cycle() -> None:
     s = survey(
         page("a", 0),
         variables=[
             variable("v1", "early", "later == 1"),
-            variable("v2", "later", "1"),
+            variable("v2", "later", "early"),
+            variable("v3", "fine", "1"),
         ],
     )
     result = analyze(s)
-    assert kinds(result) == [("variable_order", "v1")]
+    assert kinds(result) == [("variable_cycle", "v1"), ("variable_cycle", "v2")]
+    assert with_variables(s, {})["fine"] == 1
 
 
 def test_two_blocks_with_one_name_are_reported() -> None:

@@ -73,7 +73,8 @@ def block_label(block: Block, ref: str | None, styles: Styles) -> Text:
     shown_ref = ref if (block.is_question or config.name) and ref else "·"
     text.append(f"{shown_ref:<5}", _style(styles, "ref"))
     text.append(" ")
-    text.append(short(config.summary, 56) or "(no label)")
+    # Text blocks are markdown: a heading's `#`s say nothing in a one-line label.
+    text.append(short(config.summary.lstrip("#> ").replace("**", ""), 56) or "(no label)")
     if config.showIf:
         text.append("  if…", _style(styles, "muted"))
     if needs_attention(config.attentionRequired):

@@ -1,0 +1,137 @@
+"""Screenshots of the real app, as SVG, into screenshots/.
+
+    python scripts/screenshots.py [--png]
+
+Drives the app headless (`App.run_test`) with a recorded stream pushed in-process and a fixed
+clock, so the pictures are the same on every machine. `--png` also renders PNGs beside them
+(needs `pip install cairosvg`), to look at them without a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from qtui.config import Settings, UISettings
+from qtui.recording import read_stream
+from qtui.tui.app import QtuiApp
+from qtui.tui.clock import Clock
+from qtui.tui.sources import FeedSource
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "screenshots"
+SAMPLE = ROOT / "qtui" / "samples" / "screener-run.jsonl"
+
+
+def envelopes() -> list[dict[str, Any]]:
+    if SAMPLE.exists():
+        return [line.envelope for line in read_stream(SAMPLE) if line.envelope is not None]
+    from tests.tui.envelopes import screener_stream  # the tests' hand-built stream
+
+    return screener_stream()
+
+
+async def shoot(
+    name: str,
+    size: tuple[int, int],
+    prepare: Callable[[QtuiApp, Any], Awaitable[None]],
+    *,
+    upto: int | None = None,
+    theme: str = "qtui-dark",
+) -> Path:
+    events = envelopes()[:upto]
+    feed = FeedSource()
+    from datetime import datetime
+
+    last = datetime.fromisoformat(events[-1]["timestamp"])
+    app = QtuiApp(
+        feed,
+        settings=Settings.model_construct(theme=theme, ui=UISettings(coalesce_ms=16, flash_ms=0)),
+        clock=Clock.fixed(last),
+    )
+    async with app.run_test(size=size) as pilot:
+        feed.push(*events)
+        for _ in range(500):
+            await pilot.pause(0.02)
+            if app.view_is_current and app.survey_id:
+                break
+        await pilot.pause()
+        await prepare(app, pilot)
+        await pilot.pause(0.2)
+        path = OUT / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"qtui — {name}"))
+    return path
+
+
+def first_page_with(app: QtuiApp, kind: str) -> str | None:
+    for page in app.store.pages(app.survey_id or ""):
+        items = app.store.blocks(page.id) if kind == "block" else app.store.rules(page.id)
+        if items:
+            return items[-1].id if kind == "block" else items[0].id
+    return None
+
+
+async def nothing(app: QtuiApp, pilot: Any) -> None:
+    pages = app.store.pages(app.survey_id or "")
+    if pages:
+        app.tree.select_item("page", pages[0].id)
+        app.tree.cursor_node.expand()  # type: ignore[union-attr]
+        app.tree.move_cursor(app.tree.root)
+
+
+async def block_detail(app: QtuiApp, pilot: Any) -> None:
+    block = next(
+        (b.id for p in app.store.pages(app.survey_id or "") for b in app.store.blocks(p.id)
+         if b.config.options), first_page_with(app, "block"),
+    )
+    if block:
+        app.tree.select_item("block", block)
+
+
+async def rule_detail(app: QtuiApp, pilot: Any) -> None:
+    rule = next(
+        (r.id for p in app.store.pages(app.survey_id or "") for r in app.store.rules(p.id)
+         if r.condition), None,
+    )
+    if rule:
+        app.tree.select_item("rule", rule)
+
+
+async def event_json(app: QtuiApp, pilot: Any) -> None:
+    await nothing(app, pilot)
+    app.query_one("#log").focus()
+    await pilot.press("up", "up", "enter")
+
+
+async def help_screen(app: QtuiApp, pilot: Any) -> None:
+    await pilot.press("f1")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--png", action="store_true", help="also write PNGs (needs cairosvg)")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    total = len(envelopes())
+    shots = [
+        await shoot("programming", (120, 40), nothing, upto=max(total * 2 // 3, 1)),
+        await shoot("block-detail", (120, 40), block_detail),
+        await shoot("rule-condition", (120, 40), rule_detail),
+        await shoot("event-json", (120, 40), event_json),
+        await shoot("help", (120, 40), help_screen),
+        await shoot("small-80x24", (80, 24), block_detail),
+        await shoot("high-contrast", (120, 40), block_detail, theme="qtui-high-contrast"),
+    ]
+    for path in shots:
+        print(path.relative_to(ROOT))
+        if args.png:
+            import cairosvg
+
+            cairosvg.svg2png(url=str(path), write_to=str(path.with_suffix(".png")))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
