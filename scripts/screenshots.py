@@ -84,8 +84,13 @@ async def nothing(app: QtuiApp, pilot: Any) -> None:
 
 async def block_detail(app: QtuiApp, pilot: Any) -> None:
     block = next(
-        (b.id for p in app.store.pages(app.survey_id or "") for b in app.store.blocks(p.id)
-         if b.config.options), first_page_with(app, "block"),
+        (
+            b.id
+            for p in app.store.pages(app.survey_id or "")
+            for b in app.store.blocks(p.id)
+            if b.config.options
+        ),
+        first_page_with(app, "block"),
     )
     if block:
         app.tree.select_item("block", block)
@@ -93,8 +98,13 @@ async def block_detail(app: QtuiApp, pilot: Any) -> None:
 
 async def rule_detail(app: QtuiApp, pilot: Any) -> None:
     rule = next(
-        (r.id for p in app.store.pages(app.survey_id or "") for r in app.store.rules(p.id)
-         if r.condition), None,
+        (
+            r.id
+            for p in app.store.pages(app.survey_id or "")
+            for r in app.store.rules(p.id)
+            if r.condition
+        ),
+        None,
     )
     if rule:
         app.tree.select_item("rule", rule)

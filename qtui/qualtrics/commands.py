@@ -51,7 +51,7 @@ def _client(settings: Any, json_mode: bool) -> Any:
 
 
 async def _fetch_from_questra(settings: Any, id_or_slug: str) -> dict[str, Any]:
-    from qtui.questra.client import QuestraClient  # written beside us; imported only when used
+    from qtui.questra.client import QuestraClient  # imported only when a survey is fetched
 
     questra = settings.questra
     api_key = questra.api_key.get_secret_value() if questra.api_key else ""
@@ -172,7 +172,7 @@ def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json:
     """
     from qtui.qualtrics.client import api_base
     from qtui.qualtrics.errors import ConfigurationError, QualtricsError
-    from qtui.qualtrics.push import push_survey
+    from qtui.qualtrics.push import dry_run_report, push_survey
     from qtui.qualtrics.state import PushState
 
     settings = _settings()
@@ -193,13 +193,7 @@ def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json:
                 key = api_base(base) if base else "(not configured)"
             except ConfigurationError:
                 key = "(not configured)"
-            state = PushState.load(model.id, key)
-
-            class _NoClient:
-                requests_sent = retries = 0
-
-            return await push_survey(_NoClient(), model, target=target,  # type: ignore[arg-type]
-                                     state=state, dry_run=True)
+            return dry_run_report(model, PushState.load(model.id, key), target=target)
         client = _client(settings, as_json)
         async with client:
             state = PushState.load(model.id, client.base_url)

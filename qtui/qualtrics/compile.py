@@ -840,7 +840,7 @@ class _Compiler:
         return out
 
 
-# --- helpers -------------------------------------------------------------------------------
+# --- small pieces --------------------------------------------------------------------------
 
 
 def _preorder(elements: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -902,10 +902,16 @@ def _plain(text: str) -> str:
 
 
 def markdown_html(text: str) -> str:
-    """The small part of Markdown that question texts use: paragraphs, line breaks, emphasis."""
+    """The small part of Markdown that question texts use: headings, paragraphs, line breaks,
+    bold and italics."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     out = []
     for paragraph in paragraphs:
+        heading = re.fullmatch(r"(#{1,6})\s+(.+)", paragraph.strip())
+        if heading:
+            level = len(heading.group(1))
+            out.append(f"<h{level}>{heading.group(2).strip()}</h{level}>")
+            continue
         body = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", paragraph)
         body = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", body)
         body = re.sub(r"(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)", r"<em>\1</em>", body)

@@ -116,7 +116,7 @@ def plan_push(compiled: CompiledSurvey, target: TargetState) -> PushPlan:
 
 
 async def push_survey(
-    client: QualtricsClient,
+    client: QualtricsClient | None,
     survey: Survey,
     *,
     target: str | None = None,
@@ -128,10 +128,27 @@ async def push_survey(
 ) -> PushReport:
     """Compile `survey` and make the Qualtrics survey match it (see the module docstring).
 
-    `concurrency` is how many blocks have their questions sent at the same time.
+    `concurrency` is how many blocks have their questions sent at the same time. With
+    `dry_run` nothing is sent (the client may be None): the report holds the plan.
     """
+    if dry_run:
+        return dry_run_report(survey, state, target=target, force_response=force_response)
+    if client is None:
+        raise ValueError("push_survey needs a client unless dry_run is set")
     run = _Push(client, survey, state, progress, force_response, max(1, concurrency))
-    return await run.go(target, dry_run)
+    return await run.go(target)
+
+
+def dry_run_report(
+    survey: Survey, state: PushState, *, target: str | None = None, force_response: bool = True
+) -> PushReport:
+    """What a push would do, from the push state alone: no request is sent, nothing written."""
+    known = state.target
+    if target and known.survey_id != target:
+        known = TargetState(survey_id=target)
+    compiled = compile_for(survey, known, force_response=force_response)
+    return PushReport(survey.id, known.survey_id, known.version_id, known.version_number,
+                      issues=compiled.issues, dry_run=True, plan=plan_push(compiled, known))
 
 
 class _Push:
@@ -160,19 +177,13 @@ class _Push:
     def t(self) -> TargetState:
         return self.state.target
 
-    async def go(self, target: str | None, dry_run: bool) -> PushReport:
+    async def go(self, target: str | None) -> PushReport:
         started = time.monotonic()
         requests, retries = self.client.requests_sent, self.client.retries
         if target and self.t.survey_id != target:
             self.state.record("reset", survey_id=target)
         report = PushReport(self.survey.id, self.t.survey_id)
         try:
-            if dry_run:
-                compiled = compile_for(self.survey, self.t, force_response=self.force_response)
-                report.issues = compiled.issues
-                report.plan = plan_push(compiled, self.t)
-                report.dry_run = True
-                return report
             await self.ensure_survey(target, report)
             compiled = compile_for(self.survey, self.t, force_response=self.force_response)
             report.issues = compiled.issues
@@ -232,6 +243,9 @@ class _Push:
                 if isinstance(block, dict) and block.get("Type") == "Default":
                     self.state.record("survey", survey_id=self.t.survey_id,
                                       default_block_id=block_id, name=self.t.name)
+                    if block.get("BlockElements"):
+                        # Someone else's questions live there: leave that block alone.
+                        self.state.record("default_block_used")
         for block_key, qid in list(self.t.questions.items()):
             if qid not in live_questions:
                 self.state.record("forget_question", block=block_key)

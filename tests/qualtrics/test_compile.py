@@ -127,6 +127,7 @@ def test_markdown_becomes_simple_html():
     assert markdown_html("**Hi** *there*\nline two\n\nnext") == (
         "<p><strong>Hi</strong> <em>there</em><br>line two</p><p>next</p>"
     )
+    assert markdown_html("## Welcome\n\nHello") == "<h2>Welcome</h2><p>Hello</p>"
 
 
 def test_text_blocks_get_a_descriptive_block_without_an_export_tag():

@@ -188,7 +188,8 @@ async def test_orphan_question_left_by_a_lost_answer_is_removed_on_the_next_push
                                  block_id=target.blocks["p-age"])
     second = await push_survey(client, load(data), state=state_for(tmp_path, client, data))
     assert second.deleted["questions"] == 1
-    texts = [q["QuestionText"] for q in sandbox.surveys[first.qualtrics_survey_id].questions.values()]
+    questions = sandbox.surveys[first.qualtrics_survey_id].questions
+    texts = [q["QuestionText"] for q in questions.values()]
     assert "ghost" not in texts
 
 
@@ -209,6 +210,22 @@ async def test_push_into_a_target_survey_uses_it(client, sandbox, tmp_path):
     assert report.qualtrics_survey_id == made.SurveyID
     assert len(sandbox.surveys) == 1
     assert len(sandbox.surveys[made.SurveyID].questions) == 7
+
+
+async def test_push_into_a_target_leaves_its_existing_questions_alone(client, sandbox, tmp_path):
+    made = await client.create_survey("Has content")
+    theirs = await client.create_question(
+        made.SurveyID, {"QuestionText": "theirs", "QuestionType": "TE", "Selector": "SL"}
+    )
+    data = screener_survey()
+    for _ in range(2):  # the second push reconciles against what is there
+        await push_survey(client, load(data), target=made.SurveyID,
+                          state=state_for(tmp_path, client, data))
+    record = sandbox.surveys[made.SurveyID]
+    assert theirs in record.questions
+    assert record.blocks[made.DefaultBlockID]["BlockElements"] == [
+        {"Type": "Question", "QuestionID": theirs}
+    ]
 
 
 async def test_dry_run_sends_nothing_and_plans_the_changes(client, sandbox, tmp_path):

@@ -335,6 +335,28 @@ async def test_invalid_flow_is_a_400_naming_the_problem(api, mutate, named):
     assert named in error_of(response)["errorMessage"]
 
 
+async def test_put_of_one_flow_element_replaces_it_and_unknown_ids_are_404(api):
+    survey_id, block_id = await new_survey(api)
+    await api.post(f"/survey-definitions/{survey_id}/questions", json=MC)
+    await api.put(f"/survey-definitions/{survey_id}/flow", json=branch_flow(block_id, SELECTED_1))
+    element = {"Type": "EmbeddedData",
+               "EmbeddedData": [{"Field": "arm", "Type": "Custom", "Value": "b"}]}
+    response = await api.put(f"/survey-definitions/{survey_id}/flow/FL_3", json=element)
+    assert response.status_code == 200
+    flow = (await api.get(f"/survey-definitions/{survey_id}/flow")).json()["result"]
+    assert flow["Flow"][1] == {**element, "FlowID": "FL_3"}
+    missing = await api.put(f"/survey-definitions/{survey_id}/flow/FL_99", json=element)
+    assert missing.status_code == 404
+
+
+async def test_definition_names_the_datacenter_in_the_brand_url():
+    sandbox = QualtricsSandbox(datacenter="fra1")
+    async with mounted(sandbox) as api:
+        survey_id, _ = await new_survey(api)
+        definition = (await api.get(f"/survey-definitions/{survey_id}")).json()["result"]
+    assert definition["BrandBaseURL"].endswith(".fra1.qualtrics.com")
+
+
 async def test_publish_needs_description_and_published_and_returns_metadata(api):
     survey_id, _ = await new_survey(api)
     response = await api.post(f"/survey-definitions/{survey_id}/versions",

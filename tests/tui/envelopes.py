@@ -185,7 +185,9 @@ def screener_stream() -> list[dict[str, Any]]:
     out.append(rule(c.tick(), "r1", "p1", "p2", "q1.value == '1'"))
     out.append(rule(c.tick(), "r2", "p1", "p3", None, 1))
     t = c.tick()
-    out.append(page(t, "p1", "Screener", 0, event="page.updated", started=out[3]["timestamp"], completed=t))
+    out.append(
+        page(t, "p1", "Screener", 0, event="page.updated", started=out[3]["timestamp"], completed=t)
+    )
     out.append(
         block(
             c.tick(),

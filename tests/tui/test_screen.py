@@ -74,7 +74,9 @@ async def test_rule_condition_that_does_not_parse_shows_the_error_with_a_caret(
         feed.push(*screener_stream())
         c = Clocked()
         c.now = c.now.replace(minute=30)
-        feed.push(rule(c.tick(), "r1", "p1", "p2", "q1.value = '1'", event="navigation_rule.updated"))
+        feed.push(
+            rule(c.tick(), "r1", "p1", "p2", "q1.value = '1'", event="navigation_rule.updated")
+        )
         await settle(pilot, app)
         app.tree.select_item("rule", "r1")
         await pilot.pause()
@@ -265,7 +267,9 @@ async def test_palette_offers_the_commands_of_the_key_table(feed: FeedSource) ->
         assert "Step" not in titles  # replay controls only while replaying
         assert "Theme: qtui-high-contrast" in titles
         hits = [hit async for hit in provider.search("satisf")]
-        assert any("Go to page 3. Satisfaction" in str(hit.text or hit.match_display) for hit in hits)
+        assert any(
+            "Go to page 3. Satisfaction" in str(hit.text or hit.match_display) for hit in hits
+        )
 
 
 async def test_keymap_from_the_config_file_remaps_pause(
@@ -288,7 +292,9 @@ async def test_unknown_theme_falls_back_and_names_the_valid_ones(feed: FeedSourc
     async with app.run_test(size=(120, 40)):
         assert app.theme == "qtui-dark"
         messages = [n.message for n in app._notifications]
-        assert any("Unknown theme 'solarized-nope'" in m and "qtui-high-contrast" in m for m in messages)
+        assert any(
+            "Unknown theme 'solarized-nope'" in m and "qtui-high-contrast" in m for m in messages
+        )
 
 
 async def test_high_contrast_theme_is_selectable(feed: FeedSource) -> None:
@@ -332,15 +338,21 @@ async def test_survey_node_detail_shows_status_platform_and_counts(feed: FeedSou
         c = Clocked()
         feed.push(*screener_stream())
         c.now = c.now.replace(minute=40)
-        feed.push(survey(c.tick(), status="reviewing", platform="qualtrics",
-                         platform_ir_last_pushed_at="2025-04-01T10:40:00Z"))
+        feed.push(
+            survey(
+                c.tick(),
+                status="reviewing",
+                platform="qualtrics",
+                platform_ir_last_pushed_at="2025-04-01T10:40:00Z",
+            )
+        )
         await settle(pilot, app)
         app.tree.select_item("survey", app.survey_id or "")
         await pilot.pause()
         text = detail_text(app)
         assert "Status       reviewing" in text
         assert "Platform     qualtrics" in text
-        assert "3 pages (1 programmed) · 4 blocks · 2 rules · 1 variables" in text
+        assert "3 pages (1 programmed) · 4 blocks · 2 rules · 1 variable" in text
         assert "pushed 10:40:00" in status_text(app)
 
 

@@ -70,7 +70,14 @@ def test_snapshot_rule_condition_with_parse_error(snap_compare) -> None:  # type
     async def broken_rule(pilot: Pilot[Any]) -> None:
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(
-            rule(c.tick(), "r1", "p1", "p2", "q1.value == '1' and (q2 = '2'", event="navigation_rule.updated")
+            rule(
+                c.tick(),
+                "r1",
+                "p1",
+                "p2",
+                "q1.value == '1' and (q2 = '2'",
+                event="navigation_rule.updated",
+            )
         )
         await settle(pilot, app)
         app.tree.select_item("rule", "r1")

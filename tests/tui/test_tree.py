@@ -44,7 +44,7 @@ async def test_page_children_show_badge_reference_label_attention_and_rules(
         screener.expand()
         await pilot.pause()
         assert app.tree.labels(screener) == [
-            "TXT  ·     Welcome to our **survey**.",
+            "TXT  ·     Welcome to our survey.",
             "MC   q1    How old are you?",
             "MC   q2    Do you own a car?  if…  ! ",
             "→ Disqualified  if q1.value == '1'",
@@ -107,9 +107,14 @@ async def test_reordered_blocks_swap_places_and_keep_the_cursor_on_the_same_bloc
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(
             block(
-                c.tick(), "b3", "p1", 0, mc("Do you own a car?", ("1", "Yes")), event="block.updated"
+                c.tick(),
+                "b3",
+                "p1",
+                0,
+                mc("Do you own a car?", ("1", "Yes")),
+                event="block.updated",
             ),
-            block(c.tick(), "b1", "p1", 2, text("Welcome to our **survey**."), event="block.updated"),
+            block(c.tick(), "b1", "p1", 2, text("Welcome to our survey."), event="block.updated"),
         )
         await settle(pilot, app)
         p1 = app.tree.node_for(("page", "p1"))

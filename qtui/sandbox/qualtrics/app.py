@@ -272,6 +272,7 @@ class QualtricsSandbox:
         self.surveys[sid] = SurveyRecord.new(
             sid, body["SurveyName"], body["Language"].upper(), body["ProjectCategory"], bid
         )
+        self.surveys[sid].datacenter = self.datacenter
         return 200, {"SurveyID": sid, "DefaultBlockID": bid}
 
     async def get_definition(self, request: Request) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class SurveyRecord:
     published: dict[str, Any] | None = None
     # How often each randomizer child was shown, for EvenPresentation.
     presentations: Counter[tuple[str, int]] = field(default_factory=Counter)
+    datacenter: str = "sandbox"
 
     @classmethod
     def new(
@@ -152,7 +153,7 @@ class SurveyRecord:
             "ResponseSets": {},
             "Scoring": {},
             "ProjectInfo": {"ProjectCategory": self.project_category, "SchemaVersion": "1.1.0"},
-            "BrandBaseURL": f"https://{BRAND_ID}.qualtrics.com",
+            "BrandBaseURL": f"https://{BRAND_ID}.{self.datacenter}.qualtrics.com",
             "BrandID": BRAND_ID,
             "OwnerID": OWNER_ID,
             "CreatorID": OWNER_ID,

@@ -166,9 +166,7 @@ the column); a page's programming status; the survey's status, platform and coun
         progress = store.progress(survey_id)
         pages = store.pages(survey_id)
         counts = self.block_counts
-        blocks = sum(
-            counts[p.id] if p.id in counts else len(store.blocks(p.id)) for p in pages
-        )
+        blocks = sum(counts[p.id] if p.id in counts else len(store.blocks(p.id)) for p in pages)
         rules = sum(len(store.rules(p.id)) for p in pages)
         grid = self._grid(s)
         name = record.name if record and record.name else survey_id
@@ -176,10 +174,12 @@ the column); a page's programming status; the survey's status, platform and coun
         grid.add_row("Status", str(progress.status or "unknown"))
         grid.add_row("Platform", str((record.target_platform if record else None) or "not set"))
         grid.add_row("Pushed", self._when(record.platform_ir_last_pushed_at if record else None))
+        variables = len(store.variables(survey_id))
         grid.add_row(
             "Contents",
-            f"{len(pages)} pages ({progress.pages_done} programmed) · {blocks} blocks · "
-            f"{rules} rules · {len(store.variables(survey_id))} variables",
+            f"{_count(len(pages), 'page')} ({progress.pages_done} programmed) · "
+            f"{_count(blocks, 'block')} · {_count(rules, 'rule')} · "
+            f"{_count(variables, 'variable')}",
         )
         if progress.job is not None:
             job = progress.job
@@ -332,6 +332,10 @@ def _failure_reason(job: Any) -> str | None:
     if str(getattr(job, "status", "")) == "failed":
         return "no reason given"
     return None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _scalar(value: Any) -> str:

@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from qtui.core.models import Block, Page, Survey, reference_names
+from qtui.core.models import Block, Page, reference_names
 from qtui.core.outline import badge
 from qtui.core.store import Change, SurveyStore
 from qtui.tui.clock import Clock
