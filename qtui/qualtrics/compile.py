@@ -9,8 +9,8 @@ The full mapping table and the routing encoding are explained in docs/qualtrics-
 In short, routing uses one embedded-data field, `qtui_next_page`, as the page the respondent
 goes to next: each page's rules (first true wins) set it, a page that some route skips is
 wrapped in a Branch on it, pages every route passes through stay at the top level, and a
-terminal page (one that assigns a response status, or an empty "Terminate"/"End"… page) ends
-the survey with an EndSurvey element (flagged `Screenout` for terminations).
+terminal page (`Page.ends_survey`: it assigns a closing response status, the rule routes use
+too) ends the survey with an EndSurvey element (flagged `Screenout` for terminations).
 
 Ids: the Qualtrics QIDs and BL_ ids of things not yet created are provisional (QID1…, or
 QIDnew1… when a mapping of existing ones is given; BL_qtui…); `CompiledSurvey.bind` swaps in
@@ -62,11 +62,6 @@ STATUS_FIELD = "qtui_response_status"
 END_OF_SURVEY = "END"
 
 _SCREENOUT_WORDS = re.compile(r"terminat|screen|disqualif|quota|reject|fail|not ?eligible", re.I)
-_TERMINAL_NAME = re.compile(
-    r"\b(terminat\w*|end|disqualif\w*|screen[- ]?out|screened[- ]?out|over[- ]?quota|"
-    r"quota[- ]?full|complete[d]?|thank\s*you|thanks)\b",
-    re.I,
-)
 _PIPED_QID = re.compile(r"(?<=q://)(QID[A-Za-z0-9]+)")
 
 
@@ -627,14 +622,14 @@ class _Compiler:
         }
 
     def terminal_kind(self, page: Page) -> tuple[str, str | None] | None:
-        """("Screenout"|"Completed", status) for a page that ends the survey, else None."""
-        if page.navigation_rules:
+        """("Screenout"|"Completed", status) for a page that ends the survey, else None.
+
+        The same rule as routes (`Page.ends_survey`), so the compiled flow and qtui's own
+        route prediction end at the same pages.
+        """
+        if not page.ends_survey:
             return None
         status = (page.assign_response_status or "").strip() or None
-        if status is None:
-            has_questions = any(b.is_question for b in page.blocks)
-            if has_questions or not _TERMINAL_NAME.search(page.name or ""):
-                return None
         words = f"{status or ''} {page.name or ''}"
         return ("Screenout" if _SCREENOUT_WORDS.search(words) else "Completed", status)
 
