@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qtui.tui.sources import FeedSource
+from qtui.tui.widgets import survey_tree
 from tests.tui.conftest import make_app, settle
 from tests.tui.envelopes import (
     Clocked,
@@ -52,7 +53,20 @@ async def test_page_children_show_badge_reference_label_attention_and_rules(
         ]
 
 
-async def test_page_children_are_built_only_when_the_page_is_expanded(feed: FeedSource) -> None:
+async def test_pages_created_live_open_by_themselves_in_a_small_survey(feed: FeedSource) -> None:
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        assert app.tree.is_built("p1") and ("block", "b1") in app.tree
+        node = app.tree.node_for(("page", "p1"))
+        assert node is not None and node.is_expanded
+
+
+async def test_page_children_are_built_only_when_the_page_is_expanded_in_a_large_survey(
+    feed: FeedSource, monkeypatch
+) -> None:
+    monkeypatch.setattr(survey_tree, "FOLLOW_PAGE_LIMIT", 0)
     app = make_app(feed)
     async with app.run_test(size=(120, 40)) as pilot:
         feed.push(*screener_stream())

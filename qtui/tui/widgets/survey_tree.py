@@ -51,6 +51,9 @@ class Item:
 
 
 VARIABLES_KEY: NodeKey = ("variables", "")
+# Up to this many pages, a page opens by itself when it is created, so blocks can be watched
+# arriving; beyond it pages open on demand and a 20,000-block survey stays quick.
+FOLLOW_PAGE_LIMIT = 200
 
 
 class _BlocksInOrder:
@@ -121,6 +124,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._styles: dict[str, Style] = {}
         self._frame = 0
         self._spinning: set[str] = set()
+        self._closed_by_user: set[str] = set()
 
     # --- reading ----------------------------------------------------------------------
 
@@ -302,6 +306,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Item]) -> None:
         node = event.node
         if node.data is not None and node.data.kind == "page":
+            self._closed_by_user.discard(node.data.id)
             self._build_page(node)
 
     def _build_page(self, node: TreeNode[Item]) -> None:
@@ -475,12 +480,15 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         changed: set[NodeKey] = set()
         fresh: set[NodeKey] = set()
         parents: set[str] = set()
+        created_pages: list[str] = []
         root_dirty = refs_dirty = rules_dirty = False
         for change in changes:
             kind = _ENTITY_KIND.get(change.entity)
             if kind is None or not self._mine(change):
                 continue
             key = (kind, change.id)
+            if kind == "page" and change.kind == "created":
+                created_pages.append(change.id)
             changed.add(key)
             if change.kind != "deleted":
                 fresh.add(key)
@@ -506,6 +514,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         before = self._cursor_state()
         if root_dirty:
             self._sync_root()
+        self._follow(created_pages)
         for page_id in parents:
             node = self._index.get(("page", page_id))
             if node is not None and page_id in self._built:
@@ -526,6 +535,23 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._restore_cursor(before)
         self._start_flash(fresh)
         return changed
+
+    def _follow(self, page_ids: Iterable[str]) -> None:
+        """Open pages created live (small surveys only), unless the user closed them."""
+        if len(self._page_numbers) > FOLLOW_PAGE_LIMIT:
+            return
+        for page_id in page_ids:
+            node = self._index.get(("page", page_id))
+            if node is None or page_id in self._closed_by_user or node.is_expanded:
+                continue
+            self._build_page(node)
+            node._expanded = True  # no NodeExpanded message: the page is built already
+            node._updates += 1
+        self._invalidate()
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[Item]) -> None:
+        if event.node.data is not None and event.node.data.kind == "page":
+            self._closed_by_user.add(event.node.data.id)
 
     def _mine(self, change: Change) -> bool:
         if change.survey_id is not None:
