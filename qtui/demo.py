@@ -54,13 +54,15 @@ class Demo:
 async def start_demo(
     *,
     speed: float = 1.0,
-    seed: int = 0,
+    seed: int | None = None,
     questionnaire: str = "screener",
     fail: bool = False,
 ) -> Demo:
     """Start the sandbox and the relay, create the survey, start programming it."""
     if questionnaire not in SURVEY_NAMES:
-        raise ValueError(f"unknown questionnaire {questionnaire!r}: use one of {sorted(SURVEY_NAMES)}")
+        raise ValueError(
+            f"unknown questionnaire {questionnaire!r}: use one of {sorted(SURVEY_NAMES)}"
+        )
     workdir = Path(tempfile.mkdtemp(prefix="qtui-demo-"))
     secret = secrets.token_hex(16)
     log = EventLog(workdir / "relay.db")

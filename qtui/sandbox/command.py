@@ -80,7 +80,9 @@ async def _serve(app: object, host: str, port: int, banner: Callable[[str], str]
     type=float,
     help="Programming speed: 1 is about 80 s for the screener; 'inf' is instant.",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for ids and pacing.")
+@click.option(
+    "--seed", default=None, type=int, help="Seed for ids and pacing (default: a fresh one per run)."
+)
 @click.option("--fail", is_flag=True, help="Make every programming run fail part-way.")
 @click.option("--relay", metavar="URL", help="Send every event to this relay (…/hooks/questra).")
 @click.option("--relay-secret", metavar="S", help="The relay's webhook secret (with --relay).")
@@ -96,7 +98,7 @@ def sandbox(
     api_key: str,
     org_id: str,
     speed: float,
-    seed: int,
+    seed: int | None,
     fail: bool,
     relay: str | None,
     relay_secret: str | None,

@@ -52,7 +52,9 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 
 @click.command()
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Programming speed.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the run.")
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the run's ids and pacing (default: fresh)."
+)
 @click.option(
     "--questionnaire",
     type=click.Choice(["screener", "csat", "large"]),
@@ -61,7 +63,7 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
     help="Which questionnaire the sandbox programs.",
 )
 @click.option("--fail", is_flag=True, help="Make the programming job fail part-way.")
-def demo(speed: float, seed: int, questionnaire: str, fail: bool) -> None:
+def demo(speed: float, seed: int | None, questionnaire: str, fail: bool) -> None:
     """Watch a survey being programmed live, on the embedded sandbox."""
     if not _has_terminal():
         raise click.ClickException(NO_TTY)

@@ -220,7 +220,7 @@ class DemoSource(EventSource):
         self,
         *,
         speed: float = 1.0,
-        seed: int = 0,
+        seed: int | None = None,
         questionnaire: str = "screener",
         fail: bool = False,
     ) -> None:

@@ -41,7 +41,7 @@ class QuestraSandbox:
         org_id: str = "org_sandbox",
         *,
         speed: float = 1.0,
-        seed: int = 0,
+        seed: int | None = 0,
         clock: Callable[[], datetime] | None = None,
         delivery_timeout: float = 30.0,
         retry_delays: Sequence[float] = (1, 2, 4, 8, 60),
@@ -57,7 +57,9 @@ class QuestraSandbox:
         self.api_key = api_key
         self.org_id = org_id
         self.speed = speed
-        self.seed = seed
+        # No seed: a fresh one, so ids never repeat across runs (a real Questra never reuses
+        # an id, and qtui's push keeps its mapping by survey id).
+        self.seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
         self.fail_programming = fail_programming
         self.virtual_time = virtual_time
         self.clock = Clock(clock)
@@ -69,7 +71,11 @@ class QuestraSandbox:
             now=lambda: iso(self.clock.now()),
         )
         self.org = Org(
-            org_id, user_id=user_id, rng=random.Random(seed), clock=self.clock, emit=self._emitted
+            org_id,
+            user_id=user_id,
+            rng=random.Random(self.seed),
+            clock=self.clock,
+            emit=self._emitted,
         )
         self._runs: dict[str, asyncio.Task[str]] = {}
         self._compiles: dict[str, asyncio.Task[None]] = {}
