@@ -46,8 +46,8 @@ from qtui.relay.frames import (
 )
 from qtui.relay.hub import OVERFLOW, Hub, LiveEvent, Subscription
 from qtui.relay.log import AppendResult, EventLog, LoggedEvent
-from qtui.relay.requestlog import RequestLog
 from qtui.relay.sources import Source, questra_source
+from qtui.requestlog import RequestLog
 
 logger = logging.getLogger("qtui.relay")
 
@@ -120,7 +120,7 @@ def create_relay_app(
             Route("/events", functools.partial(list_events, state), methods=["GET"]),
             Route("/health", functools.partial(health, state), methods=["GET"]),
         ],
-        middleware=[Middleware(RequestLog)],
+        middleware=[Middleware(RequestLog, write=logging.getLogger("qtui.relay.requests").info)],
     )
     app.state.relay = state
     return app

@@ -6,6 +6,7 @@ import asyncio
 import math
 import socket
 from collections.abc import Callable
+from datetime import datetime
 
 import click
 
@@ -16,7 +17,7 @@ from qtui.serving import serve_in_loop
 
 
 def _log(line: str) -> None:
-    click.echo(line, err=True)
+    click.echo(f"{datetime.now():%H:%M:%S} {line}", err=True)
 
 
 def _log_failed_delivery(hook: Webhook, record: dict[str, object]) -> None:

@@ -7,50 +7,17 @@ the Questra sandbox's (webhook delivery, programming runs) and, if present, Qual
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qtui.requestlog import RequestLog
 from qtui.sandbox.questra import QuestraSandbox
 
 QUALTRICS_PREFIX = "/API/v3"
-
-
-class RequestLog:
-    """Writes one line per HTTP request: time, method, path, status, duration."""
-
-    def __init__(self, app: ASGIApp, write: Callable[[str], None]) -> None:
-        self.app = app
-        self.write = write
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            ms = (time.perf_counter() - started) * 1000
-            path = scope["path"] + (
-                f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
-            )
-            stamp = datetime.now().strftime("%H:%M:%S")
-            self.write(f"{stamp}  {scope['method']:<6} {path}  {status}  {ms:.0f} ms")
 
 
 def make_qualtrics(token: str) -> Any | None:
@@ -91,5 +58,5 @@ def create_sandbox_app(
                     await stack.enter_async_context(context(inner))
             yield
 
-    middleware = [Middleware(RequestLog, write=log)] if log is not None else []
+    middleware = [Middleware(RequestLog, write=log, show_query=True)] if log is not None else []
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -1,11 +1,14 @@
-"""What event sources tell the app: Textual messages, never callbacks into widgets."""
+"""What event sources and the route check tell the app: messages, never callbacks into widgets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from qtui.tui.problems import ProblemReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +101,18 @@ class SurveyChosen(Message):
     def __init__(self, survey_id: str) -> None:
         super().__init__()
         self.survey_id = survey_id
+
+
+class ProblemsChecked(Message):
+    """A route check finished (posted from its thread). `report` is None when it failed.
+
+    `generation` tells a check of the survey still shown from one of a survey shown before.
+    """
+
+    def __init__(
+        self, generation: int, report: ProblemReport | None, error: str | None = None
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.report = report
+        self.error = error

@@ -93,7 +93,7 @@ def test_relay_prints_urls_logs_requests_and_stops_on_ctrl_c(running) -> None:
     forged = httpx.post(webhook, content=body, headers={"X-Questra-Signature": "sha256=00"})
     assert forged.status_code == 401
 
-    err.wait_for(r"^\d\d:\d\d:\d\d POST /hooks/questra 200 stored seq=1 page\.created$")
+    err.wait_for(r"^\d\d:\d\d:\d\d POST /hooks/questra 200 stored seq=1 page\.created \(\d+ ms\)$")
     err.wait_for(r"^\d\d:\d\d:\d\d POST /hooks/questra 401 signature does not match")
 
     proc.send_signal(signal.SIGINT)

@@ -128,7 +128,7 @@ async def test_the_sandbox_command_serves_registers_the_relay_and_stops_on_ctrl_
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 20) == 0
         errors = (await process.stderr.read()).decode()
-        assert "POST   /surveys  201" in errors
+        assert "POST /surveys 201 (" in errors
         assert "sandbox stopped" in errors
         assert "Traceback" not in errors
     finally:

@@ -14,10 +14,12 @@ from textual.widgets import Static
 
 from qtui.core.models import AttentionRequired, Block, Choice, NavigationRule, Page, Variable
 from qtui.core.outline import badge, needs_attention
+from qtui.core.routes import Finding
 from qtui.core.store import SurveyStore
 from qtui.tui.clock import Clock, duration
 from qtui.tui.widgets.expression import expression
-from qtui.tui.widgets.survey_tree import Item
+from qtui.tui.problems import short as kind_words
+from qtui.tui.widgets.survey_tree import Item, NodeKey
 
 # Config fields shown in their own rows; anything else a block carries is listed after them.
 _SHOWN_CONFIG = {
@@ -44,6 +46,7 @@ class DetailPane(VerticalScroll, can_focus=True):
 The item under the tree's cursor: a block's type, label, options and `showIf`; a rule's
 condition (highlighted; a condition that does not parse shows the error and a caret under
 the column); a page's programming status; the survey's status, platform and counts.
+`✗` lines are problems the route check found in the item (`x` lists the survey's).
 
 `c` copies the item's JSON, `s` saves it to a file. `up`/`down`/`pgup`/`pgdn` scroll.
 """
@@ -63,6 +66,7 @@ the column); a page's programming status; the survey's status, platform and coun
         "detail--operator",
         "detail--punct",
         "detail--error",
+        "detail--problem",
     }
 
     def __init__(self, store: SurveyStore, *, clock: Clock | None = None, id: str | None = None):
@@ -74,6 +78,8 @@ the column); a page's programming status; the survey's status, platform and coun
         self.refs: Mapping[str, str] = {}
         self.numbers: Mapping[str, int] = {}
         self.block_counts: Mapping[str, int] = {}
+        self.findings: Mapping[NodeKey, tuple[Finding, ...]] = {}
+        self.problems_summary = ""  # the survey's line: "2 problems", "not checked"…
         self.border_title = "Detail"
 
     def compose(self):  # type: ignore[override]
@@ -130,7 +136,19 @@ the column); a page's programming status; the survey's status, platform and coun
         found = render(item.id, s)
         if found is None:
             return Text("This item was deleted.", s["muted"])
+        findings = self.findings.get(item.key, ())
+        if findings and isinstance(found, Group):
+            # Right under the title, where the attention line goes: seen first.
+            renderables = found.renderables
+            renderables[1:1] = [self._finding(finding, s) for finding in findings]
         return found
+
+    def _finding(self, finding: Finding, s: Mapping[str, Style]) -> Text:
+        text = Text("✗ ", s["problem"])
+        text.append(kind_words(finding.kind), s["problem"])
+        text.append(": ")
+        text.append(finding.message)
+        return text
 
     def _grid(self, s: Mapping[str, Style]) -> Table:
         grid = Table.grid(padding=(0, 2), expand=True)
@@ -191,6 +209,8 @@ the column); a page's programming status; the survey's status, platform and coun
             reason = _failure_reason(job)
             if reason:
                 grid.add_row("Reason", Text(reason, s["error"]))
+        if self.problems_summary:
+            grid.add_row("Routing", Text(self.problems_summary, s["problem"]) if self.problems_summary[0].isdigit() else self.problems_summary)
         if record is not None:
             grid.add_row("Started", self._when(record.programming_started_at))
             grid.add_row("Completed", self._when(record.programming_completed_at))

@@ -6,18 +6,21 @@ Styles come from the widget's component classes (set in `styles/qtui.tcss`), pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.style import Style
 from rich.text import Text
 
 from qtui.core.models import Block, NavigationRule, Page, Survey, Variable
 from qtui.core.outline import badge, needs_attention, short
+from qtui.core.routes import Finding
+from qtui.tui.problems import short as kind_words
 
 Styles = Mapping[str, Style]
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ATTENTION = " ! "
+PROBLEM = "✗"
 
 
 def _style(styles: Styles, name: str) -> Style:
@@ -27,6 +30,20 @@ def _style(styles: Styles, name: str) -> Style:
 def attention(text: Text, styles: Styles) -> None:
     text.append(" ")
     text.append(ATTENTION, _style(styles, "attention"))
+
+
+def problem(text: Text, findings: Sequence[Finding], styles: Styles, inside: int = 0) -> None:
+    """`✗ unreachable`, `✗ syntax error, unknown name`; a page adds `N inside` for the
+    findings on its blocks and rules, so a closed page still shows them."""
+    if not findings and not inside:
+        return
+    text.append("  ")
+    text.append(PROBLEM, _style(styles, "problem"))
+    if findings:
+        kinds = dict.fromkeys(kind_words(f.kind) for f in findings)
+        text.append(" " + ", ".join(kinds), _style(styles, "problem"))
+    if inside:
+        text.append(f"{' ·' if findings else ''} {inside} inside", _style(styles, "problem-inside"))
 
 
 def survey_label(survey: Survey | None, survey_id: str, status: str, styles: Styles) -> Text:
@@ -42,7 +59,14 @@ def survey_label(survey: Survey | None, survey_id: str, status: str, styles: Sty
 
 
 def page_label(
-    page: Page, number: int, blocks: int, rules: int, styles: Styles, frame: int = 0
+    page: Page,
+    number: int,
+    blocks: int,
+    rules: int,
+    styles: Styles,
+    frame: int = 0,
+    findings: Sequence[Finding] = (),
+    inside: int = 0,
 ) -> Text:
     state = page.programming_state
     text = Text(no_wrap=True)
@@ -62,10 +86,13 @@ def page_label(
         text.append(f"  [{page.assign_response_status}]", _style(styles, "muted"))
     if needs_attention(page.attention_required):
         attention(text, styles)
+    problem(text, findings, styles, inside)
     return text
 
 
-def block_label(block: Block, ref: str | None, styles: Styles) -> Text:
+def block_label(
+    block: Block, ref: str | None, styles: Styles, findings: Sequence[Finding] = ()
+) -> Text:
     config = block.config
     text = Text(no_wrap=True)
     text.append(f"{badge(block.type):<4}", _style(styles, "badge"))
@@ -79,10 +106,13 @@ def block_label(block: Block, ref: str | None, styles: Styles) -> Text:
         text.append("  if…", _style(styles, "muted"))
     if needs_attention(config.attentionRequired):
         attention(text, styles)
+    problem(text, findings, styles)
     return text
 
 
-def rule_label(rule: NavigationRule, target: Page | None, styles: Styles) -> Text:
+def rule_label(
+    rule: NavigationRule, target: Page | None, styles: Styles, findings: Sequence[Finding] = ()
+) -> Text:
     text = Text(no_wrap=True)
     text.append("→ ", _style(styles, "rule"))
     name = target.name if target is not None else f"<missing page {rule.target_page_id}>"
@@ -95,6 +125,7 @@ def rule_label(rule: NavigationRule, target: Page | None, styles: Styles) -> Tex
         text.append("always", _style(styles, "muted"))
     if needs_attention(rule.attention_required):
         attention(text, styles)
+    problem(text, findings, styles)
     return text
 
 
@@ -104,11 +135,12 @@ def variables_label(count: int, styles: Styles) -> Text:
     return text
 
 
-def variable_label(variable: Variable, styles: Styles) -> Text:
+def variable_label(variable: Variable, styles: Styles, findings: Sequence[Finding] = ()) -> Text:
     text = Text(no_wrap=True)
     text.append(variable.name or variable.id, _style(styles, "ref"))
     text.append(" = ", _style(styles, "muted"))
     text.append(short(variable.expression, 48) if variable.expression else "(no expression)")
     if needs_attention(variable.attention_required):
         attention(text, styles)
+    problem(text, findings, styles)
     return text

@@ -10,7 +10,7 @@ to date from then on.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -22,6 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from qtui.core.models import Block, Page, reference_names
 from qtui.core.outline import badge
+from qtui.core.routes import Finding
 from qtui.core.store import Change, SurveyStore
 from qtui.tui.clock import Clock
 from qtui.tui.widgets import labels
@@ -76,6 +77,8 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
 - `✓` page programmed · `⠋` being programmed · `·` waiting
 - ` ! ` the item needs attention (reason in the detail panel)
+- `✗ unreachable`, `✗ syntax error`… a problem in the survey's routing or logic (details
+  in the detail panel; `x` lists them all); `✗ 2 inside` on a page: on its blocks or rules
 - a line flashes when it was just created or changed
 
 `up`/`down` move, `enter` or `space` opens a page, `shift+left` goes to the parent.
@@ -90,6 +93,8 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         "survey-tree--ref",
         "survey-tree--muted",
         "survey-tree--attention",
+        "survey-tree--problem",
+        "survey-tree--problem-inside",
         "survey-tree--done",
         "survey-tree--programming",
         "survey-tree--rule",
@@ -125,6 +130,8 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._frame = 0
         self._spinning: set[str] = set()
         self._closed_by_user: set[str] = set()
+        self._problems: Mapping[NodeKey, tuple[Finding, ...]] = {}
+        self._inside: Mapping[str, int] = {}
 
     # --- reading ----------------------------------------------------------------------
 
@@ -160,6 +167,13 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     def page_numbers(self) -> dict[str, int]:
         return dict(self._page_numbers)
+
+    def page_count(self) -> int:
+        return len(self._page_numbers)
+
+    def findings(self, key: NodeKey) -> tuple[Finding, ...]:
+        """The route check's findings about an item, as last shown."""
+        return self._problems.get(key, ())
 
     def block_counts(self) -> dict[str, int]:
         """Page id → number of blocks, as last laid out."""
@@ -604,6 +618,29 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             if new_line != line and scroll_y:
                 self.scroll_to(y=max(0, scroll_y + new_line - line), animate=False)
 
+    # --- problems ---------------------------------------------------------------------
+
+    def set_problems(
+        self, by_key: Mapping[NodeKey, tuple[Finding, ...]], inside: Mapping[str, int]
+    ) -> set[NodeKey]:
+        """Show a route check's findings; relabels only nodes whose findings changed, so
+        a check that finds what the last one did repaints nothing."""
+        before, before_inside = self._problems, self._inside
+        self._problems, self._inside = by_key, inside
+        changed = {
+            key for key in before.keys() | by_key.keys() if before.get(key) != by_key.get(key)
+        }
+        changed |= {
+            ("page", page_id)
+            for page_id in before_inside.keys() | inside.keys()
+            if before_inside.get(page_id) != inside.get(page_id)
+        }
+        for key in changed:
+            node = self._index.get(key)
+            if node is not None:
+                self._relabel(node)
+        return changed
+
     # --- labels and flashing ----------------------------------------------------------
 
     def relabel_all(self) -> None:
@@ -641,19 +678,32 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
                 self._spinning.add(item.id)
             else:
                 self._spinning.discard(item.id)
-            return labels.page_label(page, number, blocks, rules, styles, self._frame)
+            return labels.page_label(
+                page,
+                number,
+                blocks,
+                rules,
+                styles,
+                self._frame,
+                self._problems.get(item.key, ()),
+                self._inside.get(item.id, 0),
+            )
+        findings = self._problems.get(item.key, ())
         if item.kind == "block":
             block = store.block(item.id)
-            return labels.block_label(block, self._refs.get(item.id), styles) if block else None
+            if block is None:
+                return None
+            return labels.block_label(block, self._refs.get(item.id), styles, findings)
         if item.kind == "rule":
             rule = store.rule(item.id)
             if rule is None:
                 return None
-            return labels.rule_label(rule, store.page(rule.target_page_id or ""), styles)
+            target = store.page(rule.target_page_id or "")
+            return labels.rule_label(rule, target, styles, findings)
         if item.kind == "variables":
             return labels.variables_label(len(node.children), styles)
         variable = store.variable(item.id)
-        return labels.variable_label(variable, styles) if variable else None
+        return labels.variable_label(variable, styles, findings) if variable else None
 
     def _start_flash(self, keys: set[NodeKey]) -> None:
         if not self.flash_ms or not keys:
