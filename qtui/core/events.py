@@ -7,14 +7,16 @@ does not know becomes an event with `entity == "unknown"` that keeps its payload
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError, create_model
-from pydantic_core import from_json
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator, from_json
+from typing_extensions import TypedDict
 
 from qtui.core.models import (
     Block,
@@ -64,6 +66,7 @@ _RESOURCES: dict[str, tuple[str, type[Model]]] = {
 _CHANGESET_ACTIONS = {"started", "completed", "failed", "awaiting-approval", "operation-added"}
 
 
+@functools.lru_cache(maxsize=256)  # a handful of types, seen on every event
 def _kind(event_type: str) -> tuple[str, str, type[Model] | None]:
     if event_type.startswith("changeset-"):
         action = event_type.removeprefix("changeset-")
@@ -141,13 +144,16 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
     return f"{path}: {err['msg']}{more}"
 
 
-class _Envelope(Model):
-    event: str
-    timestamp: datetime
+def _envelope(model: type[Model]) -> SchemaValidator:
+    # A typed dict rather than a model: it only carries `data` out, once per event.
+    fields = TypedDict(  # type: ignore[misc]  # noqa: UP013 - named after the model
+        f"{model.__name__}Envelope", {"event": str, "timestamp": datetime, "data": model}
+    )
+    return TypeAdapter(fields).validator
 
 
-_ENVELOPES: dict[type[Model], type[_Envelope]] = {
-    model: create_model(f"{model.__name__}Envelope", __base__=_Envelope, data=(model, ...))
+_ENVELOPES: dict[type[Model], SchemaValidator] = {
+    model: _envelope(model)
     for model in (Survey, Page, Block, Variable, NavigationRule, Deleted, ProgrammingJob, Changeset)
 }
 _EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
@@ -164,12 +170,12 @@ def _parse_fast(payload: bytes | str) -> Event | None:
     if model is None:
         return None
     try:
-        env = _ENVELOPES[model].model_validate_json(raw)
+        env = _ENVELOPES[model].validate_json(raw)
     except ValidationError:
         return None  # the careful path says precisely what is wrong
-    if env.event != event_type:
+    if env["event"] != event_type:
         return None
-    return Event(event_type, entity, action, env.timestamp, env.data, payload)
+    return Event(event_type, entity, action, env["timestamp"], env["data"], payload)
 
 
 def parse_event(payload: bytes | str | dict[str, Any]) -> Event:

@@ -23,7 +23,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
 from qtui.core.models import (
@@ -40,6 +40,7 @@ Entity = Literal["survey", "page", "block", "variable", "navigation_rule"]
 ChangeKind = Literal["created", "updated", "moved", "deleted", "programming", "changeset"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_Item = TypeVar("_Item", Block, NavigationRule, Variable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,11 @@ def _content_key(item: Model) -> str:
     return json.dumps(item.dump(), sort_keys=True, default=str)
 
 
+def _with_parent(item: _Item, field: str, parent_id: str) -> _Item:
+    """The item with its parent id filled in: a FullSurvey nests items without saying it."""
+    return item if getattr(item, field) else item.model_copy(update={field: parent_id})
+
+
 def _sort_key(item: Page | Block | NavigationRule) -> tuple[int, datetime, str]:
     return (item.order, _as_utc(item.created_at or _EPOCH), item.id)
 
@@ -114,6 +120,19 @@ class SurveyStore:
         self._job_finished: dict[str, tuple[datetime, ProgrammingJob]] = {}
         self._changesets: dict[str, Changeset] = {}
         self.unknown_events: int = 0
+        self._tables: dict[str, dict[str, Any]] = {
+            "survey": self._surveys,
+            "page": self._pages,
+            "block": self._blocks,
+            "navigation_rule": self._rules,
+            "variable": self._variables,
+        }
+        self._indexes: dict[str, dict[str, set[str]]] = {
+            "page": self._pages_of,
+            "block": self._blocks_of,
+            "navigation_rule": self._rules_of,
+            "variable": self._variables_of,
+        }
 
     # --- reading ----------------------------------------------------------------------
 
@@ -241,14 +260,14 @@ class SurveyStore:
         """Merge a FullSurvey snapshot (from REST or a file) under the same rules as events.
 
         Items without `updated_at` are versioned `as_of` (default: the survey's `updated_at`),
-        so a later event still wins over them.
+        so a later event still wins over them. Blocks, rules and variables that already name
+        their parent are stored as given, not copied; the store never changes an item.
         """
         survey = (
             full_survey if isinstance(full_survey, Survey) else Survey.model_validate(full_survey)
         )
         fallback = _as_utc(as_of or survey.updated_at or _EPOCH)
-        record = survey.model_copy(update={"pages": [], "variables": []})
-        self._write("survey", record, fallback)
+        self._write("survey", survey, fallback)  # kept without its pages and variables
         for page in survey.pages:
             flat = page.model_copy(
                 update={
@@ -259,23 +278,24 @@ class SurveyStore:
             )
             self._write("page", flat, fallback)
             for block in page.blocks:
-                self._write(
-                    "block",
-                    block.model_copy(update={"page_id": block.page_id or page.id}),
-                    fallback,
-                )
+                self._write("block", _with_parent(block, "page_id", page.id), fallback)
             for rule in page.navigation_rules:
                 self._write(
-                    "navigation_rule",
-                    rule.model_copy(update={"source_page_id": rule.source_page_id or page.id}),
-                    fallback,
+                    "navigation_rule", _with_parent(rule, "source_page_id", page.id), fallback
                 )
         for var in survey.variables:
-            self._write(
-                "variable",
-                var.model_copy(update={"survey_id": var.survey_id or survey.id}),
-                fallback,
-            )
+            self._write("variable", _with_parent(var, "survey_id", survey.id), fallback)
+
+    def load_json(self, raw: bytes | str, as_of: datetime | None = None) -> Survey:
+        """`load` a FullSurvey from its JSON text; returns the validated survey.
+
+        Validates straight from the bytes: faster than decoding to a dict first, and no dict
+        of the whole survey is alive meanwhile. Malformed input raises pydantic's
+        `ValidationError`, naming the field path.
+        """
+        survey = Survey.model_validate_json(raw)
+        self.load(survey, as_of)
+        return survey
 
     def apply(self, event: Event) -> Change | None:
         """Apply one event; returns what a reader would see change, or None."""
@@ -320,13 +340,7 @@ class SurveyStore:
         return _as_utc(updated) if updated is not None else moment
 
     def _table(self, entity: str) -> dict[str, Any]:
-        return {
-            "survey": self._surveys,
-            "page": self._pages,
-            "block": self._blocks,
-            "navigation_rule": self._rules,
-            "variable": self._variables,
-        }[entity]
+        return self._tables[entity]
 
     def _write(self, entity: str, item: Model, moment: datetime) -> Change | None:
         item_id: str = item.id  # type: ignore[attr-defined]
@@ -334,7 +348,7 @@ class SurveyStore:
             return None
         if entity == "survey":
             item = item.model_copy(update={"pages": [], "variables": []})
-        table = self._table(entity)
+        table = self._tables[entity]
         before = table.get(item_id)
         version = self._version_of(item, moment)
         if before is not None:
@@ -345,7 +359,7 @@ class SurveyStore:
                 # Same version twice: a duplicate, or a tie settled by content, not by order.
                 if _content_key(item) <= _content_key(before):
                     return None
-        visible_before = self._visible(entity, item_id)
+        visible_before = before is not None and self._visible(entity, item_id)
         table[item_id] = item
         self._versions[item_id] = version
         old_parent = self._reindex(entity, before, item)
@@ -382,12 +396,7 @@ class SurveyStore:
         return None
 
     def _index(self, entity: str) -> dict[str, set[str]] | None:
-        return {
-            "page": self._pages_of,
-            "block": self._blocks_of,
-            "navigation_rule": self._rules_of,
-            "variable": self._variables_of,
-        }.get(entity)
+        return self._indexes.get(entity)
 
     def _reindex(self, entity: str, before: Model | None, after: Model) -> str | None:
         index = self._index(entity)
