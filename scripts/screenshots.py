@@ -54,16 +54,21 @@ async def shoot(
     )
     async with app.run_test(size=size) as pilot:
         feed.push(*events)
-        for _ in range(500):
-            await pilot.pause(0.02)
-            if app.view_is_current and app.survey_id:
-                break
-        await pilot.pause()
+        await caught_up(app, pilot)
         await prepare(app, pilot)
         await pilot.pause(0.2)
         path = OUT / f"{name}.svg"
         path.write_text(app.export_screenshot(title=f"qtui — {name}"))
     return path
+
+
+async def caught_up(app: QtuiApp, pilot: Any) -> None:
+    """Wait for the events to reach the view and for the route check that follows."""
+    for _ in range(500):
+        await pilot.pause(0.02)
+        if app.view_is_current and app.problems_idle and app.survey_id:
+            break
+    await pilot.pause()
 
 
 def first_page_with(app: QtuiApp, kind: str) -> str | None:
@@ -120,6 +125,49 @@ async def help_screen(app: QtuiApp, pilot: Any) -> None:
     await pilot.press("f1")
 
 
+def page_named(app: QtuiApp, name: str) -> str:
+    """The id of the sample's page called `name` ("" when the stream has no such page)."""
+    return next((p.id for p in app.store.pages(app.survey_id or "") if p.name == name), "")
+
+
+async def with_problems(app: QtuiApp, pilot: Any) -> None:
+    """Three slips a programmer makes: a misspelt variable, a missing bracket and a
+    condition dropped (so the page after it can no longer be reached)."""
+    from datetime import datetime, timedelta
+
+    assert isinstance(app.source, FeedSource)
+    moment = app.latest_event_at or datetime.now()
+    edits = {
+        "Brand usage": "is_heavy_viewr",
+        "Price sensitivity": "q23.value not in ['cancel', 'switch'",
+        "Household": None,
+    }
+    envelopes = []
+    for name, condition in edits.items():
+        rules = app.store.rules(page_named(app, name))
+        if not rules:
+            continue
+        moment += timedelta(seconds=1)
+        stamp = moment.isoformat().replace("+00:00", "Z")
+        data = rules[0].dump() | {"condition": condition, "updated_at": stamp}
+        envelopes.append({"event": "navigation_rule.updated", "timestamp": stamp, "data": data})
+    app.source.push(*envelopes)
+    await caught_up(app, pilot)
+
+
+async def problems_tree(app: QtuiApp, pilot: Any) -> None:
+    await with_problems(app, pilot)
+    app.tree.collapse_all_pages()
+    page_id = page_named(app, "Children's viewing")
+    if page_id:
+        app.go_to_item("page", page_id)
+
+
+async def problems_list(app: QtuiApp, pilot: Any) -> None:
+    await with_problems(app, pilot)
+    await pilot.press("x")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--png", action="store_true", help="also write PNGs (needs cairosvg)")
@@ -134,6 +182,8 @@ async def main() -> None:
         await shoot("help", (120, 40), help_screen),
         await shoot("small-80x24", (80, 24), block_detail),
         await shoot("high-contrast", (120, 40), block_detail, theme="qtui-high-contrast"),
+        await shoot("problems", (120, 40), problems_tree),
+        await shoot("problems-list", (120, 40), problems_list),
     ]
     for path in shots:
         print(path.relative_to(ROOT))

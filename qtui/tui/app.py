@@ -34,6 +34,7 @@ from qtui.tui.messages import (
     ConnectionChanged,
     Frame,
     FramesReceived,
+    ProblemsChecked,
     ReplayChanged,
     ReplayPosition,
     SnapshotLoaded,
@@ -41,15 +42,17 @@ from qtui.tui.messages import (
     SurveyChosen,
 )
 from qtui.tui.palette import QtuiCommands
+from qtui.tui.problems import NodeKey, ProblemReport, RouteChecker, count_text, summary
 from qtui.tui.screens.help import HelpScreen
 from qtui.tui.screens.json_view import JsonScreen, pretty
 from qtui.tui.screens.jump import JumpScreen
 from qtui.tui.screens.main import MainScreen
+from qtui.tui.screens.problems import ProblemRow, ProblemsScreen, problem_rows
 from qtui.tui.sources import EventSource
 from qtui.tui.themes import DEFAULT_THEME, THEMES
 from qtui.tui.widgets.event_log import EventLog, LogEntry
 from qtui.tui.widgets.status_bar import StatusInfo
-from qtui.tui.widgets.survey_tree import Item, SurveyTree
+from qtui.tui.widgets.survey_tree import Item, Kind, SurveyTree
 
 
 class RateMeter:
@@ -102,6 +105,7 @@ class QtuiApp(App[None]):
         clock: Clock | None = None,
         store: SurveyStore | None = None,
         log_limit: int = 1000,
+        check_interval: float = 1.0,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings.model_construct()
@@ -128,6 +132,10 @@ class QtuiApp(App[None]):
         self._rate = RateMeter(self.clock)
         self._closed = False
         self._warnings: list[str] = []
+        # The survey's own routing problems: checked after changes, at most once per
+        # `check_interval` seconds, in a thread.
+        self.problems = RouteChecker(self, self.store.survey, interval=check_interval)
+        self._shown_report: ProblemReport | None = None
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name(self.settings.theme)
@@ -174,7 +182,7 @@ class QtuiApp(App[None]):
     def main_ready(self) -> None:
         """The main screen is composed: show what is known and start the source."""
         if self.survey_id is not None:
-            self.main.show_survey(self.survey_id)
+            self.show_survey(self.survey_id)
         self.source.attach(self.post_message)
         self.run_source()
         self.set_interval(1.0, self.refresh_status)
@@ -201,10 +209,14 @@ class QtuiApp(App[None]):
 
     # --- messages from the source -----------------------------------------------------
 
+    def show_survey(self, survey_id: str) -> None:
+        self.main.show_survey(survey_id)
+        self.problems.show(survey_id, self.tree.page_count())
+
     def on_survey_chosen(self, message: SurveyChosen) -> None:
         if self.survey_id != message.survey_id:
             self.survey_id = message.survey_id
-            self.main.show_survey(message.survey_id)
+            self.show_survey(message.survey_id)
             self.refresh_status()
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
@@ -234,9 +246,10 @@ class QtuiApp(App[None]):
         started = time.perf_counter()
         if self.survey_id is None and survey_id:
             self.survey_id = survey_id
-            self.main.show_survey(survey_id)
+            self.show_survey(survey_id)
         elif self.survey_id is not None:
             self.main.rebuild()  # a snapshot carries no changes: lay the tree out again
+            self.problems.changed(self.tree.page_count())
         self.timings["tree_build_s"] = time.perf_counter() - started
         self.refresh_status()
 
@@ -290,7 +303,7 @@ class QtuiApp(App[None]):
             adopted = _survey_of(event)
             if adopted:
                 self.survey_id = adopted
-                self.main.show_survey(adopted)
+                self.show_survey(adopted)
         before_name = self._item_name(event)  # deletes carry only an id: name it first
         change = self.store.apply(event)
         name = self._item_name(event) if change is None or change.kind != "deleted" else None
@@ -342,15 +355,82 @@ class QtuiApp(App[None]):
     def flush(self) -> None:
         """Apply queued changes to the widgets (called at most once per coalesce interval)."""
         self._flush_timer = None
-        if self.paused:
+        if self.paused or not self.is_running:
             return
         started = time.perf_counter()
         changes, self._changes = self._changes, []
         entries, self._entries = self._entries, []
         self.main.apply(changes, entries)
+        if changes:
+            self.problems.changed(self.tree.page_count())
+        if self.problems.report is not self._shown_report:
+            self.show_problems()  # a check that finished while the view was paused
         self.pending_events = 0
         self.refresh_status()
         self.flush_seconds.append(time.perf_counter() - started)
+
+    # --- the survey's problems ------------------------------------------------------------
+
+    def on_problems_checked(self, message: ProblemsChecked) -> None:
+        if not self.problems.finished(message) or not self.is_running:
+            return
+        if message.error is not None:
+            self.notify(
+                f"Could not check the survey's routes: {message.error}",
+                severity="error",
+                timeout=10,
+            )
+        if not self.paused:
+            self.show_problems()
+        self.refresh_status()
+
+    @property
+    def problems_idle(self) -> bool:
+        """True when no route check is running or due (for tests and scripts)."""
+        shown = self.paused or self.problems.report is self._shown_report
+        return self.problems.idle and shown
+
+    def show_problems(self) -> None:
+        report = self.problems.report
+        self._shown_report = report
+        found = ("", "muted")
+        if report is not None:
+            found = (count_text(report.count), "error") if report.count else ("none found", "ok")
+            if report.count:
+                found = (f"{found[0]} · {self.problems_key} lists them", found[1])
+        self.main.show_problems(report, found)
+        for screen in self.screen_stack:
+            if isinstance(screen, ProblemsScreen):
+                screen.show_rows(self.problem_rows(), self._problems_note())
+
+    @property
+    def problems_key(self) -> str:
+        """The key that opens the list of problems, as remapped by the user."""
+        bound = keys.keys_for(keys.KEYS_BY_ID["qtui.problems"], self.keymap)
+        return keys.display(bound).split(" ")[0]
+
+    def _problems_note(self) -> str:
+        state = self.problems.state
+        if state == "current":
+            return ""
+        return summary(state, self._shown_report, self.problems.error, self.problems_key)[0]
+
+    def problem_rows(self) -> list[ProblemRow]:
+        report = self._shown_report
+        if report is None:
+            return []
+        tree = self.tree
+        return problem_rows(report, self.store, tree.refs, tree.page_numbers())
+
+    def action_problems(self) -> None:
+        self.problems.check_now()
+        self.refresh_status()
+
+        def chosen(key: NodeKey | None) -> None:
+            if key is not None:
+                self.go_to_item(key[0], key[1])  # type: ignore[arg-type]
+
+        self.push_screen(ProblemsScreen(self.problem_rows(), self._problems_note()), chosen)
 
     def _paused_status(self) -> None:
         self._status_timer = None
@@ -369,7 +449,7 @@ class QtuiApp(App[None]):
     # --- status -----------------------------------------------------------------------
 
     def refresh_status(self) -> None:
-        if not self.screen_stack:
+        if not self.screen_stack or not self.is_running:
             return
         survey_id = self.survey_id or ""
         record = self.store.survey_record(survey_id) if survey_id else None
@@ -384,6 +464,9 @@ class QtuiApp(App[None]):
             pending=self.pending_events if self.paused else 0,
             replay=self.replay_position,
             filter=self.main.tree.filter_text,
+            problems=summary(
+                self.problems.state, self._shown_report, self.problems.error, self.problems_key
+            ),
         )
         # A replay's "now" is its latest event, so elapsed times read as they did live.
         now = self.latest_event_at if self.source.replay else None
@@ -461,12 +544,23 @@ class QtuiApp(App[None]):
         self.push_screen(JumpScreen(self.page_choices()), chosen)
 
     def go_to_page(self, page_id: str) -> None:
+        self.go_to_item("page", page_id)
+
+    def go_to_item(self, kind: Kind, item_id: str) -> bool:
+        """Put the tree's cursor on an item (opening its page), clearing a filter that hides it."""
         main = self.main
-        if main.tree.filter_text and ("page", page_id) not in main.tree:
+        tree = main.tree
+        found = tree.select_item(kind, item_id)
+        if not found and tree.filter_text:
             main.action_clear_filter()
-        if main.tree.select_item("page", page_id):
-            main.tree.scroll_to_node(main.tree.cursor_node, animate=False)  # type: ignore[arg-type]
-        main.tree.focus()
+            found = tree.select_item(kind, item_id)
+        if found:
+            # Centred, so what leads to the item and what follows it are in view too.
+            center, tree.center_scroll = tree.center_scroll, True
+            tree.scroll_to_node(tree.cursor_node, animate=False)  # type: ignore[arg-type]
+            tree.center_scroll = center
+        tree.focus()
+        return found
 
     # --- copy and save ----------------------------------------------------------------
 

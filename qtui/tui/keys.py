@@ -67,7 +67,7 @@ KEYS: tuple[Key, ...] = (
     ),  # noqa: E501
     Key(
         "qtui.expand",
-        "x",
+        "o",
         "expand_all",
         "Expand all",
         "Expand or collapse every page",
@@ -109,6 +109,14 @@ KEYS: tuple[Key, ...] = (
         "Pause or resume live updates of the view (events are still received)",
         "Live",
     ),  # noqa: E501
+    Key(
+        "qtui.problems",
+        "x",
+        "problems",
+        "Problems",
+        "List the survey's routing and logic problems; enter goes to one",
+        "Survey",
+    ),
     Key(
         "qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True
     ),  # noqa: E501

@@ -30,6 +30,9 @@ NodeKey = tuple[str, str]
 # being programmed: the user asks for it (`x`) instead.
 BIG_SURVEY_PAGES = 2_000
 
+# After a check, wait this many times as long as it took before the next one.
+REST = 3.0
+
 # A finding's kind as a few words for a tree label; the full message is in the detail.
 SHORT: dict[str, str] = {
     "parse_error": "syntax error",
@@ -83,7 +86,7 @@ def check(survey: Survey) -> ProblemReport:
     """Analyse `survey` and place each finding on the node it is about."""
     started = time.perf_counter()
     analysis = analyze(survey)
-    pages = sorted(survey.pages, key=lambda p: p.order)
+    pages = survey.pages  # in display order, as the tree numbers them
     where: dict[str, tuple[NodeKey, tuple[int, int, int], str | None]] = {}
     for number, page in enumerate(pages):
         where[page.id] = (("page", page.id), (number, 0, 0), None)
@@ -99,8 +102,8 @@ def check(survey: Survey) -> ProblemReport:
     inside: dict[str, int] = {}
     for finding in analysis.findings:
         key, order, page_id = where.get(
-            finding.item_id, (("unknown", finding.item_id), (math.inf, 0, 0), None)
-        )  # type: ignore[arg-type]
+            finding.item_id, (("unknown", finding.item_id), (len(pages) + 1, 0, 0), None)
+        )
         problems.append(Problem(finding, key, order))
         by_key.setdefault(key, []).append(finding)
         if page_id is not None:
@@ -122,6 +125,28 @@ def check(survey: Survey) -> ProblemReport:
 
 
 State = Literal["none", "checking", "current", "outdated", "unchecked", "failed"]
+
+
+def summary(
+    state: State, report: ProblemReport | None, error: str | None = None, key: str = "x"
+) -> tuple[str, str]:
+    """The one line the status bar and the survey's detail say, and its tone (ok, warn,
+    error or muted). `key` is the key that opens the list of problems."""
+    if state == "none":
+        return "", "muted"
+    if state == "failed":
+        return f"route check failed: {error}", "error"
+    if state == "unchecked":
+        return f"routes not checked · {key} checks", "muted"
+    if report is None:
+        return "checking routes…", "muted"
+    found = f"{count_text(report.count)} ({key})" if report.count else "no problems"
+    tone = "error" if report.count else "ok"
+    if state == "outdated":
+        return f"{found} · outdated, {key} checks again", "warn"
+    if state == "checking":
+        return f"{found} · checking…", tone
+    return found, tone
 
 
 class RouteChecker:
@@ -155,6 +180,7 @@ class RouteChecker:
         self._timer: Timer | None = None
         # Real time, not the injectable clock: a throttle is an effect, never shown.
         self._last_start = -math.inf
+        self._next_after = -math.inf  # not before: the last check's end + REST × its time
         self._generation = 0
 
     # --- what the view shows ------------------------------------------------------------
@@ -172,7 +198,9 @@ class RouteChecker:
         if self.error is not None and not busy:
             return "failed"
         if self.report is None:
-            return "checking" if busy or not self.on_demand else "unchecked"
+            if busy or (self._dirty and not self.on_demand):
+                return "checking"
+            return "unchecked" if self._dirty else "none"  # "none": nothing to check yet
         if self.on_demand and (self._dirty or busy):
             return "checking" if busy else "outdated"
         return "current"
@@ -224,7 +252,8 @@ class RouteChecker:
     def _schedule(self) -> None:
         if self._timer is not None or self._running:
             return
-        wait = max(0.0, self._last_start + self.interval - time.monotonic())
+        due = max(self._last_start + self.interval, self._next_after)
+        wait = max(0.01, due - time.monotonic())  # a Textual timer needs a positive delay
         self._timer = self.app.set_timer(wait, self._start, name="route-check")
 
     def _start(self) -> None:
@@ -238,13 +267,14 @@ class RouteChecker:
         self._running = True
         self._last_start = time.monotonic()
         generation = self._generation
-        survey_id = self.survey_id
         app = self.app
+        if survey is None:  # nothing of it has arrived yet (or it was deleted)
+            app.post_message(ProblemsChecked(generation, None))
+            return
 
         def work() -> None:
             try:
-                report = check(survey) if survey is not None else ProblemReport(survey_id)
-                message = ProblemsChecked(generation, report)
+                message = ProblemsChecked(generation, check(survey))
             except Exception as exc:  # noqa: BLE001 - shown in the status bar, never fatal
                 message = ProblemsChecked(generation, None, f"{type(exc).__name__}: {exc}")
             try:
@@ -258,9 +288,13 @@ class RouteChecker:
         """Take a finished check; False when it is about a survey no longer shown."""
         current = message.generation == self._generation
         self._running = False
+        now = time.monotonic()
+        # The check holds the GIL while it runs: rest a few times as long as it took, so a
+        # survey that takes 0.5 s to check gets at most a quarter of the CPU, not all of it.
+        self._next_after = now + REST * (now - self._last_start)
         if current:
             self.error = message.error
-            if message.report is not None:
+            if message.error is None:  # a failed check leaves the last findings shown
                 self.report = message.report
         if self._demanded:
             self._demanded = False

@@ -29,14 +29,15 @@ def make_app(
         survey_id=survey_id,
         settings=quiet_settings(**settings),
         clock=Clock.fixed(T0.replace(minute=1)),
+        check_interval=0.05,  # the route check's throttle, short so tests do not wait
     )
 
 
 async def settle(pilot: Pilot[Any], app: QtuiApp, *, rounds: int = 250) -> None:
-    """Wait until every received event has reached the widgets."""
+    """Wait until every received event has reached the widgets, and the route check too."""
     for _ in range(rounds):
         await pilot.pause(0.02)
-        if app.view_is_current:
+        if app.view_is_current and app.problems_idle:
             # Scrolling to the newest log row happens after a refresh; let it land.
             await pilot.pause()
             await pilot.wait_for_scheduled_animations()

@@ -206,3 +206,15 @@ def screener_stream() -> list[dict[str, Any]]:
     t = c.tick()
     out.append(page(t, "p3", "Satisfaction", 2, event="page.updated", started=t))
     return out
+
+
+def problem_stream() -> list[dict[str, Any]]:
+    """The screener, then two routing problems: a page no route reaches ("Bonus": the rule
+    before it always jumps past it) and a rule whose condition does not parse."""
+    out = screener_stream()
+    c = Clocked(T0.replace(minute=5))
+    out.append(page(c.tick(), "p4", "Bonus", 3))
+    out.append(page(c.tick(), "p5", "Thanks", 4, assign_response_status="complete"))
+    out.append(rule(c.tick(), "r3", "p3", "p5", None))
+    out.append(rule(c.tick(), "r4", "p2", "p5", "q2.value == '1' and (q1 = '2'"))
+    return out

@@ -81,8 +81,8 @@ async def test_rule_condition_that_does_not_parse_shows_the_error_with_a_caret(
         app.tree.select_item("rule", "r1")
         await pilot.pause()
         lines = detail_text(app).splitlines()
-        error = next(i for i, line in enumerate(lines) if "✗" in line)
-        assert "use '==' to compare (column 10)" in lines[error]
+        error = next(i for i, line in enumerate(lines) if "(column 10)" in line)
+        assert "✗ use '==' to compare (column 10)" in lines[error]
         assert lines[error + 1].strip() == "q1.value = '1'"
         source_col = lines[error + 1].index("q1")
         assert lines[error + 2].index("^") == source_col + 9
@@ -104,7 +104,8 @@ async def test_status_bar_shows_status_platform_progress_and_connection(
         assert "never pushed" in status
         progress = app.query_one(ProgressRow)
         assert "-running" in progress.classes
-        assert str(progress.query_one("#progress-info").render()) == "1/3 pages · 58s"
+        # The job's size is unknown while it runs: pages so far, never a fraction done.
+        assert str(progress.query_one("#progress-info").render()) == "1 of 3 pages so far · 0:58"
         feed.connection("live", lag_s=0.25)
         await pilot.pause()
         assert "● live · lag 0.2s" in status_text(app) or "● live · lag 0.3s" in status_text(app)
@@ -120,8 +121,9 @@ async def test_finished_job_shows_its_outcome_and_reason(feed: FeedSource) -> No
         await settle(pilot, app)
         progress = app.query_one(ProgressRow)
         assert "-failed" in progress.classes
-        label = str(progress.query_one("#progress-label").render())
-        assert label == "Programming failed: source file unreadable"
+        assert str(progress.query_one("#progress-label").render()) == "Programming"
+        info = str(progress.query_one("#progress-info").render())
+        assert info == "1/3 pages · 1:59 · failed: source file unreadable"
 
 
 async def test_pause_counts_pending_events_and_resume_applies_them(feed: FeedSource) -> None:
@@ -264,6 +266,7 @@ async def test_palette_offers_the_commands_of_the_key_table(feed: FeedSource) ->
         provider = QtuiCommands(app.screen)
         titles = [title for title, _, _ in provider._commands()]
         assert "Pause" in titles and "Copy" in titles and "Go to page…" in titles
+        assert "Problems" in titles
         assert "Step" not in titles  # replay controls only while replaying
         assert "Theme: qtui-high-contrast" in titles
         hits = [hit async for hit in provider.search("satisf")]

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from qtui.tui.app import QtuiApp
 from qtui.tui.sources import FeedSource
 from tests.tui.conftest import make_app, settle, until
-from tests.tui.envelopes import Clocked, page, rule, screener_stream
+from tests.tui.envelopes import Clocked, page, problem_stream, rule, screener_stream
 
 
 def live_app(**settings: Any) -> tuple[QtuiApp, FeedSource]:
@@ -20,9 +20,9 @@ def live_app(**settings: Any) -> tuple[QtuiApp, FeedSource]:
     return make_app(feed, **settings), feed
 
 
-def loaded(feed: FeedSource, app: QtuiApp, *steps: Any):  # type: ignore[no-untyped-def]
+def loaded(feed: FeedSource, app: QtuiApp, *steps: Any, stream=screener_stream):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot[Any]) -> None:
-        feed.push(*screener_stream())
+        feed.push(*stream())
         await settle(pilot, app)
         app.tree.select_item("page", "p1")
         app.tree.cursor_node.expand()  # type: ignore[union-attr]
@@ -137,3 +137,20 @@ def test_snapshot_high_contrast(snap_compare) -> None:  # type: ignore[no-untype
 def test_snapshot_too_small(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app, feed = live_app()
     assert snap_compare(app, terminal_size=(58, 14), run_before=loaded(feed, app))
+
+
+def test_snapshot_tree_with_problems(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app, feed = live_app()
+    run = loaded(feed, app, select("page", "p4"), stream=problem_stream)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)
+
+
+def test_snapshot_problems_list(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app, feed = live_app()
+
+    async def open_problems(pilot: Pilot[Any]) -> None:
+        await pilot.press("x")
+        await until(pilot, lambda: app.screen is not app.screen_stack[0])
+
+    run = loaded(feed, app, open_problems, stream=problem_stream)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)

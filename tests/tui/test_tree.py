@@ -234,7 +234,7 @@ async def test_variables_group_appears_updates_and_disappears(feed: FeedSource) 
         feed.push(variable(c.tick(), "v1", "score", "sum(q1)", event="variable.updated"))
         await settle(pilot, app)
         group = app.tree.node_for(("variables", ""))
-        assert app.tree.labels(group) == ["score = sum(q1)"]
+        assert app.tree.labels(group) == ["score = sum(q1)  ✗ unknown name"]  # no q1 yet
         feed.push(deleted(c.tick(), "variable", "v1"))
         await settle(pilot, app)
         assert app.tree.labels() == ["· 1. One  0 blocks"]

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Static, Tree
 
 from qtui.core.store import Change, Progress, SurveyStore
 from qtui.tui.clock import Clock
+from qtui.tui.problems import ProblemReport
 from qtui.tui.widgets.detail import DetailPane
 from qtui.tui.widgets.event_log import EventLog, LogEntry
 from qtui.tui.widgets.status_bar import ProgressRow, StatusBar, StatusInfo
@@ -54,36 +55,41 @@ class MainScreen(Screen[None]):
         self.min_size = min_size
         self.log_limit = log_limit
         self._log_choice: bool | None = None  # the user's choice overrides the default
+        # Held, not queried: timers and messages still reach the app while it shuts down,
+        # after these have left the screen, and a query would then find nothing.
+        self._status = StatusBar(clock=clock, id="status")
+        self._progress = ProgressRow(clock=clock, id="progress")
+        self._tree = SurveyTree(store, clock=clock, flash_ms=flash_ms, id="tree")
+        self._detail = DetailPane(store, clock=clock, id="detail")
+        self._log = EventLog(limit=log_limit, id="log")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
-            yield StatusBar(clock=self.clock, id="status")
-            yield ProgressRow(clock=self.clock, id="progress")
+            yield self._status
+            yield self._progress
             with Horizontal(id="body"):
                 with Vertical(id="tree-pane"):
                     field = FilterInput(placeholder="filter: name, label, q-name…", id="filter")
                     field.display = False
                     field.cursor_blink = self.clock.animate
                     yield field
-                    yield SurveyTree(
-                        self.store, clock=self.clock, flash_ms=self.flash_ms, id="tree"
-                    )
-                yield DetailPane(self.store, clock=self.clock, id="detail")
-            yield EventLog(limit=self.log_limit, id="log")
+                    yield self._tree
+                yield self._detail
+            yield self._log
             yield Footer()
         yield Static("", id="too-small")
 
     @property
     def tree(self) -> SurveyTree:
-        return self.query_one(SurveyTree)
+        return self._tree
 
     @property
     def detail(self) -> DetailPane:
-        return self.query_one(DetailPane)
+        return self._detail
 
     @property
     def log_view(self) -> EventLog:
-        return self.query_one(EventLog)
+        return self._log
 
     def on_mount(self) -> None:
         self.query_one("#tree-pane").border_title = "Survey"
@@ -149,9 +155,23 @@ class MainScreen(Screen[None]):
         tree = self.tree
         self.detail.show(item, tree.refs, tree.page_numbers(), tree.block_counts())
 
+    def show_problems(self, report: ProblemReport | None, found: tuple[str, str]) -> None:
+        """Mark the nodes a route check found problems in; repaints only what changed."""
+        by_key = report.by_key if report is not None else {}
+        changed = self.tree.set_problems(by_key, report.inside if report is not None else {})
+        detail = self.detail
+        detail.findings = by_key
+        summary_changed = detail.problems_summary != found
+        detail.problems_summary = found
+        item = self.tree.item
+        if item is not None and (
+            item.key in changed or (item.kind == "survey" and summary_changed)
+        ):
+            self.refresh_detail()
+
     def show_status(self, info: StatusInfo, progress: Progress, now: datetime | None) -> None:
-        self.query_one(StatusBar).show(info)
-        self.query_one(ProgressRow).show(progress, now)
+        self._status.show(info)
+        self._progress.show(progress, now)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
         self._show_detail(event.node.data)

@@ -17,8 +17,8 @@ from qtui.core.outline import badge, needs_attention
 from qtui.core.routes import Finding
 from qtui.core.store import SurveyStore
 from qtui.tui.clock import Clock, duration
-from qtui.tui.widgets.expression import expression
 from qtui.tui.problems import short as kind_words
+from qtui.tui.widgets.expression import expression
 from qtui.tui.widgets.survey_tree import Item, NodeKey
 
 # Config fields shown in their own rows; anything else a block carries is listed after them.
@@ -67,6 +67,7 @@ the column); a page's programming status; the survey's status, platform and coun
         "detail--punct",
         "detail--error",
         "detail--problem",
+        "detail--warn",
     }
 
     def __init__(self, store: SurveyStore, *, clock: Clock | None = None, id: str | None = None):
@@ -79,11 +80,13 @@ the column); a page's programming status; the survey's status, platform and coun
         self.numbers: Mapping[str, int] = {}
         self.block_counts: Mapping[str, int] = {}
         self.findings: Mapping[NodeKey, tuple[Finding, ...]] = {}
-        self.problems_summary = ""  # the survey's line: "2 problems", "not checked"…
+        # The survey's routing line and its tone: ("2 problems · x lists them", "problem").
+        self.problems_summary: tuple[str, str] = ("", "muted")
         self.border_title = "Detail"
+        self._body = Static(id="detail-body")
 
     def compose(self):  # type: ignore[override]
-        yield Static(id="detail-body")
+        yield self._body
 
     @property
     def styles_map(self) -> dict[str, Style]:
@@ -108,9 +111,8 @@ the column); a page's programming status; the survey's status, platform and coun
             self.numbers = numbers
         if block_counts is not None:
             self.block_counts = block_counts
-        body = self.query_one("#detail-body", Static)
         self.content = self.render_item(item)
-        body.update(self.content)
+        self._body.update(self.content)
         if moved:
             self.scroll_home(animate=False)
 
@@ -139,8 +141,8 @@ the column); a page's programming status; the survey's status, platform and coun
         findings = self.findings.get(item.key, ())
         if findings and isinstance(found, Group):
             # Right under the title, where the attention line goes: seen first.
-            renderables = found.renderables
-            renderables[1:1] = [self._finding(finding, s) for finding in findings]
+            title, *rest = found.renderables
+            return Group(title, *(self._finding(f, s) for f in findings), *rest)
         return found
 
     def _finding(self, finding: Finding, s: Mapping[str, Style]) -> Text:
@@ -209,8 +211,9 @@ the column); a page's programming status; the survey's status, platform and coun
             reason = _failure_reason(job)
             if reason:
                 grid.add_row("Reason", Text(reason, s["error"]))
-        if self.problems_summary:
-            grid.add_row("Routing", Text(self.problems_summary, s["problem"]) if self.problems_summary[0].isdigit() else self.problems_summary)
+        summary, tone = self.problems_summary
+        if summary:
+            grid.add_row("Routing", Text(summary, s.get(tone, s["muted"])))
         if record is not None:
             grid.add_row("Started", self._when(record.programming_started_at))
             grid.add_row("Completed", self._when(record.programming_completed_at))

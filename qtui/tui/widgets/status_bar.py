@@ -8,12 +8,15 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
-from textual.widgets import Label, ProgressBar, Static
+from textual.renderables.bar import Bar as BarRenderable
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Label, Static
 
 from qtui.core.store import Progress
-from qtui.tui.clock import Clock, duration
+from qtui.tui.clock import Clock, stopwatch
 from qtui.tui.messages import Connection, ReplayPosition
 
 
@@ -28,6 +31,7 @@ class StatusInfo:
     pending: int
     replay: ReplayPosition | None = None
     filter: str = ""
+    problems: tuple[str, str] = ("", "muted")  # what the route check found, and its tone
 
 
 def connection_text(connection: Connection) -> tuple[str, str]:
@@ -52,7 +56,7 @@ def connection_text(connection: Connection) -> tuple[str, str]:
 
 
 class StatusBar(Static):
-    """LIVE/PAUSED badge, survey status, platform, last push, connection, rate, pending."""
+    """LIVE/PAUSED badge, survey status, problems, connection, rate, platform, last push."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status-bar--live",
@@ -102,6 +106,10 @@ class StatusBar(Static):
             text.append(f"  +{info.pending} pending", self._style("warn"))
         text.append("  ")
         text.append(info.status or "unknown", self._style("key"))
+        problems, tone = info.problems
+        if problems:
+            self._sep(text)
+            text.append(problems, self._style(tone))
         conn, tone = connection_text(info.connection)
         self._sep(text)
         text.append(conn, self._style(tone))
@@ -120,61 +128,112 @@ class StatusBar(Static):
         text.append(" · ", self._style("muted"))
 
 
+class PulseBar(Widget):
+    """A bar for work of unknown size: a segment sweeps back and forth, never fills.
+
+    Questra does not say how many pages a programming job will make, so a bar sized by the
+    pages seen so far would read 100% whenever the job caught up with itself. Without
+    animation (tests, screenshots) the segment rests in the middle, which no one reads as a
+    fraction done.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"pulse-bar--bar"}
+
+    def __init__(self, *, animate: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.animate_pulse = animate
+        self._frame = 0
+        self._timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        if self.animate_pulse:
+            self._timer = self.set_interval(0.1, self._tick, pause=True)
+
+    def sweep(self, on: bool) -> None:
+        """Move (while the work runs) or stop; a stopped bar costs nothing."""
+        if self._timer is not None:
+            if on:
+                self._timer.resume()
+            else:
+                self._timer.pause()
+
+    def _tick(self) -> None:
+        self._frame += 1
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        width = self.size.width
+        segment = max(2, width // 4)
+        travel = max(1, width - segment)
+        # 2 cells a tick, bouncing; the phase puts frame 0 in the middle.
+        step = (self._frame * 2 + travel // 2) % (2 * travel)
+        start = step if step <= travel else 2 * travel - step
+        style = self.get_component_rich_style("pulse-bar--bar")
+        return BarRenderable(
+            highlight_range=(start, start + segment),
+            highlight_style=Style.from_color(style.color),
+            background_style=Style.from_color(style.bgcolor),
+        )
+
+
 class ProgressRow(Horizontal):
-    """Pages programmed / total and elapsed time while a job runs; its outcome afterwards."""
+    """While a job runs: the pages so far (the total is not known) and the time it has run;
+    afterwards its pages, how long it took and how it ended."""
 
     def __init__(self, *, clock: Clock | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock or Clock()
         self._shown: tuple[object, ...] | None = None
+        self._label = Label("Programming", id="progress-label")
+        self._bar = PulseBar(animate=self.clock.animate, id="progress-bar")
+        self._info = Label("", id="progress-info")
 
     def compose(self) -> ComposeResult:
-        yield Label("Programming", id="progress-label")
-        yield ProgressBar(total=1, show_eta=False, id="progress-bar")
-        yield Label("", id="progress-info")
+        yield self._label
+        yield self._bar
+        yield self._info
 
     def show(self, progress: Progress, now: datetime | None = None) -> None:
         """`now` is the time elapsed is measured to (a replay's latest event time)."""
-        label = self.query_one("#progress-label", Label)
-        bar = self.query_one("#progress-bar", ProgressBar)
-        info = self.query_one("#progress-info", Label)
         job = progress.job
-        pages = f"{progress.pages_done}/{progress.pages_total} pages"
+        done, total = progress.pages_done, progress.pages_total
         if progress.running:
             started = progress.job_started_at
             until = now or self.clock.now()
             elapsed = (until - started).total_seconds() if started else 0
-            state: tuple[object, ...] = ("running", progress.pages_done, progress.pages_total)
-            text = f"{pages} · {duration(elapsed)}"
-            tone = "running"
             title = "Programming"
+            text = (
+                f"{done} of {total} page{'' if total == 1 else 's'} so far · {stopwatch(elapsed)}"
+            )
+            tone = "running"
         elif job is not None:
             outcome = str(job.status or "finished")
-            took = ""
+            parts = [f"{done}/{total} pages"]
             if progress.job_started_at and progress.job_finished_at:
-                took = " · took " + duration(
-                    (progress.job_finished_at - progress.job_started_at).total_seconds()
-                )
-            reason = ""
-            extra = getattr(job, "model_extra", None) or {}
-            for key in ("reason", "error", "failure_reason", "failureReason"):
-                if extra.get(key):
-                    reason = f": {extra[key]}"
-                    break
-            title = f"Programming {outcome}{reason}"
-            text = f"{pages}{took}"
+                took = (progress.job_finished_at - progress.job_started_at).total_seconds()
+                parts.append(stopwatch(took))
+            reason = _reason(job)
+            parts.append(f"{outcome}: {reason}" if reason else outcome)
+            title, text = "Programming", " · ".join(parts)
             tone = "failed" if outcome in ("failed", "cancelled") else "completed"
-            state = ("done", outcome, progress.pages_done, progress.pages_total, reason, took)
-        elif progress.pages_total:
-            title, text, tone = "Programmed", pages, "idle"
-            state = ("idle", progress.pages_done, progress.pages_total)
+        elif total:
+            title, text, tone = "Programmed", f"{done}/{total} pages", "idle"
         else:
             title, text, tone = "Waiting for programming to start", "", "idle"
-            state = ("waiting",)
-        bar.update(total=max(progress.pages_total, 1), progress=progress.pages_done)
-        label.update(title)
-        info.update(text)
-        if state != self._shown:
-            self._shown = state
-            for name in ("running", "completed", "failed", "idle"):
-                self.set_class(name == tone, f"-{name}")
+        state = (title, text, tone)
+        if state == self._shown:
+            return
+        self._shown = state
+        self._label.update(title)
+        self._info.update(text)
+        for name in ("running", "completed", "failed", "idle"):
+            self.set_class(name == tone, f"-{name}")
+        self._bar.sweep(tone == "running")
+
+
+def _reason(job: object) -> str:
+    extra = getattr(job, "model_extra", None) or {}
+    for key in ("reason", "error", "failure_reason", "failureReason"):
+        if extra.get(key):
+            return str(extra[key])
+    return ""
