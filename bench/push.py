@@ -31,8 +31,11 @@ from qtui.qualtrics.state import PushState
 from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.serving import start_in_thread
 
-CHOICES = [{"value": "1", "label": "Yes"}, {"value": "2", "label": "No"},
-           {"value": "3", "label": "Skip ahead"}]
+CHOICES = [
+    {"value": "1", "label": "Yes"},
+    {"value": "2", "label": "No"},
+    {"value": "3", "label": "Skip ahead"},
+]
 MULTI = [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}, {"value": "c", "label": "C"}]
 
 
@@ -64,23 +67,71 @@ def generate(pages: int, per_page: int) -> dict[str, Any]:
             blocks.append({"id": f"{pid}-b{b}", "page_id": pid, "order": b, "config": config})
         rules = []
         if p == 0:
-            rules.append({"id": "r-term", "target_page_id": "p-term",
-                          "condition": f"{first_name}.value == '2'", "order": 0})
+            rules.append(
+                {
+                    "id": "r-term",
+                    "target_page_id": "p-term",
+                    "condition": f"{first_name}.value == '2'",
+                    "order": 0,
+                }
+            )
         elif p % 10 == 0 and p + 2 < pages:
-            rules.append({"id": f"r{p}", "target_page_id": f"p{p + 2}",
-                          "condition": f"{first_name}.value == '3'", "order": 0})
-        out_pages.append({"id": pid, "name": f"Page {p + 1}", "order": p, "blocks": blocks,
-                          "navigation_rules": rules})
-    out_pages.append({"id": "p-done", "name": "Complete", "order": pages,
-                      "assign_response_status": "complete",
-                      "blocks": [{"id": "b-done", "page_id": "p-done", "order": 0,
-                                  "config": {"type": "Text", "content": "Thank you!"}}]})
-    out_pages.append({"id": "p-term", "name": "Terminate", "order": pages + 1,
-                      "assign_response_status": "terminated",
-                      "blocks": [{"id": "b-term", "page_id": "p-term", "order": 0,
-                                  "config": {"type": "Text", "content": "Sorry."}}]})
-    return {"id": "bench-large", "name": "Bench: large survey", "first_page_id": "p0",
-            "pages": out_pages, "variables": []}
+            rules.append(
+                {
+                    "id": f"r{p}",
+                    "target_page_id": f"p{p + 2}",
+                    "condition": f"{first_name}.value == '3'",
+                    "order": 0,
+                }
+            )
+        out_pages.append(
+            {
+                "id": pid,
+                "name": f"Page {p + 1}",
+                "order": p,
+                "blocks": blocks,
+                "navigation_rules": rules,
+            }
+        )
+    out_pages.append(
+        {
+            "id": "p-done",
+            "name": "Complete",
+            "order": pages,
+            "assign_response_status": "complete",
+            "blocks": [
+                {
+                    "id": "b-done",
+                    "page_id": "p-done",
+                    "order": 0,
+                    "config": {"type": "Text", "content": "Thank you!"},
+                }
+            ],
+        }
+    )
+    out_pages.append(
+        {
+            "id": "p-term",
+            "name": "Terminate",
+            "order": pages + 1,
+            "assign_response_status": "terminated",
+            "blocks": [
+                {
+                    "id": "b-term",
+                    "page_id": "p-term",
+                    "order": 0,
+                    "config": {"type": "Text", "content": "Sorry."},
+                }
+            ],
+        }
+    )
+    return {
+        "id": "bench-large",
+        "name": "Bench: large survey",
+        "first_page_id": "p0",
+        "pages": out_pages,
+        "variables": [],
+    }
 
 
 def answers_for(survey: Survey) -> dict[str, Any]:
@@ -114,22 +165,25 @@ async def run(url: str, pages: int, per_page: int, concurrency: int) -> None:
 
     started = time.perf_counter()
     compiled = compile_survey(survey)
-    print(f"compile: {time.perf_counter() - started:.2f} s "
-          f"({len(compiled.question_list())} questions, {len(compiled.blocks)} blocks, "
-          f"{compiled.flow['Properties']['Count']} flow elements, "
-          f"{len(compiled.issues)} issues)")
+    print(
+        f"compile: {time.perf_counter() - started:.2f} s "
+        f"({len(compiled.question_list())} questions, {len(compiled.blocks)} blocks, "
+        f"{compiled.flow['Properties']['Count']} flow elements, "
+        f"{len(compiled.issues)} issues)"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         async with QualtricsClient(url, TOKEN, timeout=120.0) as client:
             state = PushState.load(survey.id, client.base_url, directory=Path(folder))
             report = await push_survey(client, survey, state=state, concurrency=concurrency)
-            print(f"push: {report.duration:.2f} s, {report.requests} requests, "
-                  f"{report.requests / report.duration:.0f} requests/s, "
-                  f"created {report.created}, concurrency {concurrency}")
+            print(
+                f"push: {report.duration:.2f} s, {report.requests} requests, "
+                f"{report.requests / report.duration:.0f} requests/s, "
+                f"created {report.created}, concurrency {concurrency}"
+            )
             state = PushState.load(survey.id, client.base_url, directory=Path(folder))
             again = await push_survey(client, survey, state=state)
-            print(f"re-push, nothing changed: {again.duration:.2f} s, "
-                  f"{again.requests} requests")
+            print(f"re-push, nothing changed: {again.duration:.2f} s, {again.requests} requests")
 
             driver = SessionDriver(client, report.qualtrics_survey_id or "")
             await driver.questions()  # the definition is read once, outside the timing
@@ -137,8 +191,10 @@ async def run(url: str, pages: int, per_page: int, concurrency: int) -> None:
             walk = await walkthrough(driver, answers_for(survey))
             took = time.perf_counter() - started
             count = len(walk.steps)
-            print(f"walkthrough: {count} pages in {took:.2f} s, "
-                  f"{took / count * 1000:.1f} ms per page ({walk.end_reason})")
+            print(
+                f"walkthrough: {count} pages in {took:.2f} s, "
+                f"{took / count * 1000:.1f} ms per page ({walk.end_reason})"
+            )
 
 
 def main() -> None:

@@ -57,14 +57,36 @@ def make_stream(blocks: int, updates: int) -> list[bytes]:
     for p in range(pages):
         emit("page.created", {"id": f"p{p}", "survey_id": "s1", "name": f"Page {p}", "order": p})
         for b in range(20):
-            emit("block.created", {"id": f"p{p}b{b}", "page_id": f"p{p}", "order": b,
-                                   "config": {"type": "MultipleChoice", "label": f"Q {p}.{b}",
-                                              "choices": CHOICES, "allowMultiple": False}})
+            emit(
+                "block.created",
+                {
+                    "id": f"p{p}b{b}",
+                    "page_id": f"p{p}",
+                    "order": b,
+                    "config": {
+                        "type": "MultipleChoice",
+                        "label": f"Q {p}.{b}",
+                        "choices": CHOICES,
+                        "allowMultiple": False,
+                    },
+                },
+            )
     for u in range(updates):
         p, b = (u // 20) % pages, u % 20
-        emit("block.updated", {"id": f"p{p}b{b}", "page_id": f"p{p}", "order": b,
-                               "config": {"type": "MultipleChoice", "label": f"Q {p}.{b} v{u}",
-                                          "choices": CHOICES, "allowMultiple": False}})
+        emit(
+            "block.updated",
+            {
+                "id": f"p{p}b{b}",
+                "page_id": f"p{p}",
+                "order": b,
+                "config": {
+                    "type": "MultipleChoice",
+                    "label": f"Q {p}.{b} v{u}",
+                    "choices": CHOICES,
+                    "allowMultiple": False,
+                },
+            },
+        )
     return bodies
 
 
@@ -84,15 +106,27 @@ def full_survey(pages: int, blocks_per_page: int = 20) -> dict[str, Any]:
                 "order": p,
                 "programming_completed_at": when,
                 "blocks": [
-                    {"id": f"p{p}b{b}", "page_id": f"p{p}", "order": b, "updated_at": when,
-                     "config": {"type": "MultipleChoice", "label": f"Question {b} on page {p}",
-                                "choices": CHOICES}}
+                    {
+                        "id": f"p{p}b{b}",
+                        "page_id": f"p{p}",
+                        "order": b,
+                        "updated_at": when,
+                        "config": {
+                            "type": "MultipleChoice",
+                            "label": f"Question {b} on page {p}",
+                            "choices": CHOICES,
+                        },
+                    }
                     for b in range(blocks_per_page)
                 ],
                 "navigation_rules": [
-                    {"id": f"r{p}", "source_page_id": f"p{p}",
-                     "target_page_id": f"p{(p + 2) % pages}",
-                     "condition": f"q{p * blocks_per_page + 1}.value == '1'", "order": 0}
+                    {
+                        "id": f"r{p}",
+                        "source_page_id": f"p{p}",
+                        "target_page_id": f"p{(p + 2) % pages}",
+                        "condition": f"q{p * blocks_per_page + 1}.value == '1'",
+                        "order": 0,
+                    }
                 ],
             }
             for p in range(pages)
@@ -134,13 +168,17 @@ def throughput() -> None:
     blocks = pages * 20
     bodies = make_stream(blocks=blocks, updates=100_000 - blocks - pages - 1)
     elapsed = min(replay(bodies) for _ in range(3))
-    print(f"parse+apply: {len(bodies):,} events in {elapsed:.2f} s "
-          f"= {len(bodies) / elapsed:,.0f} events/s (one core)")
+    print(
+        f"parse+apply: {len(bodies):,} events in {elapsed:.2f} s "
+        f"= {len(bodies) / elapsed:,.0f} events/s (one core)"
+    )
     built = 1 + pages + blocks
     updates = len(bodies) - built
     elapsed = min(replay(bodies, freeze_after=built) for _ in range(3))
-    print(f"  the {updates:,} updates after gc.freeze() of the built survey: "
-          f"{updates / elapsed:,.0f} events/s")
+    print(
+        f"  the {updates:,} updates after gc.freeze() of the built survey: "
+        f"{updates / elapsed:,.0f} events/s"
+    )
 
 
 def memory() -> None:
@@ -152,8 +190,10 @@ def memory() -> None:
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     held = sum(len(store.blocks(p.id)) for p in store.pages("s1"))
-    print(f"memory: {held:,} blocks held in {current / 2**20:.1f} MiB "
-          f"(peak while loading {peak / 2**20:.1f} MiB)")
+    print(
+        f"memory: {held:,} blocks held in {current / 2**20:.1f} MiB "
+        f"(peak while loading {peak / 2**20:.1f} MiB)"
+    )
     elapsed = best_of(3, lambda: store.survey("s1"))
     print(f"snapshot: survey() of {held:,} blocks in {elapsed:.2f} s")
 
@@ -163,11 +203,15 @@ def snapshot_validation() -> None:
     raw = json.dumps(document).encode()
     count = sum(len(page["blocks"]) for page in document["pages"])
     elapsed = best_of(3, lambda: Survey.model_validate(document))
-    print(f"FullSurvey of 1,000 pages / {count:,} blocks: "
-          f"Survey.model_validate(dict) in {elapsed:.2f} s")
+    print(
+        f"FullSurvey of 1,000 pages / {count:,} blocks: "
+        f"Survey.model_validate(dict) in {elapsed:.2f} s"
+    )
     elapsed = best_of(3, lambda: SurveyStore().load_json(raw))
-    print(f"  SurveyStore().load_json(bytes), {len(raw) / 2**20:.1f} MiB "
-          f"(validate + merge) in {elapsed:.2f} s")
+    print(
+        f"  SurveyStore().load_json(bytes), {len(raw) / 2**20:.1f} MiB "
+        f"(validate + merge) in {elapsed:.2f} s"
+    )
     elapsed = best_of(3, lambda: SurveyStore().load(json.loads(raw)))
     print(f"  SurveyStore().load(json.loads(bytes)) (decode + validate + merge) in {elapsed:.2f} s")
 

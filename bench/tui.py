@@ -194,5 +194,6 @@ async def main() -> None:
     for what, figure, note in rows:
         print(f"{what:<50} {figure:>22}  {note}")
 
+
 if __name__ == "__main__":
     asyncio.run(main())

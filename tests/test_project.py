@@ -39,10 +39,24 @@ def test_importing_the_core_pulls_in_no_ui_or_network_library():
 
 
 def test_cli_lists_every_command_and_its_version():
-    out = subprocess.run([sys.executable, "-m", "qtui", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "qtui", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for name in ("demo", "watch", "replay", "relay", "sandbox", "push", "qa"):
         assert re.search(rf"^\s+{name}\s", out, re.M), name
-    version = subprocess.run([sys.executable, "-m", "qtui", "--version"], capture_output=True,
-                             text=True, check=True).stdout
+    version = subprocess.run(
+        [sys.executable, "-m", "qtui", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert version.startswith("qtui, version ")
+
+
+def test_code_is_ruff_clean():
+    paths = [str(ROOT / p) for p in ("qtui", "tests", "bench", "scripts")]
+    check = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", *paths], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout[-2000:]
+    fmt = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", *paths], capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout[-2000:]

@@ -160,8 +160,9 @@ class QualtricsClient:
                         url=url,
                     ) from exc
                 attempt += 1
-                await self._wait(method, url, attempt, None, self._delay(attempt),
-                                 type(exc).__name__)
+                await self._wait(
+                    method, url, attempt, None, self._delay(attempt), type(exc).__name__
+                )
                 continue
             if response.status_code < 400:
                 return self._result(response, method, url)
@@ -174,8 +175,7 @@ class QualtricsClient:
                 raise error
             attempt += 1
             delay = retry_after if retry_after is not None else self._delay(attempt)
-            await self._wait(method, url, attempt, response.status_code, delay,
-                             error.error_message)
+            await self._wait(method, url, attempt, response.status_code, delay, error.error_message)
 
     async def _wait(
         self, method: str, url: str, attempt: int, status: int | None, delay: float, reason: str
@@ -266,8 +266,11 @@ class QualtricsClient:
         self, name: str, *, language: str = "EN", project_category: str = "CORE"
     ) -> SurveyCreated:
         body = {"SurveyName": name, "Language": language, "ProjectCategory": project_category}
-        return self._parse(SurveyCreated, await self.request("POST", "/survey-definitions",
-                                                             json=body), "create survey")
+        return self._parse(
+            SurveyCreated,
+            await self.request("POST", "/survey-definitions", json=body),
+            "create survey",
+        )
 
     async def get_definition(self, survey_id: str) -> dict[str, Any]:
         return await self.request("GET", f"/survey-definitions/{survey_id}") or {}
@@ -299,9 +302,10 @@ class QualtricsClient:
         return result["QuestionID"]
 
     async def get_question(self, survey_id: str, question_id: str) -> dict[str, Any]:
-        return await self.request(
-            "GET", f"/survey-definitions/{survey_id}/questions/{question_id}"
-        ) or {}
+        return (
+            await self.request("GET", f"/survey-definitions/{survey_id}/questions/{question_id}")
+            or {}
+        )
 
     async def list_questions(self, survey_id: str) -> list[dict[str, Any]]:
         path = f"/survey-definitions/{survey_id}/questions"

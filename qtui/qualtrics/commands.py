@@ -41,8 +41,9 @@ def _client(settings: Any, json_mode: bool) -> Any:
     def on_retry(info: RetryInfo) -> None:
         if not json_mode:
             what = f"HTTP {info.status}" if info.status else info.reason
-            click.echo(f"  retrying {info.method} after {what}: waiting {info.delay:.1f} s",
-                       err=True)
+            click.echo(
+                f"  retrying {info.method} after {what}: waiting {info.delay:.1f} s", err=True
+            )
 
     try:
         return QualtricsClient.from_settings(settings, on_retry=on_retry)
@@ -127,31 +128,51 @@ def _count(parts: dict[str, int]) -> str:
 def _print_report(report: Any, name: str) -> None:
     if report.dry_run and report.plan is not None:
         plan = report.plan
-        click.echo(f"Dry run for {name!r} → "
-                   f"{report.qualtrics_survey_id or 'a new Qualtrics survey'} (nothing sent)")
-        click.echo(f"  would create: {len(plan.create_blocks)} blocks, "
-                   f"{len(plan.create_questions)} questions")
-        click.echo(f"  would update: {len(plan.update_questions)} questions "
-                   f"({len(plan.unchanged_questions)} unchanged)")
-        click.echo(f"  would delete: {len(plan.delete_blocks)} blocks, "
-                   f"{len(plan.delete_questions)} questions")
-        for label, items in (("create", plan.create_questions), ("update", plan.update_questions),
-                             ("delete", plan.delete_questions)):
+        click.echo(
+            f"Dry run for {name!r} → "
+            f"{report.qualtrics_survey_id or 'a new Qualtrics survey'} (nothing sent)"
+        )
+        click.echo(
+            f"  would create: {len(plan.create_blocks)} blocks, "
+            f"{len(plan.create_questions)} questions"
+        )
+        click.echo(
+            f"  would update: {len(plan.update_questions)} questions "
+            f"({len(plan.unchanged_questions)} unchanged)"
+        )
+        click.echo(
+            f"  would delete: {len(plan.delete_blocks)} blocks, "
+            f"{len(plan.delete_questions)} questions"
+        )
+        for label, items in (
+            ("create", plan.create_questions),
+            ("update", plan.update_questions),
+            ("delete", plan.delete_questions),
+        ):
             for item in items[:20]:
                 click.echo(f"    {label} question for block {item}")
             if len(items) > 20:
                 click.echo(f"    … and {len(items) - 20} more to {label}")
     else:
-        state = ", ".join(
-            part for part, on in (("published", report.published), ("activated", report.activated))
-            if on
-        ) or "no change to publish"
-        click.echo(f"Pushed {name!r} to Qualtrics survey {report.qualtrics_survey_id} "
-                   f"(version {report.version_number or '?'}; {state})")
-        click.echo(f"  created: {_count(report.created)}; updated: {_count(report.updated)}; "
-                   f"deleted: {_count(report.deleted)}")
-        click.echo(f"  {report.requests} requests, {report.retries} retries, "
-                   f"{report.duration:.2f} s")
+        state = (
+            ", ".join(
+                part
+                for part, on in (("published", report.published), ("activated", report.activated))
+                if on
+            )
+            or "no change to publish"
+        )
+        click.echo(
+            f"Pushed {name!r} to Qualtrics survey {report.qualtrics_survey_id} "
+            f"(version {report.version_number or '?'}; {state})"
+        )
+        click.echo(
+            f"  created: {_count(report.created)}; updated: {_count(report.updated)}; "
+            f"deleted: {_count(report.deleted)}"
+        )
+        click.echo(
+            f"  {report.requests} requests, {report.retries} retries, {report.duration:.2f} s"
+        )
     if report.issues:
         click.echo(f"Compile issues ({len(report.issues)}):")
         for issue in report.issues:
@@ -160,8 +181,14 @@ def _print_report(report: Any, name: str) -> None:
 
 @click.command()
 @click.argument("survey")
-@click.option("--to", "platform", type=click.Choice(["qualtrics"]), default="qualtrics",
-              show_default=True, help="The platform to push to.")
+@click.option(
+    "--to",
+    "platform",
+    type=click.Choice(["qualtrics"]),
+    default="qualtrics",
+    show_default=True,
+    help="The platform to push to.",
+)
 @click.option("--target", metavar="SV_…", help="Push into this existing Qualtrics survey.")
 @click.option("--dry-run", is_flag=True, help="Print what would be created, updated, deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -197,8 +224,9 @@ def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json:
         client = _client(settings, as_json)
         async with client:
             state = PushState.load(model.id, client.base_url)
-            return await push_survey(client, model, target=target, state=state,
-                                     progress=_Progress(not as_json))
+            return await push_survey(
+                client, model, target=target, state=state, progress=_Progress(not as_json)
+            )
 
     try:
         report = asyncio.run(run())
@@ -253,8 +281,13 @@ def _print_walk(walk: Any) -> None:
 
 @click.command()
 @click.argument("survey_id", metavar="SV_…")
-@click.option("--answers", "answers_path", required=True, type=click.Path(path_type=Path),
-              help="JSON: {name or QID: answer} or {answers, embeddedData, language}.")
+@click.option(
+    "--answers",
+    "answers_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="JSON: {name or QID: answer} or {answers, embeddedData, language}.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON.")
 def qa(survey_id: str, answers_path: Path, as_json: bool) -> None:
     """Walk SV_… once through the sessions API with scripted answers; print each page."""
@@ -267,8 +300,7 @@ def qa(survey_id: str, answers_path: Path, as_json: bool) -> None:
     async def run() -> Any:
         async with _client(settings, as_json) as client:
             driver = SessionDriver(client, survey_id)
-            return await walkthrough(driver, answers, language=language,
-                                     embedded_data=embedded)
+            return await walkthrough(driver, answers, language=language, embedded_data=embedded)
 
     try:
         walk = asyncio.run(run())

@@ -129,14 +129,16 @@ class CompiledSurvey:
         ]
         questions = {
             key: [
-                replace(q, qid=qids.get(q.qid, q.qid),
-                        definition=rebind(q.definition, qids, block_ids))
+                replace(
+                    q, qid=qids.get(q.qid, q.qid), definition=rebind(q.definition, qids, block_ids)
+                )
                 for q in items
             ]
             for key, items in self.questions.items()
         }
-        return replace(self, blocks=blocks, questions=questions,
-                       flow=rebind(self.flow, qids, block_ids))
+        return replace(
+            self, blocks=blocks, questions=questions, flow=rebind(self.flow, qids, block_ids)
+        )
 
 
 def rebind(value: Any, qids: Mapping[str, str], block_ids: Mapping[str, str]) -> Any:
@@ -253,8 +255,9 @@ class _Compiler:
             if logic is not None:
                 definition["DisplayLogic"] = logic
             questions[block_key].append(
-                CompiledQuestion(block.id, page.id, block_key, qid, self.refs.get(block.id, ""),
-                                 definition)
+                CompiledQuestion(
+                    block.id, page.id, block_key, qid, self.refs.get(block.id, ""), definition
+                )
             )
         for compiled in self.blocks:
             compiled.question_ids = [q.qid for q in questions[compiled.key]]
@@ -262,9 +265,12 @@ class _Compiler:
         tags = {q.block_id: q.tag for items in questions.values() for q in items if q.tag}
         self.check_tags(tags)
         for name in sorted(self.fields_read):
-            self.issue(name, "embedded_field",
-                       f"{name!r} is not a question or variable; it is read as an embedded-data "
-                       "field (pass it when the session starts)")
+            self.issue(
+                name,
+                "embedded_field",
+                f"{name!r} is not a question or variable; it is read as an embedded-data "
+                "field (pass it when the session starts)",
+            )
         return CompiledSurvey(
             survey_id=self.survey.id,
             name=self.survey.name or self.survey.slug or self.survey.id,
@@ -290,8 +296,9 @@ class _Compiler:
             compiled_here: list[CompiledBlock] = []
             for key, members, options, suffix in segments:
                 description = (page.name or page.id) + suffix
-                compiled = CompiledBlock(key, page.id, self.block_id_for(key), description,
-                                         options=options)
+                compiled = CompiledBlock(
+                    key, page.id, self.block_id_for(key), description, options=options
+                )
                 compiled_here.append(compiled)
                 for block in members:
                     self.block_key_of[block.id] = key
@@ -306,12 +313,13 @@ class _Compiler:
             self.blocks.extend(compiled_here)
             self.page_blocks[page.id] = compiled_here
 
-    def segments(
-        self, page: Page
-    ) -> list[tuple[str, list[Block], dict[str, Any], str]]:
+    def segments(self, page: Page) -> list[tuple[str, list[Block], dict[str, Any], str]]:
         """The page's blocks grouped into Qualtrics blocks (key, blocks, options, suffix)."""
-        base_options = {"BlockLocking": "false", "RandomizeQuestions": "false",
-                        "BlockVisibility": "Expanded"}
+        base_options = {
+            "BlockLocking": "false",
+            "RandomizeQuestions": "false",
+            "BlockVisibility": "Expanded",
+        }
         loops = [b for b in page.blocks if isinstance(b.config, LoopConfig)]
         looped: dict[str, tuple[Block, dict[str, Any]]] = {}
         on_page = {b.id for b in page.blocks}
@@ -319,13 +327,19 @@ class _Compiler:
             config = loop.config
             assert isinstance(config, LoopConfig)
             if config.showIf:
-                self.issue(loop.id, "not_expressed",
-                           "a Loop's showIf is not compiled; put showIf on the looped blocks")
+                self.issue(
+                    loop.id,
+                    "not_expressed",
+                    "a Loop's showIf is not compiled; put showIf on the looped blocks",
+                )
             elsewhere = [b for b in config.blocks if b not in on_page]
             if elsewhere:
-                self.issue(loop.id, "not_expressed",
-                           f"the Loop lists blocks that are not on its page ({', '.join(elsewhere)}"
-                           "); Qualtrics loops one block")
+                self.issue(
+                    loop.id,
+                    "not_expressed",
+                    f"the Loop lists blocks that are not on its page ({', '.join(elsewhere)}"
+                    "); Qualtrics loops one block",
+                )
             members = [b for b in config.blocks if b in on_page and b not in looped]
             if not members:
                 continue
@@ -349,15 +363,19 @@ class _Compiler:
             assert owner is not None
             options = {**base_options, **looped[groups[0][1][0].id][1]}
             return [(page.id, content, options, "")]
-        self.issue(page.id, "page_split",
-                   "a Loop covers only part of this page; Qualtrics loops whole blocks, so the "
-                   "looped blocks become their own block (shown as a page of their own)")
+        self.issue(
+            page.id,
+            "page_split",
+            "a Loop covers only part of this page; Qualtrics loops whole blocks, so the "
+            "looped blocks become their own block (shown as a page of their own)",
+        )
         out: list[tuple[str, list[Block], dict[str, Any], str]] = []
         for index, (owner, members) in enumerate(groups):
             key = page.id if index == 0 else f"{page.id}#{index}"
             if owner is None:
-                out.append((key, members, dict(base_options), "" if index == 0 else
-                            f" (part {index + 1})"))
+                out.append(
+                    (key, members, dict(base_options), "" if index == 0 else f" (part {index + 1})")
+                )
             else:
                 options = {**base_options, **looped[members[0].id][1]}
                 out.append((key, members, options, " (loop)"))
@@ -373,8 +391,11 @@ class _Compiler:
         elif name in variables:
             text = variables[name]
         else:
-            self.issue(loop.id, "not_expressed",
-                       f"the Loop's variable {name!r} does not exist; the blocks are not looped")
+            self.issue(
+                loop.id,
+                "not_expressed",
+                f"the Loop's variable {name!r} does not exist; the blocks are not looped",
+            )
             return None
         try:
             expr = parse_cached(text) if text else None
@@ -386,8 +407,10 @@ class _Compiler:
                 str(i): {"1": str(item.value)}  # type: ignore[union-attr]
                 for i, item in enumerate(expr.items, start=1)
             }
-            return {"Looping": "Static",
-                    "LoopingOptions": {"Static": static, "Randomization": "None"}}
+            return {
+                "Looping": "Static",
+                "LoopingOptions": {"Static": static, "Randomization": "None"},
+            }
         if isinstance(expr, Reference) and expr.member in (None, "value", "values"):
             target = self.question_refs.get(expr.name)
             if target is not None and isinstance(target.config, MultipleChoiceConfig):
@@ -401,10 +424,13 @@ class _Compiler:
                         "Randomization": "None",
                     },
                 }
-        self.issue(loop.id, "not_expressed",
-                   f"the Loop repeats over {name!r} = {text!r}; Qualtrics loops over a fixed list "
-                   "or the choices selected in an earlier multiple-choice question, so the "
-                   "blocks are not looped")
+        self.issue(
+            loop.id,
+            "not_expressed",
+            f"the Loop repeats over {name!r} = {text!r}; Qualtrics loops over a fixed list "
+            "or the choices selected in an earlier multiple-choice question, so the "
+            "blocks are not looped",
+        )
         return None
 
     # questions ----------------------------------------------------------------------------
@@ -425,8 +451,13 @@ class _Compiler:
             "QuestionText": text,
             "QuestionDescription": _plain(config.label or tag)[:100],
             "Configuration": {"QuestionDescriptionOption": "UseText"},
-            "Validation": {"Settings": {"ForceResponse": self.forced(block),
-                                        "ForceResponseType": "ON", "Type": "None"}},
+            "Validation": {
+                "Settings": {
+                    "ForceResponse": self.forced(block),
+                    "ForceResponseType": "ON",
+                    "Type": "None",
+                }
+            },
             "Language": [],
             "DataVisibility": {"Private": False, "Hidden": False},
         }
@@ -444,12 +475,18 @@ class _Compiler:
             }
         if isinstance(config, TextInputConfig):
             if config.placeholder:
-                self.issue(block.id, "not_expressed",
-                           "the placeholder text has no Qualtrics text-entry equivalent")
+                self.issue(
+                    block.id,
+                    "not_expressed",
+                    "the placeholder text has no Qualtrics text-entry equivalent",
+                )
             if config.maxLength is not None:
-                self.issue(block.id, "not_expressed",
-                           f"maxLength {config.maxLength} is not enforced; add a text-entry "
-                           "length validation in Qualtrics if it matters")
+                self.issue(
+                    block.id,
+                    "not_expressed",
+                    f"maxLength {config.maxLength} is not enforced; add a text-entry "
+                    "length validation in Qualtrics if it matters",
+                )
             return {**base, "QuestionType": "TE", "Selector": "ML" if config.multiline else "SL"}
         if isinstance(config, MultipleChoiceConfig):
             if not config.choices:
@@ -493,8 +530,9 @@ class _Compiler:
             return {**base, "QuestionType": "TE", "Selector": "FORM", **_choices(config.inputs)}
         if isinstance(config, CardSortConfig):
             if not config.cards or not config.categories:
-                self.issue(block.id, "not_expressed", "a card sort needs cards and categories; "
-                           "skipped")
+                self.issue(
+                    block.id, "not_expressed", "a card sort needs cards and categories; skipped"
+                )
                 return None
             return {
                 **base,
@@ -505,15 +543,23 @@ class _Compiler:
                 # Groups are listed by name; their order gives back the category values.
                 "Groups": [c.label or c.value for c in config.categories],
                 "NumberOfGroups": len(config.categories),
-                "Configuration": {"QuestionDescriptionOption": "UseText", "Stack": False,
-                                  "StackItemsInGroups": False},
+                "Configuration": {
+                    "QuestionDescriptionOption": "UseText",
+                    "Stack": False,
+                    "StackItemsInGroups": False,
+                },
             }
         if isinstance(config, RankOrderConfig):
             if not config.items:
                 self.issue(block.id, "not_expressed", "a rank order with no items; skipped")
                 return None
-            return {**base, "QuestionType": "RO", "Selector": "DND", "SubSelector": "TX",
-                    **_choices(config.items)}
+            return {
+                **base,
+                "QuestionType": "RO",
+                "Selector": "DND",
+                "SubSelector": "TX",
+                **_choices(config.items),
+            }
         if isinstance(config, AutosumConfig):
             if not config.items:
                 self.issue(block.id, "not_expressed", "an autosum with no items; skipped")
@@ -525,12 +571,21 @@ class _Compiler:
                 "Selector": "VRTL",
                 "SubSelector": "TX",
                 **_choices(config.items),
-                "Validation": {"Settings": {"ForceResponse": self.forced(block),
-                                            "ForceResponseType": "ON", "Type": "ChoicesTotal",
-                                            "ChoiceTotal": str(total), "EnforceRange": None}},
+                "Validation": {
+                    "Settings": {
+                        "ForceResponse": self.forced(block),
+                        "ForceResponseType": "ON",
+                        "Type": "ChoicesTotal",
+                        "ChoiceTotal": str(total),
+                        "EnforceRange": None,
+                    }
+                },
             }
-        self.issue(block.id, "unsupported_block",
-                   f"block type {config.type!r} has no Qualtrics mapping; skipped")
+        self.issue(
+            block.id,
+            "unsupported_block",
+            f"block type {config.type!r} has no Qualtrics mapping; skipped",
+        )
         return None
 
     def display_logic(self, block: Block, block_key: str) -> dict[str, Any] | None:
@@ -540,17 +595,19 @@ class _Compiler:
         try:
             dnf = self.translate(text)
         except Untranslatable as error:
-            self.issue(block.id, "show_if",
-                       f"showIf {text!r} cannot be expressed ({error}); the question is always "
-                       "shown")
+            self.issue(
+                block.id,
+                "show_if",
+                f"showIf {text!r} cannot be expressed ({error}); the question is always shown",
+            )
             return None
         if is_true(dnf):
             return None
         if is_false(dnf):
-            self.issue(block.id, "show_if",
-                       f"showIf {text!r} is never true; the question is never shown")
-            dnf = [[Cond("field", "qtui_never_shown", "EqualTo", right="1",
-                         label="never shown")]]
+            self.issue(
+                block.id, "show_if", f"showIf {text!r} is never true; the question is never shown"
+            )
+            dnf = [[Cond("field", "qtui_never_shown", "EqualTo", right="1", label="never shown")]]
         in_page = bool(questions_read(dnf) & self.qids_by_key.get(block_key, set()))
         return boolean_expression(dnf, in_page=in_page)
 
@@ -560,9 +617,12 @@ class _Compiler:
             if not tag:
                 continue
             if tag in seen:
-                self.issue(block_id, "duplicate_tag",
-                           f"DataExportTag {tag!r} is also used by block {seen[tag]}; Qualtrics "
-                           "exports both under the same column name")
+                self.issue(
+                    block_id,
+                    "duplicate_tag",
+                    f"DataExportTag {tag!r} is also used by block {seen[tag]}; Qualtrics "
+                    "exports both under the same column name",
+                )
             seen.setdefault(tag, block_id)
 
     # flow ---------------------------------------------------------------------------------
@@ -579,26 +639,39 @@ class _Compiler:
         always = self.always_reached(edges, reachable)
         for i, page in enumerate(self.pages):
             if i not in reachable:
-                self.issue(page.id, "unreachable",
-                           f"page {page.name or page.id!r} cannot be reached; its block is "
-                           "created but left out of the flow")
+                self.issue(
+                    page.id,
+                    "unreachable",
+                    f"page {page.name or page.id!r} cannot be reached; its block is "
+                    "created but left out of the flow",
+                )
         top: list[dict[str, Any]] = []
         declared = self.declared_fields(routing, start_index)
         if declared:
-            top.append({"Type": "EmbeddedData", "FlowID": self.next_flow_id(),
-                        "EmbeddedData": declared})
+            top.append(
+                {"Type": "EmbeddedData", "FlowID": self.next_flow_id(), "EmbeddedData": declared}
+            )
         setters = self.variable_setters()
         for i, page in enumerate(self.pages):
             if i not in reachable:
                 continue
             body = [
-                {"Type": "Standard", "ID": compiled.block_id, "FlowID": self.next_flow_id(),
-                 "Autofill": []}
+                {
+                    "Type": "Standard",
+                    "ID": compiled.block_id,
+                    "FlowID": self.next_flow_id(),
+                    "Autofill": [],
+                }
                 for compiled in self.page_blocks[page.id]
             ]
             if setters.get(page.id):
-                body.append({"Type": "EmbeddedData", "FlowID": self.next_flow_id(),
-                             "EmbeddedData": setters[page.id]})
+                body.append(
+                    {
+                        "Type": "EmbeddedData",
+                        "FlowID": self.next_flow_id(),
+                        "EmbeddedData": setters[page.id],
+                    }
+                )
             if page.id in self.terminal:
                 body.extend(self.ending(page))
             elif routing:
@@ -606,8 +679,9 @@ class _Compiler:
             if always[i] or not routing:
                 top.extend(body)
             else:
-                top.append(self.branch([[self.at(page.id)]],
-                                       f"Page {page.name or page.id!r}", body))
+                top.append(
+                    self.branch([[self.at(page.id)]], f"Page {page.name or page.id!r}", body)
+                )
         # Ids were taken as elements were built (bodies before their branch); number them
         # again in reading order so FL_n grows down the flow as it does in Qualtrics' editor.
         count = 1
@@ -633,9 +707,7 @@ class _Compiler:
         words = f"{status or ''} {page.name or ''}"
         return ("Screenout" if _SCREENOUT_WORDS.search(words) else "Completed", status)
 
-    def page_rules(
-        self, page: Page, index: Mapping[str, int]
-    ) -> list[tuple[DNF, int | None, str]]:
+    def page_rules(self, page: Page, index: Mapping[str, int]) -> list[tuple[DNF, int | None, str]]:
         """The page's rules that can fire in Qualtrics: (condition, target index, rule id).
 
         A target of None means "the survey ends" (a rule to a page that does not exist).
@@ -647,13 +719,19 @@ class _Compiler:
         for rule in sorted(page.navigation_rules, key=lambda r: r.order):
             target = index.get(rule.target_page_id or "")
             if target is None:
-                self.issue(rule.id, "unknown_target",
-                           f"the rule leads to page {rule.target_page_id!r}, which does not "
-                           "exist; in Qualtrics the survey ends there")
+                self.issue(
+                    rule.id,
+                    "unknown_target",
+                    f"the rule leads to page {rule.target_page_id!r}, which does not "
+                    "exist; in Qualtrics the survey ends there",
+                )
             elif target <= here:
-                self.issue(rule.id, "backward_jump",
-                           "the rule jumps back to an earlier page (a loop); Qualtrics flow "
-                           "only moves forward, so this rule is left out")
+                self.issue(
+                    rule.id,
+                    "backward_jump",
+                    "the rule jumps back to an earlier page (a loop); Qualtrics flow "
+                    "only moves forward, so this rule is left out",
+                )
                 continue
             if rule.condition is None or not rule.condition.strip():
                 dnf: DNF = [[]]
@@ -661,13 +739,19 @@ class _Compiler:
                 try:
                     dnf = self.translate(rule.condition)
                 except Untranslatable as error:
-                    self.issue(rule.id, "condition",
-                               f"condition {rule.condition!r} cannot be expressed ({error}); "
-                               "the rule is left out")
+                    self.issue(
+                        rule.id,
+                        "condition",
+                        f"condition {rule.condition!r} cannot be expressed ({error}); "
+                        "the rule is left out",
+                    )
                     continue
             if is_false(dnf):
-                self.issue(rule.id, "condition",
-                           f"condition {rule.condition!r} is never true; the rule is left out")
+                self.issue(
+                    rule.id,
+                    "condition",
+                    f"condition {rule.condition!r} is never true; the rule is left out",
+                )
                 continue
             out.append((dnf, target, rule.id))
             if is_true(dnf):
@@ -743,8 +827,11 @@ class _Compiler:
             try:
                 expr = parse_cached(text) if text and text.strip() else None
             except ExpressionError as error:
-                self.issue(variable.id, "variable",
-                           f"variable {variable.name!r} does not parse ({error}); left empty")
+                self.issue(
+                    variable.id,
+                    "variable",
+                    f"variable {variable.name!r} does not parse ({error}); left empty",
+                )
                 continue
             if expr is None or isinstance(expr, Literal):
                 continue
@@ -758,10 +845,13 @@ class _Compiler:
             elif target is not None and isinstance(target.config, TextInputConfig):
                 value = f"${{q://{target.qid}/ChoiceTextEntryValue}}"
             else:
-                self.issue(variable.id, "variable",
-                           f"variable {variable.name!r} = {text!r} cannot be computed by "
-                           "Qualtrics embedded data; its value is left empty (conditions that "
-                           "read it are compiled from its expression)")
+                self.issue(
+                    variable.id,
+                    "variable",
+                    f"variable {variable.name!r} = {text!r} cannot be computed by "
+                    "Qualtrics embedded data; its value is left empty (conditions that "
+                    "read it are compiled from its expression)",
+                )
                 continue
             page_id = self._page_of_key(target.page_key)
             setters.setdefault(page_id, []).append(_embedded(variable.name, value))
@@ -774,15 +864,21 @@ class _Compiler:
         return key
 
     def at(self, page_id: str) -> Cond:
-        return Cond("field", NEXT_PAGE_FIELD, "EqualTo", right=page_id,
-                    label=f"next page is {page_id}")
+        return Cond(
+            "field", NEXT_PAGE_FIELD, "EqualTo", right=page_id, label=f"next page is {page_id}"
+        )
 
     def set_next(self, target: int | None) -> dict[str, Any]:
-        value = END_OF_SURVEY if target is None or target >= len(self.pages) else (
-            self.pages[target].id
+        value = (
+            END_OF_SURVEY
+            if target is None or target >= len(self.pages)
+            else (self.pages[target].id)
         )
-        return {"Type": "EmbeddedData", "FlowID": self.next_flow_id(),
-                "EmbeddedData": [_embedded(NEXT_PAGE_FIELD, value)]}
+        return {
+            "Type": "EmbeddedData",
+            "FlowID": self.next_flow_id(),
+            "EmbeddedData": [_embedded(NEXT_PAGE_FIELD, value)],
+        }
 
     def branch(self, dnf: DNF, description: str, body: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -809,8 +905,9 @@ class _Compiler:
             if is_true(condition):
                 out.append(self.set_next(target))
             else:
-                out.append(self.branch(condition, f"Rule {rule_id}: to {name}",
-                                       [self.set_next(target)]))
+                out.append(
+                    self.branch(condition, f"Rule {rule_id}: to {name}", [self.set_next(target)])
+                )
         if rules and is_true(rules[-1][0]):
             return out
         fall = [self.set_next(i + 1)]
@@ -824,13 +921,21 @@ class _Compiler:
         kind, status = self.terminal[page.id]
         out: list[dict[str, Any]] = []
         if status:
-            out.append({"Type": "EmbeddedData", "FlowID": self.next_flow_id(),
-                        "EmbeddedData": [_embedded(STATUS_FIELD, status)]})
+            out.append(
+                {
+                    "Type": "EmbeddedData",
+                    "FlowID": self.next_flow_id(),
+                    "EmbeddedData": [_embedded(STATUS_FIELD, status)],
+                }
+            )
         element: dict[str, Any] = {"Type": "EndSurvey", "FlowID": self.next_flow_id()}
         if kind == "Screenout":
             element["EndingType"] = "Advanced"
-            element["Options"] = {"Advanced": "true", "SurveyTermination": "DefaultMessage",
-                                  "Screenout": "true"}
+            element["Options"] = {
+                "Advanced": "true",
+                "SurveyTermination": "DefaultMessage",
+                "Screenout": "true",
+            }
         out.append(element)
         return out
 
@@ -856,8 +961,15 @@ def _reach(edges: Mapping[int, set[int]], start: int, end: int) -> set[int]:
 
 
 def _embedded(name: str, value: str) -> dict[str, Any]:
-    return {"Description": name, "Type": "Custom", "Field": name, "VariableType": "String",
-            "DataVisibility": [], "AnalyzeText": False, "Value": value}
+    return {
+        "Description": name,
+        "Type": "Custom",
+        "Field": name,
+        "VariableType": "String",
+        "DataVisibility": [],
+        "AnalyzeText": False,
+        "Value": value,
+    }
 
 
 def _choices(

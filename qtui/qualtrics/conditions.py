@@ -123,8 +123,9 @@ class Cond:
             }
         if self.right is not None:
             condition["RightOperand"] = self.right
-        condition["Description"] = html.escape(self.label or f"{self.subject} {self.op}",
-                                                quote=False)
+        condition["Description"] = html.escape(
+            self.label or f"{self.subject} {self.op}", quote=False
+        )
         return condition
 
 
@@ -320,9 +321,7 @@ class _Translator:
         if not isinstance(left, Reference):
             raise Untranslatable("only answers, variables and count() can be compared")
         if self.variable(left) is not None:
-            return self.with_variable(
-                left, lambda e: self.run(Compare(op, e, right), positive)
-            )
+            return self.with_variable(left, lambda e: self.run(Compare(op, e, right), positive))
         target = self.question(left)
         if target is None:
             return self.field_compare(self.field_name(left), op, value, positive)
@@ -331,16 +330,28 @@ class _Translator:
             # `a != v` is "v is not chosen" (true when unanswered), not "another is chosen".
             return self.compare(Compare("==", left, right), not positive)
         if isinstance(config, MultipleChoiceConfig) and left.member in (None, "value", "values"):
-            return self.choices(target, config.choices, lambda v: _holds(op, v, value), positive,
-                                f"{left.name} {op} {_show(value)}")
+            return self.choices(
+                target,
+                config.choices,
+                lambda v: _holds(op, v, value),
+                positive,
+                f"{left.name} {op} {_show(value)}",
+            )
         if isinstance(config, TextInputConfig) and left.member in (None, "value"):
             return self.text(target.qid, op, value, positive, f"{left.name} {op} {_show(value)}")
         if isinstance(config, MatrixConfig) and left.member not in (None, "value", "values"):
             row = _choice_index(config.rows, left.member)
             if row is None:
                 raise Untranslatable(f"{left.name} has no row {left.member!r}")
-            return self.matrix_cell(target.qid, row, config.columns, op, value, positive,
-                                    f"{left.name}.{left.member} {op} {_show(value)}")
+            return self.matrix_cell(
+                target.qid,
+                row,
+                config.columns,
+                op,
+                value,
+                positive,
+                f"{left.name}.{left.member} {op} {_show(value)}",
+            )
         raise Untranslatable(
             f"{left.name} is a {getattr(config, 'type', '?')} block; Qualtrics logic here "
             "covers multiple-choice and text answers"
@@ -357,18 +368,48 @@ class _Translator:
         ids = choice_ids(target.config)
         matching = [ids[i] for i, c in enumerate(choices) if holds(c.value)]
         if positive:
-            return _or(*[[[Cond("choice", target.qid, "Selected", cid, label=label)]]
-                         for cid in matching]) if matching else FALSE
-        return _and(*[[[Cond("choice", target.qid, "NotSelected", cid, label=f"not {label}")]]
-                      for cid in matching]) if matching else TRUE
+            return (
+                _or(
+                    *[
+                        [[Cond("choice", target.qid, "Selected", cid, label=label)]]
+                        for cid in matching
+                    ]
+                )
+                if matching
+                else FALSE
+            )
+        return (
+            _and(
+                *[
+                    [[Cond("choice", target.qid, "NotSelected", cid, label=f"not {label}")]]
+                    for cid in matching
+                ]
+            )
+            if matching
+            else TRUE
+        )
 
     def matrix_cell(
-        self, qid: str, row: int, columns: list[Choice], op: str, value: object, positive: bool,
+        self,
+        qid: str,
+        row: int,
+        columns: list[Choice],
+        op: str,
+        value: object,
+        positive: bool,
         label: str,
     ) -> DNF:
         matching = [str(i) for i, c in enumerate(columns, start=1) if _holds(op, c.value, value)]
-        conds = [Cond("choice", qid, "Selected" if positive else "NotSelected", f"{row}/{cid}",
-                      label=label) for cid in matching]
+        conds = [
+            Cond(
+                "choice",
+                qid,
+                "Selected" if positive else "NotSelected",
+                f"{row}/{cid}",
+                label=label,
+            )
+            for cid in matching
+        ]
         if positive:
             return _or(*[[[c]] for c in conds]) if conds else FALSE
         return _and(*[[[c]] for c in conds]) if conds else TRUE
@@ -394,8 +435,10 @@ class _Translator:
 
     def count(self, call: Call, op: str, value: object, positive: bool) -> DNF:
         (arg,) = call.args
-        if not isinstance(arg, Reference) or isinstance(value, bool) or not isinstance(
-            value, int | float
+        if (
+            not isinstance(arg, Reference)
+            or isinstance(value, bool)
+            or not isinstance(value, int | float)
         ):
             raise Untranslatable(f"{call.name}() is compared with a number of an answer only")
         target = self.question(arg)
@@ -403,8 +446,13 @@ class _Translator:
             raise Untranslatable(f"{call.name}() translates for multiple-choice answers only")
         if call.name == "len":
             raise Untranslatable("len() of an answer has no Qualtrics equivalent")
-        cond = Cond("count", target.qid, _OPERATORS[op], right=_text(value),
-                    label=f"count({arg.name}) {op} {_show(value)}")
+        cond = Cond(
+            "count",
+            target.qid,
+            _OPERATORS[op],
+            right=_text(value),
+            label=f"count({arg.name}) {op} {_show(value)}",
+        )
         return [[cond]] if positive else cond.negated()
 
     # membership, calls, truthiness ---------------------------------------------------------
@@ -439,15 +487,24 @@ class _Translator:
             name = self.field_name(ref)
             parts = [self.field_compare(name, "==", v, True) for v in values]
         elif isinstance(target.config, MultipleChoiceConfig):
-            parts = [self.choices(target, target.config.choices,
-                                  lambda c, v=v: _holds("==", c, v), True,
-                                  f"{ref.name} has {_show(v)}") for v in values]
+            parts = [
+                self.choices(
+                    target,
+                    target.config.choices,
+                    lambda c, v=v: _holds("==", c, v),
+                    True,
+                    f"{ref.name} has {_show(v)}",
+                )
+                for v in values
+            ]
         elif isinstance(target.config, TextInputConfig):
-            parts = [self.text(target.qid, "==", v, True, f"{ref.name} == {_show(v)}")
-                     for v in values]
+            parts = [
+                self.text(target.qid, "==", v, True, f"{ref.name} == {_show(v)}") for v in values
+            ]
         else:
-            raise Untranslatable(f"contains() on a {target.config.type} block has no Qualtrics "
-                                 "form")
+            raise Untranslatable(
+                f"contains() on a {target.config.type} block has no Qualtrics form"
+            )
         both = _and(*parts)
         return both if positive else self.negate(both)
 
@@ -478,8 +535,9 @@ class _Translator:
             name = self.field_name(ref)
             return [[Cond("field", name, "NotEmpty", label=f"{name} is set")]]
         if isinstance(target.config, MultipleChoiceConfig):
-            return self.choices(target, target.config.choices, lambda _: True, True,
-                                f"{ref.name} answered")
+            return self.choices(
+                target, target.config.choices, lambda _: True, True, f"{ref.name} answered"
+            )
         if isinstance(target.config, TextInputConfig):
             return [[Cond("text", target.qid, "NotEmpty", label=f"{ref.name} answered")]]
         raise Untranslatable(f"answered() on a {target.config.type} block has no Qualtrics form")
@@ -496,8 +554,9 @@ class _Translator:
             )
             return truthy if positive else self.negate(truthy)
         if isinstance(target.config, MultipleChoiceConfig):
-            return self.choices(target, target.config.choices, _truthy_value, positive,
-                                f"{ref.name} is true")
+            return self.choices(
+                target, target.config.choices, _truthy_value, positive, f"{ref.name} is true"
+            )
         if isinstance(target.config, TextInputConfig):
             truthy = _and(
                 [[Cond("text", target.qid, "NotEmpty", label=f"{ref.name} answered")]],

@@ -147,8 +147,15 @@ def dry_run_report(
     if target and known.survey_id != target:
         known = TargetState(survey_id=target)
     compiled = compile_for(survey, known, force_response=force_response)
-    return PushReport(survey.id, known.survey_id, known.version_id, known.version_number,
-                      issues=compiled.issues, dry_run=True, plan=plan_push(compiled, known))
+    return PushReport(
+        survey.id,
+        known.survey_id,
+        known.version_id,
+        known.version_number,
+        issues=compiled.issues,
+        dry_run=True,
+        plan=plan_push(compiled, known),
+    )
 
 
 class _Push:
@@ -222,8 +229,12 @@ class _Push:
                 await self.reconcile(definition, report)
         if self.t.survey_id is None:
             created = await self.client.create_survey(name)
-            self.state.record("survey", survey_id=created.SurveyID,
-                              default_block_id=created.DefaultBlockID, name=name)
+            self.state.record(
+                "survey",
+                survey_id=created.SurveyID,
+                default_block_id=created.DefaultBlockID,
+                name=name,
+            )
         elif self.t.name != name:
             await self.client.update_metadata(self.t.survey_id, SurveyName=name)
             self.state.record("name", name=name)
@@ -241,8 +252,12 @@ class _Push:
         if self.t.default_block_id is None:
             for block_id, block in live_blocks.items():
                 if isinstance(block, dict) and block.get("Type") == "Default":
-                    self.state.record("survey", survey_id=self.t.survey_id,
-                                      default_block_id=block_id, name=self.t.name)
+                    self.state.record(
+                        "survey",
+                        survey_id=self.t.survey_id,
+                        default_block_id=block_id,
+                        name=self.t.name,
+                    )
                     if block.get("BlockElements"):
                         # Someone else's questions live there: leave that block alone.
                         self.state.record("default_block_used")
@@ -274,10 +289,10 @@ class _Push:
                 self.reused_default = self.t.default_block_id
             else:
                 # Looping names a question that may not exist yet: it is set by the layout PUT.
-                options = {k: v for k, v in block.options.items()
-                           if k not in ("Looping", "LoopingOptions")}
-                body = {"Type": "Standard", "Description": block.description,
-                        "Options": options}
+                options = {
+                    k: v for k, v in block.options.items() if k not in ("Looping", "LoopingOptions")
+                }
+                body = {"Type": "Standard", "Description": block.description, "Options": options}
                 created = await self.client.create_block(self.sid, body)
                 self.created_into[created.BlockID] = []
                 self.created_options[created.BlockID] = options
@@ -317,8 +332,11 @@ class _Push:
                 return
             definition = rebind(question.definition, self.qid_map, self.block_map)
             here = position[question.block_key]
-            waiting = [q for q in _qids_used(definition)
-                       if q in provisional and q not in self.qid_map and owner.get(q, here) < here]
+            waiting = [
+                q
+                for q in _qids_used(definition)
+                if q in provisional and q not in self.qid_map and owner.get(q, here) < here
+            ]
             for qid in waiting:
                 await created[qid].wait()
             if failed:
@@ -340,13 +358,15 @@ class _Push:
                 created[question.qid].set()
                 if block_id in self.created_into:
                     self.created_into[block_id].append(qid)
-                self.state.record("question", block=question.block_id, qid=qid,
-                                  hash=digest(definition))
+                self.state.record(
+                    "question", block=question.block_id, qid=qid, hash=digest(definition)
+                )
                 report.created["questions"] += 1
             elif self.t.question_hashes.get(qid) != digest(definition):
                 await self.client.update_question(self.sid, qid, definition)
-                self.state.record("question", block=question.block_id, qid=qid,
-                                  hash=digest(definition))
+                self.state.record(
+                    "question", block=question.block_id, qid=qid, hash=digest(definition)
+                )
                 report.updated["questions"] += 1
             else:
                 report.unchanged["questions"] += 1
@@ -368,8 +388,9 @@ class _Push:
                         raise
 
         self.progress(PushProgress("questions", 0, len(questions)))
-        tasks = [asyncio.create_task(block(compiled.questions.get(b.key, [])))
-                 for b in compiled.blocks]
+        tasks = [
+            asyncio.create_task(block(compiled.questions.get(b.key, []))) for b in compiled.blocks
+        ]
         await asyncio.gather(*tasks, return_exceptions=True)
         if failed:
             raise failed[0]
@@ -377,8 +398,7 @@ class _Push:
             definition = rebind(question.definition, self.qid_map, self.block_map)
             qid = self.t.questions[question.block_id]
             await self.client.update_question(self.sid, qid, definition)
-            self.state.record("question", block=question.block_id, qid=qid,
-                              hash=digest(definition))
+            self.state.record("question", block=question.block_id, qid=qid, hash=digest(definition))
         self.progress(PushProgress("questions", len(questions), len(questions)))
 
     async def delete_questions(self, compiled: CompiledSurvey, report: PushReport) -> None:
@@ -452,8 +472,9 @@ class _Push:
                 f"{d['questions']} deleted"
             )
             version = await self.client.publish(self.sid, description)
-            self.state.record("published", version_id=version.versionID,
-                              version_number=version.versionNumber)
+            self.state.record(
+                "published", version_id=version.versionID, version_number=version.versionNumber
+            )
             report.published = True
         report.version_id = self.t.version_id
         report.version_number = self.t.version_number

@@ -70,8 +70,11 @@ def question_index(definition: Mapping[str, Any]) -> dict[str, QuestionInfo]:
         order = question.get("ChoiceOrder") or list(choices)
         recodes = question.get("RecodeValues") or {}
         listed = [
-            (str(cid), _plain(str(choices[str(cid)].get("Display", ""))),
-             str(recodes.get(str(cid), cid)))
+            (
+                str(cid),
+                _plain(str(choices[str(cid)].get("Display", ""))),
+                str(recodes.get(str(cid), cid)),
+            )
             for cid in order
             if str(cid) in choices
         ]
@@ -285,8 +288,12 @@ def _lookup(answers: Mapping[str, Any], info: QuestionInfo) -> tuple[bool, Any]:
 def _describe_page(page: SessionPage, index: Mapping[str, QuestionInfo]) -> str:
     if page.done:
         return "end of survey"
-    names = [f"{q.questionId} ({index[q.questionId].tag})" if q.questionId in index and
-             index[q.questionId].tag else q.questionId for q in page.questions]
+    names = [
+        f"{q.questionId} ({index[q.questionId].tag})"
+        if q.questionId in index and index[q.questionId].tag
+        else q.questionId
+        for q in page.questions
+    ]
     return f"page {page.number}: " + ", ".join(names)
 
 
@@ -313,20 +320,23 @@ async def walkthrough(
             found, value = (False, None) if info is None else _lookup(answers, info)
             if found and question.type != "DB":
                 given[question.questionId] = value
-            shown.append({
-                "questionId": question.questionId,
-                "tag": info.tag if info else "",
-                "type": question.type,
-                "display": _plain(question.display),
-                "answer": value if found and question.type != "DB" else None,
-            })
+            shown.append(
+                {
+                    "questionId": question.questionId,
+                    "tag": info.tag if info else "",
+                    "type": question.type,
+                    "display": _plain(question.display),
+                    "answer": value if found and question.type != "DB" else None,
+                }
+            )
         step = WalkStep(page.number, shown)
         walk.steps.append(step)
         try:
             page = await driver.advance(given)
         except QualtricsError as error:
             missing = [
-                q["tag"] or q["questionId"] for q in shown
+                q["tag"] or q["questionId"]
+                for q in shown
                 if q["questionId"] in error.error_message and q["answer"] is None
             ]
             hint = f"; add an answer for {missing[0]!r}" if missing else ""

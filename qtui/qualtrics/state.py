@@ -172,8 +172,15 @@ class PushState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(
-            json.dumps({"format": FORMAT, "questra_survey_id": self.questra_survey_id,
-                        "targets": self._targets}, indent=1, sort_keys=True),
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "questra_survey_id": self.questra_survey_id,
+                    "targets": self._targets,
+                },
+                indent=1,
+                sort_keys=True,
+            ),
             encoding="utf-8",
         )
         temporary.replace(self.path)

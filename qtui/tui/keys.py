@@ -37,7 +37,7 @@ KEYS: tuple[Key, ...] = (
         "Help",
         "Show help for the focused panel and every key",
         "General",
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.palette",
         "colon,ctrl+p",
@@ -47,7 +47,7 @@ KEYS: tuple[Key, ...] = (
         "General",
         footer=False,
         palette=False,
-    ),  # noqa: E501
+    ),
     Key("qtui.quit", "q", "quit", "Quit", "Quit qtui", "General"),
     Key(
         "qtui.filter",
@@ -56,7 +56,7 @@ KEYS: tuple[Key, ...] = (
         "Filter",
         "Filter the tree by name, label or reference name (esc clears)",
         "Navigate",
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.jump",
         "g",
@@ -64,7 +64,7 @@ KEYS: tuple[Key, ...] = (
         "Go to page",
         "Jump to a page from a list (type to filter)",
         "Navigate",
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.expand",
         "o",
@@ -73,7 +73,7 @@ KEYS: tuple[Key, ...] = (
         "Expand or collapse every page",
         "Navigate",
         footer=False,
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.detail",
         "d",
@@ -82,7 +82,7 @@ KEYS: tuple[Key, ...] = (
         "Show or hide the detail panel",
         "View",
         footer=False,
-    ),  # noqa: E501
+    ),
     Key("qtui.log", "e", "toggle_log", "Events", "Show or hide the event log", "View"),
     Key(
         "qtui.copy",
@@ -91,7 +91,7 @@ KEYS: tuple[Key, ...] = (
         "Copy",
         "Copy the selected item's JSON to the clipboard (OSC 52)",
         "Item",
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.save",
         "s",
@@ -100,7 +100,7 @@ KEYS: tuple[Key, ...] = (
         "Save the selected item's JSON to a file in the current directory",
         "Item",
         footer=False,
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.pause",
         "p",
@@ -108,7 +108,7 @@ KEYS: tuple[Key, ...] = (
         "Pause",
         "Pause or resume live updates of the view (events are still received)",
         "Live",
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.problems",
         "x",
@@ -119,7 +119,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True
-    ),  # noqa: E501
+    ),
     Key("qtui.step", "n,right", "step", "Step", "Replay: apply the next event", "Replay"),
     Key(
         "qtui.faster",
@@ -129,7 +129,7 @@ KEYS: tuple[Key, ...] = (
         "Replay: double the speed",
         "Replay",
         footer=False,
-    ),  # noqa: E501
+    ),
     Key(
         "qtui.slower",
         "minus",
@@ -138,7 +138,7 @@ KEYS: tuple[Key, ...] = (
         "Replay: halve the speed",
         "Replay",
         footer=False,
-    ),  # noqa: E501
+    ),
 )
 
 KEYS_BY_ID: dict[str, Key] = {key.id: key for key in KEYS}

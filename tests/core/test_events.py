@@ -13,7 +13,9 @@ def test_every_seed_event_parses_to_its_typed_event(envelope):
     assert event.type == envelope["event"]
     assert event.is_known
     expected = {
-        "survey": Survey, "programming": ProgrammingJob, "block": Block,
+        "survey": Survey,
+        "programming": ProgrammingJob,
+        "block": Block,
         "navigation_rule": NavigationRule,
     }
     if envelope["event"].endswith(".deleted"):
@@ -36,11 +38,24 @@ def test_programming_finished_status_is_read():
 
 
 def test_changeset_events_are_typed():
-    event = parse_event({"event": "changeset-started", "timestamp": "2025-04-01T10:03:00Z",
-                         "data": {"id": "c1", "survey_id": "s1", "type": "ai_prompt",
-                                  "status": "in_progress", "title": "Applied agent revision"}})
+    event = parse_event(
+        {
+            "event": "changeset-started",
+            "timestamp": "2025-04-01T10:03:00Z",
+            "data": {
+                "id": "c1",
+                "survey_id": "s1",
+                "type": "ai_prompt",
+                "status": "in_progress",
+                "title": "Applied agent revision",
+            },
+        }
+    )
     assert (event.entity, event.action, event.data.title) == (
-        "changeset", "started", "Applied agent revision")
+        "changeset",
+        "started",
+        "Applied agent revision",
+    )
 
 
 def test_unknown_event_type_is_kept_not_fatal():
@@ -53,18 +68,26 @@ def test_unknown_event_type_is_kept_not_fatal():
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b'{"event": "page.created", "timestamp": "2025-04-01T10:00:00Z", "data": {"id"',
-         "truncated JSON"),
+        (
+            b'{"event": "page.created", "timestamp": "2025-04-01T10:00:00Z", "data": {"id"',
+            "truncated JSON",
+        ),
         (b"[1, 2]", "must be a JSON object"),
         (b'{"timestamp": "2025-04-01T10:00:00Z", "data": {}}', "event: missing"),
         (b'{"event": "page.created", "data": {"id": "p"}}', "timestamp: missing"),
-        (b'{"event": "page.created", "timestamp": "yesterday", "data": {"id": "p"}}',
-         "timestamp: not an ISO date-time"),
-        (b'{"event": "page.created", "timestamp": "2025-04-01T10:00:00Z", "data": []}',
-         "data: expected an object"),
-        (b'{"event": "block.created", "timestamp": "2025-04-01T10:00:00Z", '
-         b'"data": {"id": "b", "config": {"type": "MultipleChoice", "choices": [{}]}}}',
-         "data.config.MultipleChoice.choices.0.value"),
+        (
+            b'{"event": "page.created", "timestamp": "yesterday", "data": {"id": "p"}}',
+            "timestamp: not an ISO date-time",
+        ),
+        (
+            b'{"event": "page.created", "timestamp": "2025-04-01T10:00:00Z", "data": []}',
+            "data: expected an object",
+        ),
+        (
+            b'{"event": "block.created", "timestamp": "2025-04-01T10:00:00Z", '
+            b'"data": {"id": "b", "config": {"type": "MultipleChoice", "choices": [{}]}}}',
+            "data.config.MultipleChoice.choices.0.value",
+        ),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )

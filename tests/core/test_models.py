@@ -43,8 +43,12 @@ def test_multiple_choice_parses_exactly_as_the_seed_shows():
 def test_each_known_type_gets_its_typed_config():
     survey = survey_with(
         {"type": "Text", "content": "Welcome"},
-        {"type": "Matrix", "label": "Rate", "rows": [{"label": "A", "value": "a"}],
-         "columns": [{"label": "Good", "value": "1"}]},
+        {
+            "type": "Matrix",
+            "label": "Rate",
+            "rows": [{"label": "A", "value": "a"}],
+            "columns": [{"label": "Good", "value": "1"}],
+        },
         {"type": "Loop", "variable": "brands", "blocks": ["b9"]},
     )
     configs = [b.config for b in survey.pages[0].blocks]
@@ -58,28 +62,49 @@ def test_unknown_block_type_is_kept_with_its_config():
     config = survey.pages[0].blocks[0].config
     assert isinstance(config, GenericConfig)
     assert survey.dump()["pages"][0]["blocks"][0]["config"] == {
-        "type": "HeatMap", "image": "x.png", "regions": [1, 2]
+        "type": "HeatMap",
+        "image": "x.png",
+        "regions": [1, 2],
     }
 
 
 def test_unknown_fields_survive_a_round_trip():
-    raw = {"id": "s1", "platform_state": {"in_sync": True}, "pages": [
-        {"id": "p1", "future_flag": 3, "blocks": [
-            {"id": "b1", "config": {**SEED_BLOCK_CONFIG, "randomize": True}}]}]}
+    raw = {
+        "id": "s1",
+        "platform_state": {"in_sync": True},
+        "pages": [
+            {
+                "id": "p1",
+                "future_flag": 3,
+                "blocks": [{"id": "b1", "config": {**SEED_BLOCK_CONFIG, "randomize": True}}],
+            }
+        ],
+    }
     again = Survey.model_validate(Survey.model_validate(raw).dump())
     assert again.dump() == raw
 
 
 def test_malformed_input_names_the_field_path():
-    bad = {"id": "s1", "pages": [{"id": "p1", "blocks": [
-        {"id": "b1", "config": {"type": "MultipleChoice", "choices": [{"label": "x"}]}}]}]}
+    bad = {
+        "id": "s1",
+        "pages": [
+            {
+                "id": "p1",
+                "blocks": [
+                    {"id": "b1", "config": {"type": "MultipleChoice", "choices": [{"label": "x"}]}}
+                ],
+            }
+        ],
+    }
     with pytest.raises(ValidationError) as err:
         Survey.model_validate(bad)
     assert "pages.0.blocks.0.config.MultipleChoice.choices.0.value" in str(err.value)
 
 
 def test_status_and_platform_become_enums_and_unknown_values_are_kept():
-    survey = Survey.model_validate({"id": "s", "status": "reviewing", "target_platform": "decipher"})
+    survey = Survey.model_validate(
+        {"id": "s", "status": "reviewing", "target_platform": "decipher"}
+    )
     assert survey.status is SurveyStatus.REVIEWING
     assert survey.target_platform is TargetPlatform.DECIPHER
     assert Survey.model_validate({"id": "s", "status": "archived"}).status == "archived"

@@ -34,8 +34,11 @@ def full_survey() -> dict:
                 "id": "p1",
                 "order": 0,
                 "blocks": [
-                    {"id": "b1", "order": 0, "config": {"type": "MultipleChoice",
-                                                        "choices": CHOICES}},
+                    {
+                        "id": "b1",
+                        "order": 0,
+                        "config": {"type": "MultipleChoice", "choices": CHOICES},
+                    },
                     {"id": "b2", "order": 1, "config": {"type": "HeatMap", "regions": [1]}},
                 ],
                 "navigation_rules": [{"id": "r1", "target_page_id": "p2"}],
@@ -46,8 +49,11 @@ def full_survey() -> dict:
     }
 
 
-@pytest.mark.parametrize("validate", [Block.model_validate, lambda d: Block.model_validate_json(
-    json.dumps(d))], ids=["dict", "json"])
+@pytest.mark.parametrize(
+    "validate",
+    [Block.model_validate, lambda d: Block.model_validate_json(json.dumps(d))],
+    ids=["dict", "json"],
+)
 def test_choices_dump_exactly_what_was_received(validate):
     block = validate(block_with(CHOICES))
     assert block.dump()["config"]["choices"] == CHOICES
@@ -61,8 +67,11 @@ def test_a_numeric_choice_value_or_label_becomes_its_string():
     assert block.dump()["config"]["choices"] == [{"label": "7", "value": "5"}]
 
 
-@pytest.mark.parametrize("validate", [Block.model_validate, lambda d: Block.model_validate_json(
-    json.dumps(d))], ids=["dict", "json"])
+@pytest.mark.parametrize(
+    "validate",
+    [Block.model_validate, lambda d: Block.model_validate_json(json.dumps(d))],
+    ids=["dict", "json"],
+)
 def test_a_choice_without_value_is_rejected_naming_the_path(validate):
     with pytest.raises(ValidationError) as err:
         validate(block_with([{"label": "x"}]))
@@ -139,8 +148,7 @@ def test_load_keeps_a_parent_id_the_item_already_names():
     assert [b.id for b in store.blocks("p1")] == ["b2"]
 
 
-@pytest.mark.parametrize("envelope", [*SEED_EVENTS, *programming_run()],
-                         ids=lambda e: e["event"])
+@pytest.mark.parametrize("envelope", [*SEED_EVENTS, *programming_run()], ids=lambda e: e["event"])
 def test_an_event_parsed_from_bytes_equals_the_one_parsed_from_its_dict(envelope):
     from_bytes = parse_event(json.dumps(envelope).encode())
     from_dict = parse_event(envelope)
@@ -149,8 +157,11 @@ def test_an_event_parsed_from_bytes_equals_the_one_parsed_from_its_dict(envelope
 
 
 def test_an_unknown_block_type_from_bytes_is_kept_as_a_generic_config():
-    body = {"event": "block.created", "timestamp": "2025-04-01T10:00:00Z",
-            "data": {"id": "b9", "page_id": "p1", "config": {"type": "HeatMap", "x": [1]}}}
+    body = {
+        "event": "block.created",
+        "timestamp": "2025-04-01T10:00:00Z",
+        "data": {"id": "b9", "page_id": "p1", "config": {"type": "HeatMap", "x": [1]}},
+    }
     event = parse_event(json.dumps(body).encode())
     assert isinstance(event.data.config, GenericConfig)
     assert event.data.dump() == body["data"]

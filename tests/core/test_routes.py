@@ -656,16 +656,51 @@ def test_random_surveys_route_analyze_and_enumerate_consistently(layout) -> None
 
 
 def test_reaching_a_page_that_assigns_an_ending_status_ends_the_route():
-    survey = Survey.model_validate({"id": "s", "pages": [
-        {"id": "a", "order": 0, "blocks": [{"id": "b1", "config": {
-            "type": "MultipleChoice", "label": "Age", "choices": [
-                {"label": "Under 18", "value": "1"}, {"label": "18+", "value": "2"}]}}],
-         "navigation_rules": [{"id": "r", "source_page_id": "a", "target_page_id": "t",
-                               "condition": "q1.value == '1'"}]},
-        {"id": "c", "order": 1, "name": "Main"},
-        {"id": "done", "order": 2, "name": "Complete", "assign_response_status": "complete"},
-        {"id": "t", "order": 3, "name": "Terminate", "assign_response_status": "terminated"},
-    ]})
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                {
+                    "id": "a",
+                    "order": 0,
+                    "blocks": [
+                        {
+                            "id": "b1",
+                            "config": {
+                                "type": "MultipleChoice",
+                                "label": "Age",
+                                "choices": [
+                                    {"label": "Under 18", "value": "1"},
+                                    {"label": "18+", "value": "2"},
+                                ],
+                            },
+                        }
+                    ],
+                    "navigation_rules": [
+                        {
+                            "id": "r",
+                            "source_page_id": "a",
+                            "target_page_id": "t",
+                            "condition": "q1.value == '1'",
+                        }
+                    ],
+                },
+                {"id": "c", "order": 1, "name": "Main"},
+                {
+                    "id": "done",
+                    "order": 2,
+                    "name": "Complete",
+                    "assign_response_status": "complete",
+                },
+                {
+                    "id": "t",
+                    "order": 3,
+                    "name": "Terminate",
+                    "assign_response_status": "terminated",
+                },
+            ],
+        }
+    )
     assert [p.id for p in route(survey, {"q1": "1"}).pages] == ["a", "t"]
     assert route(survey, {"q1": "1"}).ended == "end"
     assert [p.id for p in route(survey, {"q1": "2"}).pages] == ["a", "c", "done"]

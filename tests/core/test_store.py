@@ -118,8 +118,10 @@ def test_change_describes_created_updated_and_deleted_items():
     store = SurveyStore()
     changes = [store.apply(parse_event(e)) for e in s.events]
     assert [(c.kind, c.entity, c.id) for c in changes] == [
-        ("created", "page", "p1"), ("created", "block", "b1"),
-        ("updated", "block", "b1"), ("deleted", "block", "b1"),
+        ("created", "page", "p1"),
+        ("created", "block", "b1"),
+        ("updated", "block", "b1"),
+        ("deleted", "block", "b1"),
     ]
     assert changes[2].reordered and changes[2].before.order == 0
     assert changes[1].survey_id == "s1" and changes[1].parent_id == "p1"
@@ -129,8 +131,12 @@ def test_progress_counts_programmed_pages_and_derives_status():
     s = StreamBuilder()
     s.survey()
     s.emit("programming.started", {"survey_id": "s1", "file_id": "f"})
-    s.page("p1", 0, programming_started_at="2025-04-01T10:00:00Z",
-           programming_completed_at="2025-04-01T10:00:05Z")
+    s.page(
+        "p1",
+        0,
+        programming_started_at="2025-04-01T10:00:00Z",
+        programming_completed_at="2025-04-01T10:00:05Z",
+    )
     s.page("p2", 1, programming_started_at="2025-04-01T10:00:06Z")
     store = replay(s.events)
     progress = store.progress("s1")
@@ -145,8 +151,11 @@ def test_progress_counts_programmed_pages_and_derives_status():
 def test_survey_delete_hides_the_whole_survey():
     events = programming_run()
     store = replay(events)
-    store.apply(parse_event({"event": "survey.deleted", "timestamp": "2030-01-01T00:00:00Z",
-                             "data": {"id": "s1"}}))
+    store.apply(
+        parse_event(
+            {"event": "survey.deleted", "timestamp": "2030-01-01T00:00:00Z", "data": {"id": "s1"}}
+        )
+    )
     assert store.survey("s1") is None and store.survey_ids() == []
 
 

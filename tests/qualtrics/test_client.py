@@ -79,8 +79,9 @@ async def test_server_errors_are_retried_with_backoff_until_success(client, sand
 
 async def test_server_errors_beyond_max_retries_raise_server_error(server, sandbox):
     sandbox.fail_next(3, status=503)
-    async with QualtricsClient(server.url, sandbox.token, max_retries=2,
-                               backoff_base=0.001) as client:
+    async with QualtricsClient(
+        server.url, sandbox.token, max_retries=2, backoff_base=0.001
+    ) as client:
         with pytest.raises(ServerError) as caught:
             await client.create_survey("Never")
     assert caught.value.status == 503
@@ -130,14 +131,24 @@ async def test_session_update_with_an_empty_result_reads_the_state_back():
         return JSONResponse({"result": {}, "meta": {"httpStatus": "200 - OK"}})
 
     async def read(request: Request) -> JSONResponse:
-        return JSONResponse({"result": {"sessionId": "FS_1", "questions": [], "done": True,
-                                        "responseId": "R_1"},
-                             "meta": {"httpStatus": "200 - OK"}})
+        return JSONResponse(
+            {
+                "result": {"sessionId": "FS_1", "questions": [], "done": True, "responseId": "R_1"},
+                "meta": {"httpStatus": "200 - OK"},
+            }
+        )
 
-    app = Starlette(routes=[Mount("/API/v3", routes=[
-        Route("/surveys/{sid}/sessions/{session}", update, methods=["POST"]),
-        Route("/surveys/{sid}/sessions/{session}", read, methods=["GET"]),
-    ])])
+    app = Starlette(
+        routes=[
+            Mount(
+                "/API/v3",
+                routes=[
+                    Route("/surveys/{sid}/sessions/{session}", update, methods=["POST"]),
+                    Route("/surveys/{sid}/sessions/{session}", read, methods=["GET"]),
+                ],
+            )
+        ]
+    )
     async with serving(app) as server:
         async with QualtricsClient(server.url, "t") as client:
             state = await client.update_session("SV_1", "FS_1", advance=True)

@@ -121,8 +121,9 @@ def test_push_refused_by_qualtrics_exits_1_with_one_line(env, tmp_path, sandbox_
 
 
 def pushed_survey_id(env: dict[str, str], tmp_path: Path) -> str:
-    report = json.loads(run(["push", write(tmp_path, "s.json", screener_survey()), "--json"],
-                            env).stdout)
+    report = json.loads(
+        run(["push", write(tmp_path, "s.json", screener_survey()), "--json"], env).stdout
+    )
     return report["qualtrics_survey_id"]
 
 
@@ -140,10 +141,14 @@ def test_qa_prints_each_page_and_the_response(env, tmp_path):
 
 def test_qa_json_for_scripts(env, tmp_path):
     survey_id = pushed_survey_id(env, tmp_path)
-    answers = write(tmp_path, "a.json", {
-        "answers": {"industry": "no", "title": "Chef", "age": "35-54", "nps": 10},
-        "embeddedData": {"panel": "p7"},
-    })
+    answers = write(
+        tmp_path,
+        "a.json",
+        {
+            "answers": {"industry": "no", "title": "Chef", "age": "35-54", "nps": 10},
+            "embeddedData": {"panel": "p7"},
+        },
+    )
     result = run(["qa", survey_id, "--answers", answers, "--json"], env)
     walk = json.loads(result.stdout)
     assert result.exit_code == 0

@@ -20,11 +20,14 @@ from tests.qualtrics.surveys import block, choices, csat_survey, page, screener_
 
 
 def one_page(*blocks: dict[str, Any], **survey: Any) -> Survey:
-    return Survey.model_validate({
-        "id": "s", "name": "One page",
-        "pages": [page("p1", "Only", 0, list(blocks))],
-        **survey,
-    })
+    return Survey.model_validate(
+        {
+            "id": "s",
+            "name": "One page",
+            "pages": [page("p1", "Only", 0, list(blocks))],
+            **survey,
+        }
+    )
 
 
 def compiled_question(config: dict[str, Any]) -> tuple[dict[str, Any], CompiledSurvey]:
@@ -43,31 +46,59 @@ YES_NO = choices(("y", "Yes"), ("n", "No"))
         ({"type": "TextInput", "label": "Name?"}, "TE", "SL", None),
         ({"type": "TextInput", "label": "Story?", "multiline": True}, "TE", "ML", None),
         ({"type": "MultipleChoice", "label": "Pick", "choices": YES_NO}, "MC", "SAVR", "TX"),
-        ({"type": "MultipleChoice", "label": "Pick", "choices": YES_NO, "allowMultiple": True},
-         "MC", "MAVR", "TX"),
-        ({"type": "Matrix", "label": "Grid", "rows": YES_NO, "columns": YES_NO},
-         "Matrix", "Likert", "SingleAnswer"),
-        ({"type": "Matrix", "label": "Grid", "rows": YES_NO, "columns": YES_NO,
-          "allowMultiple": True}, "Matrix", "Likert", "MultipleAnswer"),
+        (
+            {"type": "MultipleChoice", "label": "Pick", "choices": YES_NO, "allowMultiple": True},
+            "MC",
+            "MAVR",
+            "TX",
+        ),
+        (
+            {"type": "Matrix", "label": "Grid", "rows": YES_NO, "columns": YES_NO},
+            "Matrix",
+            "Likert",
+            "SingleAnswer",
+        ),
+        (
+            {
+                "type": "Matrix",
+                "label": "Grid",
+                "rows": YES_NO,
+                "columns": YES_NO,
+                "allowMultiple": True,
+            },
+            "Matrix",
+            "Likert",
+            "MultipleAnswer",
+        ),
         ({"type": "InputList", "label": "Contacts", "inputs": YES_NO}, "TE", "FORM", None),
-        ({"type": "CardSort", "label": "Sort", "cards": YES_NO, "categories": YES_NO},
-         "PGR", "DragAndDrop", "Columns"),
+        (
+            {"type": "CardSort", "label": "Sort", "cards": YES_NO, "categories": YES_NO},
+            "PGR",
+            "DragAndDrop",
+            "Columns",
+        ),
         ({"type": "RankOrder", "label": "Rank", "items": YES_NO}, "RO", "DND", "TX"),
-        ({"type": "Autosum", "label": "Split", "items": YES_NO, "target": 100},
-         "CS", "VRTL", "TX"),
+        ({"type": "Autosum", "label": "Split", "items": YES_NO, "target": 100}, "CS", "VRTL", "TX"),
     ],
 )
 def test_each_block_type_maps_to_a_question_the_sandbox_accepts(config, kind, selector, sub):
     definition, result = compiled_question(config)
-    assert (definition["QuestionType"], definition["Selector"], definition.get("SubSelector")) \
-        == (kind, selector, sub)
+    assert (definition["QuestionType"], definition["Selector"], definition.get("SubSelector")) == (
+        kind,
+        selector,
+        sub,
+    )
     check_question(definition)  # the emulator's own validation of the payload
 
 
 def test_choices_are_numbered_in_order_and_recode_to_the_questra_values():
     definition, result = compiled_question(
-        {"type": "MultipleChoice", "label": "Sat?", "name": "sat",
-         "choices": choices(("5", "Very"), ("3", "Meh"), ("1", "Not"))}
+        {
+            "type": "MultipleChoice",
+            "label": "Sat?",
+            "name": "sat",
+            "choices": choices(("5", "Very"), ("3", "Meh"), ("1", "Not")),
+        }
     )
     assert definition["ChoiceOrder"] == ["1", "2", "3"]
     assert definition["Choices"]["1"] == {"Display": "Very"}
@@ -78,8 +109,11 @@ def test_choices_are_numbered_in_order_and_recode_to_the_questra_values():
 
 def test_zero_to_ten_single_choice_becomes_nps_with_ids_equal_to_values():
     definition, _ = compiled_question(
-        {"type": "MultipleChoice", "label": "Recommend?",
-         "choices": [{"value": str(i), "label": str(i)} for i in range(11)]}
+        {
+            "type": "MultipleChoice",
+            "label": "Recommend?",
+            "choices": [{"value": str(i), "label": str(i)} for i in range(11)],
+        }
     )
     assert definition["Selector"] == "NPS"
     assert definition["ChoiceOrder"] == [str(i) for i in range(11)]
@@ -95,8 +129,12 @@ def test_autosum_has_a_choices_total_validation():
 
 def test_matrix_rows_keep_their_values_as_export_tags_and_columns_recode():
     definition, _ = compiled_question(
-        {"type": "Matrix", "label": "Grid", "rows": choices(("r1", "Row")),
-         "columns": choices(("c1", "Col"), ("c2", "Col 2"))}
+        {
+            "type": "Matrix",
+            "label": "Grid",
+            "rows": choices(("r1", "Row")),
+            "columns": choices(("c1", "Col"), ("c2", "Col 2")),
+        }
     )
     assert definition["ChoiceDataExportTags"] == {"1": "r1"}
     assert definition["RecodeValues"] == {"1": "c1", "2": "c2"}
@@ -105,8 +143,12 @@ def test_matrix_rows_keep_their_values_as_export_tags_and_columns_recode():
 
 def test_card_sort_groups_are_the_categories_in_order():
     definition, _ = compiled_question(
-        {"type": "CardSort", "label": "Sort", "cards": YES_NO,
-         "categories": choices(("good", "Good"), ("bad", "Bad"))}
+        {
+            "type": "CardSort",
+            "label": "Sort",
+            "cards": YES_NO,
+            "categories": choices(("good", "Good"), ("bad", "Bad")),
+        }
     )
     assert definition["Groups"] == ["Good", "Bad"] and definition["NumberOfGroups"] == 2
 
@@ -151,15 +193,45 @@ def test_force_response_defaults_on_and_a_required_false_block_turns_it_off():
 # --- conditions ----------------------------------------------------------------------------
 
 SCOPE_SURVEY = one_page(
-    block("b1", "p1", 0, type="MultipleChoice", name="color", label="Color",
-          choices=choices(("r", "Red"), ("g", "Green"), ("b", "Blue"))),
-    block("b2", "p1", 1, type="MultipleChoice", name="tags", label="Tags", allowMultiple=True,
-          choices=choices(("x", "X"), ("y", "Y"))),
+    block(
+        "b1",
+        "p1",
+        0,
+        type="MultipleChoice",
+        name="color",
+        label="Color",
+        choices=choices(("r", "Red"), ("g", "Green"), ("b", "Blue")),
+    ),
+    block(
+        "b2",
+        "p1",
+        1,
+        type="MultipleChoice",
+        name="tags",
+        label="Tags",
+        allowMultiple=True,
+        choices=choices(("x", "X"), ("y", "Y")),
+    ),
     block("b3", "p1", 2, type="TextInput", name="age", label="Age"),
-    block("b4", "p1", 3, type="MultipleChoice", name="score", label="Score",
-          choices=choices(("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"))),
-    block("b5", "p1", 4, type="Matrix", name="grid", label="Grid",
-          rows=choices(("r1", "R1")), columns=choices(("c1", "C1"), ("c2", "C2"))),
+    block(
+        "b4",
+        "p1",
+        3,
+        type="MultipleChoice",
+        name="score",
+        label="Score",
+        choices=choices(("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")),
+    ),
+    block(
+        "b5",
+        "p1",
+        4,
+        type="Matrix",
+        name="grid",
+        label="Grid",
+        rows=choices(("r1", "R1")),
+        columns=choices(("c1", "C1"), ("c2", "C2")),
+    ),
     variables=[{"id": "v1", "name": "warm", "expression": "color.value in ['r']"}],
 )
 
@@ -176,8 +248,9 @@ def scope() -> Scope:
 
 
 def shape(text: str) -> list[list[tuple[str, str, str | None, str | None]]]:
-    return [[(c.subject, c.op, c.choice, c.right) for c in group]
-            for group in translate(text, scope())]
+    return [
+        [(c.subject, c.op, c.choice, c.right) for c in group] for group in translate(text, scope())
+    ]
 
 
 @pytest.mark.parametrize(
@@ -185,22 +258,34 @@ def shape(text: str) -> list[list[tuple[str, str, str | None, str | None]]]:
     [
         ("color.value == 'g'", [[("QID1", "Selected", "2", None)]]),
         ("color.value != 'g'", [[("QID1", "NotSelected", "2", None)]]),
-        ("color in ['r', 'b']", [[("QID1", "Selected", "1", None)],
-                                 [("QID1", "Selected", "3", None)]]),
-        ("color not in ['r', 'b']", [[("QID1", "NotSelected", "1", None),
-                                      ("QID1", "NotSelected", "3", None)]]),
-        ("not (color == 'r' or tags == 'x')", [[("QID1", "NotSelected", "1", None),
-                                                ("QID2", "NotSelected", "1", None)]]),
-        ("color == 'r' and (tags == 'x' or tags == 'y')",
-         [[("QID1", "Selected", "1", None), ("QID2", "Selected", "1", None)],
-          [("QID1", "Selected", "1", None), ("QID2", "Selected", "2", None)]]),
+        (
+            "color in ['r', 'b']",
+            [[("QID1", "Selected", "1", None)], [("QID1", "Selected", "3", None)]],
+        ),
+        (
+            "color not in ['r', 'b']",
+            [[("QID1", "NotSelected", "1", None), ("QID1", "NotSelected", "3", None)]],
+        ),
+        (
+            "not (color == 'r' or tags == 'x')",
+            [[("QID1", "NotSelected", "1", None), ("QID2", "NotSelected", "1", None)]],
+        ),
+        (
+            "color == 'r' and (tags == 'x' or tags == 'y')",
+            [
+                [("QID1", "Selected", "1", None), ("QID2", "Selected", "1", None)],
+                [("QID1", "Selected", "1", None), ("QID2", "Selected", "2", None)],
+            ],
+        ),
         ("contains(tags, 'y')", [[("QID2", "Selected", "2", None)]]),
         ("'y' in tags", [[("QID2", "Selected", "2", None)]]),
         ("score.value > 2", [[("QID4", "Selected", "3", None)], [("QID4", "Selected", "4", None)]]),
         ("age.value >= 18", [[("QID3", "GreaterThanOrEqual", None, "18")]]),
         ("age.value == 'none'", [[("QID3", "EqualTo", None, "none")]]),
-        ("not age.value < 18", [[("QID3", "GreaterThanOrEqual", None, "18")],
-                                [("QID3", "Empty", None, None)]]),
+        (
+            "not age.value < 18",
+            [[("QID3", "GreaterThanOrEqual", None, "18")], [("QID3", "Empty", None, None)]],
+        ),
         ("answered(age)", [[("QID3", "NotEmpty", None, None)]]),
         ("warm", [[("QID1", "Selected", "1", None)]]),
         ("warm == false", [[("QID1", "NotSelected", "1", None)]]),
@@ -233,14 +318,46 @@ def test_unknown_names_become_embedded_field_conditions():
 
 
 def test_show_if_becomes_display_logic_marked_in_page_for_a_same_page_question():
-    result = compile_survey(SCOPE_SURVEY.model_copy(update={"pages": [
-        Survey.model_validate({"id": "x", "pages": [page("p1", "P", 0, [
-            block("b1", "p1", 0, type="MultipleChoice", name="color", label="Color",
-                  choices=choices(("r", "Red"), ("g", "Green"))),
-            block("b2", "p1", 1, type="TextInput", name="why", label="Why red?",
-                  showIf="color == 'r'"),
-        ])]}).pages[0]
-    ]}))
+    result = compile_survey(
+        SCOPE_SURVEY.model_copy(
+            update={
+                "pages": [
+                    Survey.model_validate(
+                        {
+                            "id": "x",
+                            "pages": [
+                                page(
+                                    "p1",
+                                    "P",
+                                    0,
+                                    [
+                                        block(
+                                            "b1",
+                                            "p1",
+                                            0,
+                                            type="MultipleChoice",
+                                            name="color",
+                                            label="Color",
+                                            choices=choices(("r", "Red"), ("g", "Green")),
+                                        ),
+                                        block(
+                                            "b2",
+                                            "p1",
+                                            1,
+                                            type="TextInput",
+                                            name="why",
+                                            label="Why red?",
+                                            showIf="color == 'r'",
+                                        ),
+                                    ],
+                                )
+                            ],
+                        }
+                    ).pages[0]
+                ]
+            }
+        )
+    )
     _, why = result.question_list()
     logic = why.definition["DisplayLogic"]
     assert logic["Type"] == "BooleanExpression" and logic["inPage"] is True
@@ -278,13 +395,19 @@ def flow_shape(elements: list[dict[str, Any]]) -> list[Any]:
 
 
 def test_survey_without_rules_compiles_to_a_flat_list_of_blocks():
-    survey = Survey.model_validate({"id": "s", "pages": [
-        page("a", "A", 0, [block("b1", "a", 0, type="TextInput", label="x")]),
-        page("b", "B", 1, [block("b2", "b", 0, type="TextInput", label="y")]),
-    ]})
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                page("a", "A", 0, [block("b1", "a", 0, type="TextInput", label="x")]),
+                page("b", "B", 1, [block("b2", "b", 0, type="TextInput", label="y")]),
+            ],
+        }
+    )
     result = compile_survey(survey)
     assert flow_shape(result.flow["Flow"]) == [
-        ("Standard", result.blocks[0].block_id), ("Standard", result.blocks[1].block_id)
+        ("Standard", result.blocks[0].block_id),
+        ("Standard", result.blocks[1].block_id),
     ]
     assert [b.key for b in result.blocks] == ["a", "b"]
 
@@ -324,11 +447,18 @@ def test_terminal_pages_end_the_survey_and_terminate_is_a_screenout():
 def test_pages_every_route_passes_stay_at_the_top_and_skippable_pages_are_wrapped():
     result = compile_survey(Survey.model_validate(screener_survey()))
     top = [e for e in result.flow["Flow"]]
-    assert top[1] == {"Type": "Standard", "ID": result.blocks[0].block_id,
-                      "FlowID": top[1]["FlowID"], "Autofill": []}
+    assert top[1] == {
+        "Type": "Standard",
+        "ID": result.blocks[0].block_id,
+        "FlowID": top[1]["FlowID"],
+        "Autofill": [],
+    }
     wrapped = [e for e in top if e["Type"] == "Branch" and e["Description"].startswith("Page")]
     assert [e["Description"] for e in wrapped] == [
-        "Page 'Age'", "Page 'NPS'", "Page 'Complete'", "Page 'Terminate'"
+        "Page 'Age'",
+        "Page 'NPS'",
+        "Page 'Complete'",
+        "Page 'Terminate'",
     ]
     field = wrapped[0]["BranchLogic"]["0"]["0"]
     assert field["LeftOperand"] == NEXT_PAGE_FIELD and field["RightOperand"] == "p-age"
@@ -336,34 +466,61 @@ def test_pages_every_route_passes_stay_at_the_top_and_skippable_pages_are_wrappe
 
 def test_later_rules_are_guarded_so_the_first_true_rule_wins():
     result = compile_survey(Survey.model_validate(csat_survey()))
-    rules = [e for e in result.flow["Flow"]
-             if e["Type"] == "Branch" and e["Description"].startswith("Rule")]
+    rules = [
+        e
+        for e in result.flow["Flow"]
+        if e["Type"] == "Branch" and e["Description"].startswith("Rule")
+    ]
     first, second = rules[0], rules[1]
-    assert all(c["LeftOperand"] != NEXT_PAGE_FIELD
-               for g in ("0", "1") for c in [first["BranchLogic"][g]["0"]])
+    assert all(
+        c["LeftOperand"] != NEXT_PAGE_FIELD
+        for g in ("0", "1")
+        for c in [first["BranchLogic"][g]["0"]]
+    )
     guard = second["BranchLogic"]["0"]["0"]
     assert guard["LeftOperand"] == NEXT_PAGE_FIELD and guard["RightOperand"] == "p-sat"
 
 
 def test_backward_jumps_and_unknown_targets_are_compile_issues():
-    survey = Survey.model_validate({"id": "s", "pages": [
-        page("a", "A", 0, [block("b1", "a", 0, type="TextInput", label="x")]),
-        page("b", "B", 1, [block("b2", "b", 0, type="TextInput", label="y")],
-             rules=[("a", "q2 == 'again'"), ("nowhere", "q2 == 'stop'")]),
-    ]})
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                page("a", "A", 0, [block("b1", "a", 0, type="TextInput", label="x")]),
+                page(
+                    "b",
+                    "B",
+                    1,
+                    [block("b2", "b", 0, type="TextInput", label="y")],
+                    rules=[("a", "q2 == 'again'"), ("nowhere", "q2 == 'stop'")],
+                ),
+            ],
+        }
+    )
     result = compile_survey(survey)
     assert {(i.item_id, i.kind) for i in result.issues} == {
-        ("b-r0", "backward_jump"), ("b-r1", "unknown_target")
+        ("b-r0", "backward_jump"),
+        ("b-r1", "unknown_target"),
     }
 
 
 def test_unreachable_page_is_reported_and_left_out_of_the_flow():
-    survey = Survey.model_validate({"id": "s", "pages": [
-        page("a", "A", 0, [block("b1", "a", 0, type="TextInput", label="x")],
-             rules=[("c", None)]),
-        page("b", "B", 1, [block("b2", "b", 0, type="TextInput", label="y")]),
-        page("c", "C", 2, [block("b3", "c", 0, type="TextInput", label="z")]),
-    ]})
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                page(
+                    "a",
+                    "A",
+                    0,
+                    [block("b1", "a", 0, type="TextInput", label="x")],
+                    rules=[("c", None)],
+                ),
+                page("b", "B", 1, [block("b2", "b", 0, type="TextInput", label="y")]),
+                page("c", "C", 2, [block("b3", "c", 0, type="TextInput", label="z")]),
+            ],
+        }
+    )
     result = compile_survey(survey)
     assert ("b", "unreachable") in {(i.item_id, i.kind) for i in result.issues}
     block_ids = {b.key: b.block_id for b in result.blocks}
@@ -381,19 +538,32 @@ def test_variables_are_declared_at_the_top_and_answer_copies_placed_after_their_
 
 
 def test_constant_variable_gets_its_value_at_the_top():
-    survey = one_page(block("b1", "p1", 0, type="TextInput", label="x"),
-                      variables=[{"id": "v", "name": "wave", "expression": "'2026-Q1'"}])
+    survey = one_page(
+        block("b1", "p1", 0, type="TextInput", label="x"),
+        variables=[{"id": "v", "name": "wave", "expression": "'2026-Q1'"}],
+    )
     top = compile_survey(survey).flow["Flow"][0]
     assert top["EmbeddedData"][0]["Value"] == "2026-Q1"
 
 
 def test_loop_over_a_fixed_list_is_a_static_loop_on_the_page_block():
-    survey = Survey.model_validate({"id": "s", "pages": [
-        page("p1", "Brands", 0, [
-            block("b1", "p1", 0, type="TextInput", name="opinion", label="Opinion"),
-            block("loop", "p1", 1, type="Loop", variable="brands", blocks=["b1"]),
-        ]),
-    ], "variables": [{"id": "v", "name": "brands", "expression": "['acme', 'globex']"}]})
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                page(
+                    "p1",
+                    "Brands",
+                    0,
+                    [
+                        block("b1", "p1", 0, type="TextInput", name="opinion", label="Opinion"),
+                        block("loop", "p1", 1, type="Loop", variable="brands", blocks=["b1"]),
+                    ],
+                ),
+            ],
+            "variables": [{"id": "v", "name": "brands", "expression": "['acme', 'globex']"}],
+        }
+    )
     result = compile_survey(survey)
     [only] = result.blocks
     assert only.options["Looping"] == "Static"
@@ -401,15 +571,41 @@ def test_loop_over_a_fixed_list_is_a_static_loop_on_the_page_block():
 
 
 def test_loop_over_an_earlier_multi_choice_loops_over_its_selected_choices():
-    survey = Survey.model_validate({"id": "s", "pages": [
-        page("p1", "Aware", 0, [block("b1", "p1", 0, type="MultipleChoice", name="aware",
-                                      label="Known", allowMultiple=True, choices=YES_NO)]),
-        page("p2", "Rate", 1, [
-            block("b2", "p2", 0, type="Text", content="Intro"),
-            block("b3", "p2", 1, type="TextInput", name="rate", label="Rate it"),
-            block("loop", "p2", 2, type="Loop", variable="known", blocks=["b3"]),
-        ]),
-    ], "variables": [{"id": "v", "name": "known", "expression": "aware.value"}]})
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                page(
+                    "p1",
+                    "Aware",
+                    0,
+                    [
+                        block(
+                            "b1",
+                            "p1",
+                            0,
+                            type="MultipleChoice",
+                            name="aware",
+                            label="Known",
+                            allowMultiple=True,
+                            choices=YES_NO,
+                        )
+                    ],
+                ),
+                page(
+                    "p2",
+                    "Rate",
+                    1,
+                    [
+                        block("b2", "p2", 0, type="Text", content="Intro"),
+                        block("b3", "p2", 1, type="TextInput", name="rate", label="Rate it"),
+                        block("loop", "p2", 2, type="Loop", variable="known", blocks=["b3"]),
+                    ],
+                ),
+            ],
+            "variables": [{"id": "v", "name": "known", "expression": "aware.value"}],
+        }
+    )
     result = compile_survey(survey)
     assert [b.key for b in result.blocks] == ["p1", "p2", "p2#1"]
     looped = result.blocks[2]
@@ -452,8 +648,11 @@ def test_compiled_display_logic_evaluates_like_the_questra_condition():
         ("warm and score >= 3", {"color": "r", "score": "3"}),
         ("warm and score >= 3", {"color": "b", "score": "4"}),
     ]
-    ids = {"color": ("QID1", ["r", "g", "b"]), "tags": ("QID2", ["x", "y"]),
-           "score": ("QID4", ["1", "2", "3", "4"])}
+    ids = {
+        "color": ("QID1", ["r", "g", "b"]),
+        "tags": ("QID2", ["x", "y"]),
+        "score": ("QID4", ["1", "2", "3", "4"]),
+    }
     for text, answers in cases:
         respondent = Respondent()
         for name, value in answers.items():
@@ -462,9 +661,7 @@ def test_compiled_display_logic_evaluates_like_the_questra_condition():
                 continue
             qid, values = ids[name]
             picked = value if isinstance(value, list) else [value]
-            respondent.answers[qid] = Answer(
-                selected=[str(values.index(v) + 1) for v in picked]
-            )
+            respondent.answers[qid] = Answer(selected=[str(values.index(v) + 1) for v in picked])
         from qtui.qualtrics.conditions import boolean_expression
 
         logic = boolean_expression(translate(text, scope()))

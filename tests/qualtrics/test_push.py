@@ -30,8 +30,9 @@ async def test_push_creates_what_compile_produced_then_publishes_and_activates(
 ):
     data = screener_survey()
     steps: list[PushProgress] = []
-    report = await push_survey(client, load(data), state=state_for(tmp_path, client, data),
-                               progress=steps.append)
+    report = await push_survey(
+        client, load(data), state=state_for(tmp_path, client, data), progress=steps.append
+    )
     assert report.created == {"blocks": 5, "questions": 7}
     assert report.published and report.activated and report.version_number == 1
     assert report.issues == [] and report.retries == 0
@@ -61,8 +62,15 @@ async def test_push_keeps_its_state_in_the_xdg_data_dir(client, monkeypatch, tmp
     content = json.loads(saved.read_text())
     target = content["targets"][client.base_url]
     assert target["survey_id"].startswith("SV_")
-    assert set(target["questions"]) == {"b-s1", "b-s2", "b-age", "b-nps", "b-why", "b-done",
-                                        "b-term"}
+    assert set(target["questions"]) == {
+        "b-s1",
+        "b-s2",
+        "b-age",
+        "b-nps",
+        "b-why",
+        "b-done",
+        "b-term",
+    }
     assert not saved.with_suffix(".journal").exists()
 
 
@@ -107,12 +115,29 @@ async def test_removed_and_added_blocks_are_deleted_and_created_without_duplicat
     kept_qid = state_for(tmp_path, client, data).target.questions["b-age"]
     data["pages"][0]["blocks"].pop(1)  # the job title question
     data["pages"][1]["blocks"].append(
-        block("b-gender", "p-age", 1, type="MultipleChoice", name="gender", label="Gender",
-              choices=[{"value": "f", "label": "F"}, {"value": "m", "label": "M"}])
+        block(
+            "b-gender",
+            "p-age",
+            1,
+            type="MultipleChoice",
+            name="gender",
+            label="Gender",
+            choices=[{"value": "f", "label": "F"}, {"value": "m", "label": "M"}],
+        )
     )
-    data["pages"].insert(3, page("p-extra", "Extra", 3, [
-        block("b-extra", "p-extra", 0, type="TextInput", name="extra", label="Anything else?")
-    ]))
+    data["pages"].insert(
+        3,
+        page(
+            "p-extra",
+            "Extra",
+            3,
+            [
+                block(
+                    "b-extra", "p-extra", 0, type="TextInput", name="extra", label="Anything else?"
+                )
+            ],
+        ),
+    )
     second = await push_survey(client, load(data), state=state_for(tmp_path, client, data))
     assert second.deleted["questions"] == 1
     assert second.created == {"blocks": 1, "questions": 2}
@@ -142,9 +167,7 @@ async def test_a_moved_question_keeps_its_qid_and_changes_block(client, sandbox,
     assert target.questions["b-s2"] not in first_elements
 
 
-async def test_push_that_failed_half_way_resumes_without_creating_twice(
-    server, sandbox, tmp_path
-):
+async def test_push_that_failed_half_way_resumes_without_creating_twice(server, sandbox, tmp_path):
     data = csat_survey()
     sandbox.fail_next(1, status=500, path_contains="/questions", after=4)
     async with QualtricsClient(server.url, sandbox.token, max_retries=0) as fragile:
@@ -183,9 +206,11 @@ async def test_orphan_question_left_by_a_lost_answer_is_removed_on_the_next_push
     first = await push_survey(client, load(data), state=state_for(tmp_path, client, data))
     target = state_for(tmp_path, client, data).target
     # A create whose answer never came back: the question exists but the state does not know it.
-    await client.create_question(first.qualtrics_survey_id,
-                                 {"QuestionText": "ghost", "QuestionType": "TE", "Selector": "SL"},
-                                 block_id=target.blocks["p-age"])
+    await client.create_question(
+        first.qualtrics_survey_id,
+        {"QuestionText": "ghost", "QuestionType": "TE", "Selector": "SL"},
+        block_id=target.blocks["p-age"],
+    )
     second = await push_survey(client, load(data), state=state_for(tmp_path, client, data))
     assert second.deleted["questions"] == 1
     questions = sandbox.surveys[first.qualtrics_survey_id].questions
@@ -205,8 +230,9 @@ async def test_survey_deleted_in_qualtrics_is_created_again(client, sandbox, tmp
 async def test_push_into_a_target_survey_uses_it(client, sandbox, tmp_path):
     made = await client.create_survey("Existing")
     data = screener_survey()
-    report = await push_survey(client, load(data), target=made.SurveyID,
-                               state=state_for(tmp_path, client, data))
+    report = await push_survey(
+        client, load(data), target=made.SurveyID, state=state_for(tmp_path, client, data)
+    )
     assert report.qualtrics_survey_id == made.SurveyID
     assert len(sandbox.surveys) == 1
     assert len(sandbox.surveys[made.SurveyID].questions) == 7
@@ -219,8 +245,9 @@ async def test_push_into_a_target_leaves_its_existing_questions_alone(client, sa
     )
     data = screener_survey()
     for _ in range(2):  # the second push reconciles against what is there
-        await push_survey(client, load(data), target=made.SurveyID,
-                          state=state_for(tmp_path, client, data))
+        await push_survey(
+            client, load(data), target=made.SurveyID, state=state_for(tmp_path, client, data)
+        )
     record = sandbox.surveys[made.SurveyID]
     assert theirs in record.questions
     assert record.blocks[made.DefaultBlockID]["BlockElements"] == [
@@ -231,14 +258,16 @@ async def test_push_into_a_target_leaves_its_existing_questions_alone(client, sa
 async def test_dry_run_sends_nothing_and_plans_the_changes(client, sandbox, tmp_path):
     data = screener_survey()
     before = sandbox.request_count
-    plan = (await push_survey(client, load(data), state=state_for(tmp_path, client, data),
-                              dry_run=True)).plan
+    plan = (
+        await push_survey(client, load(data), state=state_for(tmp_path, client, data), dry_run=True)
+    ).plan
     assert sandbox.request_count == before
     assert plan.create_survey and len(plan.create_questions) == 7
     await push_survey(client, load(data), state=state_for(tmp_path, client, data))
     data["pages"][1]["blocks"][0]["config"]["label"] = "Age now?"
-    plan = (await push_survey(client, load(data), state=state_for(tmp_path, client, data),
-                              dry_run=True)).plan
+    plan = (
+        await push_survey(client, load(data), state=state_for(tmp_path, client, data), dry_run=True)
+    ).plan
     assert plan.update_questions == ["b-age"] and not plan.create_questions
     assert len(plan.unchanged_questions) == 6
 
@@ -246,12 +275,37 @@ async def test_dry_run_sends_nothing_and_plans_the_changes(client, sandbox, tmp_
 async def test_display_logic_reading_a_later_question_is_put_once_that_exists(
     client, sandbox, tmp_path
 ):
-    data = {"id": "fwd", "name": "Forward", "pages": [page("p", "P", 0, [
-        block("b1", "p", 0, type="TextInput", name="first", label="First",
-              showIf="later == 'x'"),
-        block("b2", "p", 1, type="MultipleChoice", name="later", label="Later",
-              choices=[{"value": "x", "label": "X"}]),
-    ])]}
+    data = {
+        "id": "fwd",
+        "name": "Forward",
+        "pages": [
+            page(
+                "p",
+                "P",
+                0,
+                [
+                    block(
+                        "b1",
+                        "p",
+                        0,
+                        type="TextInput",
+                        name="first",
+                        label="First",
+                        showIf="later == 'x'",
+                    ),
+                    block(
+                        "b2",
+                        "p",
+                        1,
+                        type="MultipleChoice",
+                        name="later",
+                        label="Later",
+                        choices=[{"value": "x", "label": "X"}],
+                    ),
+                ],
+            )
+        ],
+    }
     report = await push_survey(client, load(data), state=state_for(tmp_path, client, data))
     target = state_for(tmp_path, client, data).target
     question = sandbox.surveys[report.qualtrics_survey_id].questions[target.questions["b1"]]
@@ -260,29 +314,64 @@ async def test_display_logic_reading_a_later_question_is_put_once_that_exists(
 
 
 def test_rebind_changes_locators_and_exact_ids_only():
-    value = {"LeftOperand": "q://QID1/SelectableChoice/2", "QuestionID": "QID1",
-             "QuestionText": "QID1 is mentioned", "ID": "BL_a"}
+    value = {
+        "LeftOperand": "q://QID1/SelectableChoice/2",
+        "QuestionID": "QID1",
+        "QuestionText": "QID1 is mentioned",
+        "ID": "BL_a",
+    }
     assert rebind(value, {"QID1": "QID9"}, {"BL_a": "BL_b"}) == {
-        "LeftOperand": "q://QID9/SelectableChoice/2", "QuestionID": "QID9",
-        "QuestionText": "QID1 is mentioned", "ID": "BL_b",
+        "LeftOperand": "q://QID9/SelectableChoice/2",
+        "QuestionID": "QID9",
+        "QuestionText": "QID1 is mentioned",
+        "ID": "BL_b",
     }
 
 
 async def test_logic_reading_an_earlier_page_waits_for_that_question_when_sent_in_parallel(
     client, sandbox, tmp_path
 ):
-    pages = [page("p0", "First", 0, [
-        block("b0", "p0", 0, type="MultipleChoice", name="gate", label="Gate",
-              choices=[{"value": "y", "label": "Y"}, {"value": "n", "label": "N"}]),
-    ])]
+    pages = [
+        page(
+            "p0",
+            "First",
+            0,
+            [
+                block(
+                    "b0",
+                    "p0",
+                    0,
+                    type="MultipleChoice",
+                    name="gate",
+                    label="Gate",
+                    choices=[{"value": "y", "label": "Y"}, {"value": "n", "label": "N"}],
+                ),
+            ],
+        )
+    ]
     for i in range(1, 9):
-        pages.append(page(f"p{i}", f"P{i}", i, [
-            block(f"b{i}", f"p{i}", 0, type="TextInput", name=f"t{i}", label=f"T{i}",
-                  showIf="gate == 'y'"),
-        ]))
+        pages.append(
+            page(
+                f"p{i}",
+                f"P{i}",
+                i,
+                [
+                    block(
+                        f"b{i}",
+                        f"p{i}",
+                        0,
+                        type="TextInput",
+                        name=f"t{i}",
+                        label=f"T{i}",
+                        showIf="gate == 'y'",
+                    ),
+                ],
+            )
+        )
     data = {"id": "parallel", "name": "Parallel", "pages": pages}
-    report = await push_survey(client, load(data), state=state_for(tmp_path, client, data),
-                               concurrency=8)
+    report = await push_survey(
+        client, load(data), state=state_for(tmp_path, client, data), concurrency=8
+    )
     target = state_for(tmp_path, client, data).target
     gate = target.questions["b0"]
     record = sandbox.surveys[report.qualtrics_survey_id]

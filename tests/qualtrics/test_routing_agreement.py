@@ -38,15 +38,34 @@ def surveys(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
                 "not": f"not (q{asked + 1} == '{value}' or q{i + 1} == '{other}')",
                 "always": None,
             }[kind]
-            rules.append({"id": f"r{i}-{order}", "target_page_id": f"p{target}",
-                          "condition": condition, "order": order})
-        pages.append({
-            "id": f"p{i}", "name": f"Page {i}", "order": i,
-            "blocks": [{"id": f"b{i}", "page_id": f"p{i}", "order": 0, "config": {
-                "type": "MultipleChoice", "label": f"Q{i}",
-                "choices": [{"value": v, "label": v.upper()} for v in VALUES]}}],
-            "navigation_rules": rules,
-        })
+            rules.append(
+                {
+                    "id": f"r{i}-{order}",
+                    "target_page_id": f"p{target}",
+                    "condition": condition,
+                    "order": order,
+                }
+            )
+        pages.append(
+            {
+                "id": f"p{i}",
+                "name": f"Page {i}",
+                "order": i,
+                "blocks": [
+                    {
+                        "id": f"b{i}",
+                        "page_id": f"p{i}",
+                        "order": 0,
+                        "config": {
+                            "type": "MultipleChoice",
+                            "label": f"Q{i}",
+                            "choices": [{"value": v, "label": v.upper()} for v in VALUES],
+                        },
+                    }
+                ],
+                "navigation_rules": rules,
+            }
+        )
     answers = {f"q{i + 1}": draw(st.sampled_from(VALUES)) for i in range(count)}
     return {"id": "random", "name": "Random", "pages": pages}, answers
 
@@ -62,8 +81,15 @@ def walk_compiled(data: dict[str, Any], answers: dict[str, str]) -> list[str]:
     }
     page_of = {q.qid: q.page_id for q in compiled.question_list()}
     tag_of = {q.qid: q.tag for q in compiled.question_list()}
-    session = Session("FS_test", "SV_test", snapshot, language="EN", embedded={},
-                      rng=random.Random(0), presentations=Counter())
+    session = Session(
+        "FS_test",
+        "SV_test",
+        snapshot,
+        language="EN",
+        embedded={},
+        rng=random.Random(0),
+        presentations=Counter(),
+    )
     visited = []
     while not session.done:
         assert session.page is not None

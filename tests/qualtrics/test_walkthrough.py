@@ -29,13 +29,15 @@ async def pushed(client: QualtricsClient, data: dict, tmp_path: Path) -> tuple[s
     state = PushState.load(data["id"], client.base_url, directory=tmp_path)
     report = await push_survey(client, Survey.model_validate(data), state=state)
     assert report.qualtrics_survey_id
-    return report.qualtrics_survey_id, PushState.load(data["id"], client.base_url,
-                                                      directory=tmp_path)
+    return report.qualtrics_survey_id, PushState.load(
+        data["id"], client.base_url, directory=tmp_path
+    )
 
 
 def visited_pages(walk: Any, survey: Survey, state: PushState) -> list[str]:
     page_of_qid = {
-        state.target.questions[b.id]: b.page_id for b in survey.blocks()
+        state.target.questions[b.id]: b.page_id
+        for b in survey.blocks()
         if b.id in state.target.questions
     }
     pages: list[str] = []
@@ -53,7 +55,8 @@ def predicted_pages(survey: Survey, answers: dict[str, Any]) -> list[str]:
     pages: list[str] = []
     for page in route(survey, answers).pages:
         shown = [
-            b for b in page.blocks
+            b
+            for b in page.blocks
             if not isinstance(b.config, LoopConfig)
             and (not b.config.showIf or is_true(b.config.showIf, namespace))
         ]
@@ -86,14 +89,22 @@ async def walk_and_compare(
 
 
 CSAT_ROUTES = [
-    ({"q1": "5", "q2": "great", "q5": "9"},
-     ["p-intro", "p-sat", "p-praise", "p-recommend", "p-thanks"]),
-    ({"q1": "1", "q3": "slow", "q4": ["speed"], "q5": "3", "q6": "rude"},
-     ["p-intro", "p-sat", "p-complaint", "p-improve", "p-recommend", "p-thanks"]),
-    ({"q1": "3", "q4": ["price", "staff"], "q5": "7"},
-     ["p-intro", "p-sat", "p-improve", "p-recommend", "p-thanks"]),
-    ({"q1": "Satisfied", "q2": "ok", "q5": 0, "q6": "meh"},
-     ["p-intro", "p-sat", "p-praise", "p-recommend", "p-thanks"]),
+    (
+        {"q1": "5", "q2": "great", "q5": "9"},
+        ["p-intro", "p-sat", "p-praise", "p-recommend", "p-thanks"],
+    ),
+    (
+        {"q1": "1", "q3": "slow", "q4": ["speed"], "q5": "3", "q6": "rude"},
+        ["p-intro", "p-sat", "p-complaint", "p-improve", "p-recommend", "p-thanks"],
+    ),
+    (
+        {"q1": "3", "q4": ["price", "staff"], "q5": "7"},
+        ["p-intro", "p-sat", "p-improve", "p-recommend", "p-thanks"],
+    ),
+    (
+        {"q1": "Satisfied", "q2": "ok", "q5": 0, "q6": "meh"},
+        ["p-intro", "p-sat", "p-praise", "p-recommend", "p-thanks"],
+    ),
 ]
 
 
@@ -117,12 +128,21 @@ async def test_csat_detractor_sees_the_follow_up_and_a_promoter_does_not(client,
 
 SCREENER_ROUTES = [
     ({"industry": "yes", "title": "Researcher"}, ["p-screen", "p-term"], "Screenout"),
-    ({"industry": "no", "title": "Baker", "age": "u18"}, ["p-screen", "p-age", "p-term"],
-     "Screenout"),
-    ({"industry": "No", "title": "Baker", "age": "18-34", "nps": 10},
-     ["p-screen", "p-age", "p-nps", "p-done"], "Completed"),
-    ({"industry": "no", "title": "Baker", "age": "55+", "nps": "4", "why": "price"},
-     ["p-screen", "p-age", "p-nps", "p-done"], "Completed"),
+    (
+        {"industry": "no", "title": "Baker", "age": "u18"},
+        ["p-screen", "p-age", "p-term"],
+        "Screenout",
+    ),
+    (
+        {"industry": "No", "title": "Baker", "age": "18-34", "nps": 10},
+        ["p-screen", "p-age", "p-nps", "p-done"],
+        "Completed",
+    ),
+    (
+        {"industry": "no", "title": "Baker", "age": "55+", "nps": "4", "why": "price"},
+        ["p-screen", "p-age", "p-nps", "p-done"],
+        "Completed",
+    ),
 ]
 
 
@@ -142,10 +162,28 @@ BUNDLED_ROUTES = [
     {"q1": "under_18"},
     {"q1": "25_34", "q2": "outside_us"},
     {"q1": "25_34", "q2": "west", "q3": ["retail", "advertising"]},
-    {"q1": "25_34", "q2": "west", "q3": ["none"], "q4": "daily", "q5": ["none"],
-     "q6": "Other", "q7": "9", "q9": "4", "q10": "no"},
-    {"q1": "45_54", "q2": "south", "q3": ["retail"], "q4": "weekly",
-     "q5": ["vidora", "playtide"], "q7": "3", "q8": "cheaper", "q9": "2", "q10": "bye"},
+    {
+        "q1": "25_34",
+        "q2": "west",
+        "q3": ["none"],
+        "q4": "daily",
+        "q5": ["none"],
+        "q6": "Other",
+        "q7": "9",
+        "q9": "4",
+        "q10": "no",
+    },
+    {
+        "q1": "45_54",
+        "q2": "south",
+        "q3": ["retail"],
+        "q4": "weekly",
+        "q5": ["vidora", "playtide"],
+        "q7": "3",
+        "q8": "cheaper",
+        "q9": "2",
+        "q10": "bye",
+    },
 ]
 
 
@@ -192,8 +230,9 @@ async def test_driver_encodes_by_tag_label_value_or_choice_id(client, tmp_path):
     by_value = await driver.encode({"industry": "no"})
     by_label = await driver.encode({"INDUSTRY": "No"})
     by_id = await driver.encode({qid: "2"})
-    assert by_value == by_label == by_id == {qid: {"1": {"selected": False},
-                                                   "2": {"selected": True}}}
+    assert (
+        by_value == by_label == by_id == {qid: {"1": {"selected": False}, "2": {"selected": True}}}
+    )
     with pytest.raises(AnswerError, match="no choice matches"):
         await driver.encode({"industry": "maybe"})
     with pytest.raises(AnswerError, match="no question 'nope'"):
@@ -235,8 +274,11 @@ async def test_advance_and_close_in_one_update_is_refused(client, tmp_path):
     survey_id, _ = await pushed(client, screener_survey(), tmp_path)
     state = await client.start_session(survey_id)
     with pytest.raises(BadRequestError, match="advance and close"):
-        await client.request("POST", f"/surveys/{survey_id}/sessions/{state.sessionId}",
-                             json={"advance": True, "close": True})
+        await client.request(
+            "POST",
+            f"/surveys/{survey_id}/sessions/{state.sessionId}",
+            json={"advance": True, "close": True},
+        )
 
 
 async def test_a_survey_with_matrix_questions_cannot_be_walked(client, tmp_path):
@@ -248,8 +290,9 @@ async def test_a_survey_with_matrix_questions_cannot_be_walked(client, tmp_path)
 
 async def test_unpublished_survey_cannot_be_walked(client):
     made = await client.create_survey("Draft only")
-    await client.create_question(made.SurveyID,
-                                 {"QuestionText": "q", "QuestionType": "TE", "Selector": "SL"})
+    await client.create_question(
+        made.SurveyID, {"QuestionText": "q", "QuestionType": "TE", "Selector": "SL"}
+    )
     await client.set_active(made.SurveyID)
     with pytest.raises(BadRequestError, match="no published version"):
         await SessionDriver(client, made.SurveyID).start()

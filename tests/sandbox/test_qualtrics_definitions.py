@@ -167,16 +167,32 @@ async def test_question_with_block_id_goes_into_that_block(api):
         ({**MC, "SubSelector": "Columns"}, "SubSelector"),
         ({**MC, "QuestionType": "Nope"}, "QuestionType"),
         ({"QuestionText": "t", "QuestionType": "TE", "Selector": "SAVR"}, "Selector"),
-        ({"QuestionText": "t", "QuestionType": "Matrix", "Selector": "Likert",
-          "SubSelector": "SingleAnswer", "Choices": {"1": {"Display": "r"}}}, "Answers"),
+        (
+            {
+                "QuestionText": "t",
+                "QuestionType": "Matrix",
+                "Selector": "Likert",
+                "SubSelector": "SingleAnswer",
+                "Choices": {"1": {"Display": "r"}},
+            },
+            "Answers",
+        ),
         ({"QuestionText": "t", "QuestionType": "Slider", "Selector": "TB"}, "Selector"),
         ({"QuestionText": "t", "QuestionType": "DB", "Selector": "SL"}, "Selector"),
         ({**MC, "Choices": {}}, "Choices"),
         ({**MC, "ChoiceOrder": ["1", "9"]}, "ChoiceOrder"),
         ({**MC, "Validation": {"Settings": {"ForceResponse": "MAYBE"}}}, "ForceResponse"),
         ({"QuestionType": "MC", "Selector": "SAVR"}, "QuestionText"),
-        ({"QuestionText": "t", "QuestionType": "PGR", "Selector": "DragAndDrop",
-          "SubSelector": "Columns", "Choices": {"1": {"Display": "a"}}}, "Groups"),
+        (
+            {
+                "QuestionText": "t",
+                "QuestionType": "PGR",
+                "Selector": "DragAndDrop",
+                "SubSelector": "Columns",
+                "Choices": {"1": {"Display": "a"}},
+            },
+            "Groups",
+        ),
     ],
 )
 async def test_bad_question_definition_is_a_400_naming_the_field(api, question, named):
@@ -192,18 +208,41 @@ async def test_bad_question_definition_is_a_400_naming_the_field(api, question, 
         {"QuestionText": "t", "QuestionType": "TE", "Selector": "ML"},
         {"QuestionText": "t", "QuestionType": "DB", "Selector": "TB"},
         {"QuestionText": "t", "QuestionType": "MC", "Selector": "NPS"},
-        {"QuestionText": "t", "QuestionType": "CS", "Selector": "VRTL", "SubSelector": "TX",
-         "Choices": {"1": {"Display": "a"}},
-         "Validation": {"Settings": {"Type": "ChoicesTotal", "ChoiceTotal": "100"}}},
-        {"QuestionText": "t", "QuestionType": "RO", "Selector": "DND", "SubSelector": "TX",
-         "Choices": {"1": {"Display": "a"}}},
-        {"QuestionText": "t", "QuestionType": "Matrix", "Selector": "Likert",
-         "SubSelector": "SingleAnswer", "Choices": {"1": {"Display": "r"}},
-         "Answers": {"1": {"Display": "c"}}},
-        {"QuestionText": "t", "QuestionType": "SBS", "Selector": "SBSMatrix",
-         "Choices": {"1": {"Display": "r"}}},
-        {"QuestionText": "t", "QuestionType": "Slider", "Selector": "HSLIDER",
-         "Choices": {"1": {"Display": "s"}}},
+        {
+            "QuestionText": "t",
+            "QuestionType": "CS",
+            "Selector": "VRTL",
+            "SubSelector": "TX",
+            "Choices": {"1": {"Display": "a"}},
+            "Validation": {"Settings": {"Type": "ChoicesTotal", "ChoiceTotal": "100"}},
+        },
+        {
+            "QuestionText": "t",
+            "QuestionType": "RO",
+            "Selector": "DND",
+            "SubSelector": "TX",
+            "Choices": {"1": {"Display": "a"}},
+        },
+        {
+            "QuestionText": "t",
+            "QuestionType": "Matrix",
+            "Selector": "Likert",
+            "SubSelector": "SingleAnswer",
+            "Choices": {"1": {"Display": "r"}},
+            "Answers": {"1": {"Display": "c"}},
+        },
+        {
+            "QuestionText": "t",
+            "QuestionType": "SBS",
+            "Selector": "SBSMatrix",
+            "Choices": {"1": {"Display": "r"}},
+        },
+        {
+            "QuestionText": "t",
+            "QuestionType": "Slider",
+            "Selector": "HSLIDER",
+            "Choices": {"1": {"Display": "s"}},
+        },
     ],
 )
 async def test_valid_question_variants_are_accepted(api, question):
@@ -214,8 +253,10 @@ async def test_valid_question_variants_are_accepted(api, question):
 
 async def test_nps_question_without_choices_gets_eleven_points(api):
     survey_id, _ = await new_survey(api)
-    await api.post(f"/survey-definitions/{survey_id}/questions",
-                   json={"QuestionText": "t", "QuestionType": "MC", "Selector": "NPS"})
+    await api.post(
+        f"/survey-definitions/{survey_id}/questions",
+        json={"QuestionText": "t", "QuestionType": "MC", "Selector": "NPS"},
+    )
     question = (await api.get(f"/survey-definitions/{survey_id}/questions/QID1")).json()["result"]
     assert question["ChoiceOrder"] == [str(i) for i in range(11)]
 
@@ -257,12 +298,15 @@ async def test_update_block_sets_page_breaks_and_rejects_unknown_questions(api):
             {"Type": "Question", "QuestionID": "QID1"},
         ],
     }
-    assert (await api.put(f"/survey-definitions/{survey_id}/blocks/{block_id}",
-                          json=body)).status_code == 200
+    assert (
+        await api.put(f"/survey-definitions/{survey_id}/blocks/{block_id}", json=body)
+    ).status_code == 200
     block = (await api.get(f"/survey-definitions/{survey_id}/blocks/{block_id}")).json()["result"]
     assert block["Type"] == "Default"  # the default block stays the default
     assert [e.get("QuestionID", e["Type"]) for e in block["BlockElements"]] == [
-        "QID2", "Page Break", "QID1"
+        "QID2",
+        "Page Break",
+        "QID1",
     ]
     body["BlockElements"].append({"Type": "Question", "QuestionID": "QID99"})
     response = await api.put(f"/survey-definitions/{survey_id}/blocks/{block_id}", json=body)
@@ -272,11 +316,13 @@ async def test_update_block_sets_page_breaks_and_rejects_unknown_questions(api):
 
 async def test_delete_block_takes_it_out_of_the_flow(api):
     survey_id, _ = await new_survey(api)
-    created = await api.post(f"/survey-definitions/{survey_id}/blocks",
-                             json={"Type": "Standard", "Description": "Gone"})
+    created = await api.post(
+        f"/survey-definitions/{survey_id}/blocks", json={"Type": "Standard", "Description": "Gone"}
+    )
     block_id = created.json()["result"]["BlockID"]
-    assert (await api.delete(f"/survey-definitions/{survey_id}/blocks/{block_id}")).status_code \
-        == 200
+    assert (
+        await api.delete(f"/survey-definitions/{survey_id}/blocks/{block_id}")
+    ).status_code == 200
     flow = (await api.get(f"/survey-definitions/{survey_id}/flow")).json()["result"]
     assert block_id not in [e.get("ID") for e in flow["Flow"]]
 
@@ -287,8 +333,12 @@ def branch_flow(block_id: str, logic: dict, count: int = 4) -> dict:
         "Type": "Root",
         "Flow": [
             {"Type": "Block", "ID": block_id, "FlowID": "FL_2"},
-            {"Type": "Branch", "FlowID": "FL_3", "BranchLogic": copy.deepcopy(logic),
-             "Flow": [{"Type": "EndSurvey", "FlowID": "FL_4"}]},
+            {
+                "Type": "Branch",
+                "FlowID": "FL_3",
+                "BranchLogic": copy.deepcopy(logic),
+                "Flow": [{"Type": "EndSurvey", "FlowID": "FL_4"}],
+            },
         ],
         "Properties": {"Count": count},
     }
@@ -296,8 +346,15 @@ def branch_flow(block_id: str, logic: dict, count: int = 4) -> dict:
 
 SELECTED_1 = {
     "Type": "BooleanExpression",
-    "0": {"0": {"LogicType": "Question", "LeftOperand": "q://QID1/SelectableChoice/1",
-                "Operator": "Selected", "Type": "Expression"}, "Type": "If"},
+    "0": {
+        "0": {
+            "LogicType": "Question",
+            "LeftOperand": "q://QID1/SelectableChoice/1",
+            "Operator": "Selected",
+            "Type": "Expression",
+        },
+        "Type": "If",
+    },
 }
 
 
@@ -316,13 +373,19 @@ async def test_put_flow_with_branch_and_end_survey_round_trips(api):
         (lambda f: f["Properties"].update(Count=3), "Count"),
         (lambda f: f.pop("Properties"), "Properties.Count"),
         (lambda f: f["Flow"][0].update(ID="BL_nowhere000000"), "BL_nowhere000000"),
-        (lambda f: f["Flow"][1]["BranchLogic"]["0"]["0"].update(
-            LeftOperand="q://QID7/SelectableChoice/1"), "QID7"),
+        (
+            lambda f: f["Flow"][1]["BranchLogic"]["0"]["0"].update(
+                LeftOperand="q://QID7/SelectableChoice/1"
+            ),
+            "QID7",
+        ),
         (lambda f: f["Flow"][1]["BranchLogic"]["0"]["0"].update(Operator="Sorta"), "Operator"),
         (lambda f: f["Flow"][1]["BranchLogic"].update(Type="Expression"), "BooleanExpression"),
         (lambda f: f["Flow"][1].update(Type="Teleport"), "Teleport"),
-        (lambda f: f["Flow"].append({"Type": "BlockRandomizer", "FlowID": "FL_5", "Flow": []}),
-         "SubSet"),
+        (
+            lambda f: f["Flow"].append({"Type": "BlockRandomizer", "FlowID": "FL_5", "Flow": []}),
+            "SubSet",
+        ),
     ],
 )
 async def test_invalid_flow_is_a_400_naming_the_problem(api, mutate, named):
@@ -339,8 +402,10 @@ async def test_put_of_one_flow_element_replaces_it_and_unknown_ids_are_404(api):
     survey_id, block_id = await new_survey(api)
     await api.post(f"/survey-definitions/{survey_id}/questions", json=MC)
     await api.put(f"/survey-definitions/{survey_id}/flow", json=branch_flow(block_id, SELECTED_1))
-    element = {"Type": "EmbeddedData",
-               "EmbeddedData": [{"Field": "arm", "Type": "Custom", "Value": "b"}]}
+    element = {
+        "Type": "EmbeddedData",
+        "EmbeddedData": [{"Field": "arm", "Type": "Custom", "Value": "b"}],
+    }
     response = await api.put(f"/survey-definitions/{survey_id}/flow/FL_3", json=element)
     assert response.status_code == 200
     flow = (await api.get(f"/survey-definitions/{survey_id}/flow")).json()["result"]
@@ -359,12 +424,14 @@ async def test_definition_names_the_datacenter_in_the_brand_url():
 
 async def test_publish_needs_description_and_published_and_returns_metadata(api):
     survey_id, _ = await new_survey(api)
-    response = await api.post(f"/survey-definitions/{survey_id}/versions",
-                              json={"Description": "v1"})
+    response = await api.post(
+        f"/survey-definitions/{survey_id}/versions", json={"Description": "v1"}
+    )
     assert response.status_code == 400
     assert "Published" in error_of(response)["errorMessage"]
-    response = await api.post(f"/survey-definitions/{survey_id}/versions",
-                              json={"Description": "v1", "Published": True})
+    response = await api.post(
+        f"/survey-definitions/{survey_id}/versions", json={"Description": "v1", "Published": True}
+    )
     metadata = response.json()["result"]["metadata"]
     assert metadata["versionNumber"] == 1 and metadata["published"] is True
     assert metadata["surveyID"] == survey_id
@@ -374,11 +441,14 @@ async def test_publish_needs_description_and_published_and_returns_metadata(api)
 
 async def test_metadata_put_activates_and_validates_status_and_dates(api, sandbox):
     survey_id, _ = await new_survey(api)
-    response = await api.put(f"/survey-definitions/{survey_id}/metadata",
-                             json={"SurveyStatus": "Running"})
+    response = await api.put(
+        f"/survey-definitions/{survey_id}/metadata", json={"SurveyStatus": "Running"}
+    )
     assert response.status_code == 400 and "SurveyStatus" in error_of(response)["errorMessage"]
-    response = await api.put(f"/survey-definitions/{survey_id}/metadata",
-                             json={"SurveyStartDate": "2026-01-01T00:00:00Z"})
+    response = await api.put(
+        f"/survey-definitions/{survey_id}/metadata",
+        json={"SurveyStartDate": "2026-01-01T00:00:00Z"},
+    )
     assert response.status_code == 400 and "MySQL" in error_of(response)["errorMessage"]
     await api.put(f"/survey-definitions/{survey_id}/metadata", json={"SurveyStatus": "Active"})
     metadata = (await api.get(f"/survey-definitions/{survey_id}/metadata")).json()["result"]
@@ -413,8 +483,17 @@ async def test_full_definition_has_the_spec_keys_and_qsf_format(api):
     survey_id, _ = await new_survey(api)
     await api.post(f"/survey-definitions/{survey_id}/questions", json=MC)
     definition = (await api.get(f"/survey-definitions/{survey_id}")).json()["result"]
-    for key in ("SurveyID", "SurveyName", "SurveyStatus", "SurveyOptions", "Questions",
-                "Blocks", "SurveyFlow", "ProjectInfo", "LastModified"):
+    for key in (
+        "SurveyID",
+        "SurveyName",
+        "SurveyStatus",
+        "SurveyOptions",
+        "Questions",
+        "Blocks",
+        "SurveyFlow",
+        "ProjectInfo",
+        "LastModified",
+    ):
         assert key in definition
     qsf = (await api.get(f"/survey-definitions/{survey_id}", params={"format": "qsf"})).json()
     elements = {e["Element"] for e in qsf["result"]["SurveyElements"]}
@@ -446,5 +525,6 @@ async def test_fail_next_injects_server_errors_only_on_matching_paths(api, sandb
     assert response.status_code == 503
     assert error_of(response)["errorCode"] == "SERVER_1"
     assert sandbox.surveys[survey_id].questions == {}  # the failed request changed nothing
-    assert (await api.post(f"/survey-definitions/{survey_id}/questions",
-                           json=MC)).status_code == 200
+    assert (
+        await api.post(f"/survey-definitions/{survey_id}/questions", json=MC)
+    ).status_code == 200

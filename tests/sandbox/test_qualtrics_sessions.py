@@ -46,14 +46,28 @@ def mc(text: str, *labels: str, selector: str = "SAVR", forced: bool = True, **e
 
 
 def te(text: str, forced: bool = False, **extra: Any) -> dict:
-    return {"QuestionText": text, "QuestionType": "TE", "Selector": "SL",
-            "Validation": {"Settings": {"ForceResponse": "ON" if forced else "OFF"}}, **extra}
+    return {
+        "QuestionText": text,
+        "QuestionType": "TE",
+        "Selector": "SL",
+        "Validation": {"Settings": {"ForceResponse": "ON" if forced else "OFF"}},
+        **extra,
+    }
 
 
-def cond(locator: str, operator: str = "Selected", right: str | None = None,
-         conj: str | None = None, logic_type: str = "Question") -> dict:
-    c = {"LogicType": logic_type, "LeftOperand": locator, "Operator": operator,
-         "Type": "Expression"}
+def cond(
+    locator: str,
+    operator: str = "Selected",
+    right: str | None = None,
+    conj: str | None = None,
+    logic_type: str = "Question",
+) -> dict:
+    c = {
+        "LogicType": logic_type,
+        "LeftOperand": locator,
+        "Operator": operator,
+        "Type": "Expression",
+    }
     if right is not None:
         c["RightOperand"] = right
     if conj:
@@ -84,8 +98,9 @@ class Builder:
         return self.sid
 
     async def block(self, *pages: list[dict]) -> tuple[str, list[list[str]]]:
-        response = await self.api.post(f"/survey-definitions/{self.sid}/blocks",
-                                       json={"Type": "Standard", "Description": "b"})
+        response = await self.api.post(
+            f"/survey-definitions/{self.sid}/blocks", json={"Type": "Standard", "Description": "b"}
+        )
         block_id = response.json()["result"]["BlockID"]
         elements: list[dict] = []
         qids: list[list[str]] = []
@@ -94,16 +109,20 @@ class Builder:
                 elements.append({"Type": "Page Break"})
             page_qids = []
             for question in questions:
-                made = await self.api.post(f"/survey-definitions/{self.sid}/questions",
-                                           params={"blockId": block_id}, json=question)
+                made = await self.api.post(
+                    f"/survey-definitions/{self.sid}/questions",
+                    params={"blockId": block_id},
+                    json=question,
+                )
                 assert made.status_code == 200, made.json()
                 qid = made.json()["result"]["QuestionID"]
                 page_qids.append(qid)
                 elements.append({"Type": "Question", "QuestionID": qid})
             qids.append(page_qids)
-        put = await self.api.put(f"/survey-definitions/{self.sid}/blocks/{block_id}",
-                                 json={"Type": "Standard", "Description": "b",
-                                       "BlockElements": elements})
+        put = await self.api.put(
+            f"/survey-definitions/{self.sid}/blocks/{block_id}",
+            json={"Type": "Standard", "Description": "b", "BlockElements": elements},
+        )
         assert put.status_code == 200, put.json()
         return block_id, qids
 
@@ -115,15 +134,21 @@ class Builder:
         return {"Type": "Standard", "ID": block_id, "FlowID": self.fid()}
 
     async def publish(self, flow: list[dict], *, activate: bool = True) -> None:
-        body = {"FlowID": "FL_1", "Type": "Root", "Flow": flow,
-                "Properties": {"Count": self.flow_count}}
+        body = {
+            "FlowID": "FL_1",
+            "Type": "Root",
+            "Flow": flow,
+            "Properties": {"Count": self.flow_count},
+        }
         put = await self.api.put(f"/survey-definitions/{self.sid}/flow", json=body)
         assert put.status_code == 200, put.json()
-        await self.api.post(f"/survey-definitions/{self.sid}/versions",
-                            json={"Description": "v", "Published": True})
+        await self.api.post(
+            f"/survey-definitions/{self.sid}/versions", json={"Description": "v", "Published": True}
+        )
         if activate:
-            await self.api.put(f"/survey-definitions/{self.sid}/metadata",
-                               json={"SurveyStatus": "Active"})
+            await self.api.put(
+                f"/survey-definitions/{self.sid}/metadata", json={"SurveyStatus": "Active"}
+            )
 
     async def start(self, **body: Any) -> dict:
         response = await self.api.post(f"/surveys/{self.sid}/sessions", json=body)
@@ -150,18 +175,29 @@ async def two_path_survey(api: httpx.AsyncClient) -> tuple[Builder, dict[str, st
     builder = Builder(api)
     await builder.survey()
     first, [[q1]] = await builder.block([mc("Qualify?", "Yes", "No")])
-    second, [[q2], [q3]] = await builder.block([te("Name", forced=True)],
-                                              [te("Why?", DisplayLogic=logic(
-                                                  [cond("q://QID2/ChoiceTextEntryValue",
-                                                        "EqualTo", "show")]))])
-    await builder.publish([
-        builder.b(first),
-        {"Type": "Branch", "FlowID": builder.fid(),
-         "BranchLogic": logic([cond(f"q://{q1}/SelectableChoice/2")]),
-         "Flow": [{"Type": "EndSurvey", "FlowID": builder.fid(),
-                   "Options": {"Screenout": "true"}}]},
-        builder.b(second),
-    ])
+    second, [[q2], [q3]] = await builder.block(
+        [te("Name", forced=True)],
+        [
+            te(
+                "Why?",
+                DisplayLogic=logic([cond("q://QID2/ChoiceTextEntryValue", "EqualTo", "show")]),
+            )
+        ],
+    )
+    await builder.publish(
+        [
+            builder.b(first),
+            {
+                "Type": "Branch",
+                "FlowID": builder.fid(),
+                "BranchLogic": logic([cond(f"q://{q1}/SelectableChoice/2")]),
+                "Flow": [
+                    {"Type": "EndSurvey", "FlowID": builder.fid(), "Options": {"Screenout": "true"}}
+                ],
+            },
+            builder.b(second),
+        ]
+    )
     return builder, {"q1": q1, "q2": q2, "q3": q3}
 
 
@@ -199,8 +235,9 @@ async def test_branch_to_end_survey_ends_with_screenout_and_records_the_response
 async def test_answering_only_the_selected_choice_is_accepted(api):
     builder, q = await two_path_survey(api)
     session = (await builder.start())["sessionId"]
-    result = (await builder.update(session, responses={q["q1"]: {"1": {"selected": True}}},
-                                   advance=True)).json()["result"]
+    result = (
+        await builder.update(session, responses={q["q1"]: {"1": {"selected": True}}}, advance=True)
+    ).json()["result"]
     assert qids(result) == [q["q2"]]
 
 
@@ -208,8 +245,9 @@ async def test_page_breaks_split_a_block_and_display_logic_hides_a_question(api,
     builder, q = await two_path_survey(api)
     session = (await builder.start())["sessionId"]
     await builder.update(session, responses={q["q1"]: pick("1", of=2)}, advance=True)
-    result = (await builder.update(session, responses={q["q2"]: "hide"},
-                                   advance=True)).json()["result"]
+    result = (await builder.update(session, responses={q["q2"]: "hide"}, advance=True)).json()[
+        "result"
+    ]
     # QID3 is on its own page and hidden by logic: the empty page is skipped, the flow ends.
     assert result["done"] is True
     stored = sandbox.responses[result["responseId"]]
@@ -222,8 +260,9 @@ async def test_display_logic_true_shows_the_question_on_its_page(api):
     builder, q = await two_path_survey(api)
     session = (await builder.start())["sessionId"]
     await builder.update(session, responses={q["q1"]: pick("1", of=2)}, advance=True)
-    result = (await builder.update(session, responses={q["q2"]: "show"},
-                                   advance=True)).json()["result"]
+    result = (await builder.update(session, responses={q["q2"]: "show"}, advance=True)).json()[
+        "result"
+    ]
     assert qids(result) == [q["q3"]]
 
 
@@ -288,8 +327,9 @@ async def test_malformed_mc_answers_are_400s(api, answer, message):
 async def test_close_records_an_unfinished_response_and_accepts_the_string_true(api, sandbox):
     builder, q = await two_path_survey(api)
     session = (await builder.start())["sessionId"]
-    result = (await builder.update(session, responses={q["q1"]: pick("1", of=2)},
-                                   close="true")).json()["result"]
+    result = (
+        await builder.update(session, responses={q["q1"]: pick("1", of=2)}, close="true")
+    ).json()["result"]
     assert result["done"] is True
     stored = sandbox.responses[result["responseId"]]
     assert stored["endReason"] == "Closed" and stored["values"]["finished"] == 0
@@ -336,8 +376,9 @@ async def test_sessions_run_the_published_version_not_later_edits(api):
     await builder.survey()
     block_id, [[q1]] = await builder.block([mc("Published text", "A", "B")])
     await builder.publish([builder.b(block_id)])
-    await api.put(f"/survey-definitions/{builder.sid}/questions/{q1}",
-                  json=mc("Draft text", "A", "B"))
+    await api.put(
+        f"/survey-definitions/{builder.sid}/questions/{q1}", json=mc("Draft text", "A", "B")
+    )
     result = await builder.start()
     assert result["questions"][0]["display"] == "Published text"
 
@@ -345,9 +386,14 @@ async def test_sessions_run_the_published_version_not_later_edits(api):
 async def test_survey_with_a_matrix_is_refused_as_unsupported_by_sessions(api):
     builder = Builder(api)
     await builder.survey()
-    matrix = {"QuestionText": "Grid", "QuestionType": "Matrix", "Selector": "Likert",
-              "SubSelector": "SingleAnswer", "Choices": {"1": {"Display": "r"}},
-              "Answers": {"1": {"Display": "c"}}}
+    matrix = {
+        "QuestionText": "Grid",
+        "QuestionType": "Matrix",
+        "Selector": "Likert",
+        "SubSelector": "SingleAnswer",
+        "Choices": {"1": {"Display": "r"}},
+        "Answers": {"1": {"Display": "c"}},
+    }
     block_id, _ = await builder.block([mc("Q", "A"), matrix])
     await builder.publish([builder.b(block_id)])
     response = await api.post(f"/surveys/{builder.sid}/sessions", json={})
@@ -374,8 +420,12 @@ async def test_descriptive_text_is_shown_and_needs_no_answer(api):
 async def test_nps_takes_choice_ids_0_to_10_and_records_the_number(api, sandbox):
     builder = Builder(api)
     await builder.survey()
-    nps = {"QuestionText": "Recommend?", "QuestionType": "MC", "Selector": "NPS",
-           "ColumnLabels": [{"Display": "Never"}, {"Display": "Surely"}]}
+    nps = {
+        "QuestionText": "Recommend?",
+        "QuestionType": "MC",
+        "Selector": "NPS",
+        "ColumnLabels": [{"Display": "Never"}, {"Display": "Surely"}],
+    }
     block_id, [[q]] = await builder.block([nps])
     await builder.publish([builder.b(block_id)])
     result = await builder.start()
@@ -383,16 +433,25 @@ async def test_nps_takes_choice_ids_0_to_10_and_records_the_number(api, sandbox)
     assert view["type"] == "NPS"
     assert [c["choiceId"] for c in view["choices"]] == [str(i) for i in range(11)]
     assert view["options"]["columnLabels"] == ["Never", "Surely"]
-    done = (await builder.update(result["sessionId"], responses={q: {"9": {"selected": True}}},
-                                 advance=True)).json()["result"]
+    done = (
+        await builder.update(
+            result["sessionId"], responses={q: {"9": {"selected": True}}}, advance=True
+        )
+    ).json()["result"]
     assert sandbox.responses[done["responseId"]]["values"][q] == 9
 
 
 async def test_multi_select_records_every_chosen_recode_and_honours_exclusive(api, sandbox):
     builder = Builder(api)
     await builder.survey()
-    question = mc("Which?", "Red", "Blue", "None", selector="MAVR",
-                  RecodeValues={"1": "red", "2": "blue", "3": "none"})
+    question = mc(
+        "Which?",
+        "Red",
+        "Blue",
+        "None",
+        selector="MAVR",
+        RecodeValues={"1": "red", "2": "blue", "3": "none"},
+    )
     question["Choices"]["3"]["ExclusiveAnswer"] = True
     block_id, [[q]] = await builder.block([question])
     await builder.publish([builder.b(block_id)])
@@ -400,8 +459,9 @@ async def test_multi_select_records_every_chosen_recode_and_honours_exclusive(ap
     assert result["questions"][0]["options"]["multiSelect"] is True
     clash = await builder.update(result["sessionId"], responses={q: pick("1", "3")})
     assert clash.status_code == 400 and "exclusive" in clash.text
-    done = (await builder.update(result["sessionId"], responses={q: pick("2", "1")},
-                                 advance=True)).json()["result"]
+    done = (
+        await builder.update(result["sessionId"], responses={q: pick("2", "1")}, advance=True)
+    ).json()["result"]
     stored = sandbox.responses[done["responseId"]]
     assert stored["values"][q] == ["red", "blue"]
     assert stored["labels"][q] == ["Red", "Blue"]
@@ -412,15 +472,27 @@ async def test_embedded_data_elements_set_fields_that_branches_read(api, sandbox
     await builder.survey()
     a, [[qa]] = await builder.block([mc("A", "x")])
     b, [[qb]] = await builder.block([mc("B", "x")])
-    await builder.publish([
-        {"Type": "EmbeddedData", "FlowID": builder.fid(),
-         "EmbeddedData": [{"Field": "arm", "Type": "Custom", "Value": "${e://Field/source}-2"},
-                          {"Field": "source", "Type": "Recipient"}]},
-        {"Type": "Branch", "FlowID": builder.fid(),
-         "BranchLogic": logic([cond("arm", "EqualTo", "panel-2", logic_type="EmbeddedField")]),
-         "Flow": [builder.b(a)]},
-        builder.b(b),
-    ])
+    await builder.publish(
+        [
+            {
+                "Type": "EmbeddedData",
+                "FlowID": builder.fid(),
+                "EmbeddedData": [
+                    {"Field": "arm", "Type": "Custom", "Value": "${e://Field/source}-2"},
+                    {"Field": "source", "Type": "Recipient"},
+                ],
+            },
+            {
+                "Type": "Branch",
+                "FlowID": builder.fid(),
+                "BranchLogic": logic(
+                    [cond("arm", "EqualTo", "panel-2", logic_type="EmbeddedField")]
+                ),
+                "Flow": [builder.b(a)],
+            },
+            builder.b(b),
+        ]
+    )
     result = await builder.start(embeddedData={"source": "panel"})
     assert qids(result) == [qa]
     other = await builder.start(embeddedData={"source": "web"})
@@ -433,15 +505,23 @@ async def test_embedded_data_sent_in_an_update_is_seen_by_later_branches(api):
     await builder.survey()
     a, [[qa]] = await builder.block([mc("A", "x")])
     b, [[qb]] = await builder.block([mc("B", "x")])
-    await builder.publish([
-        builder.b(a),
-        {"Type": "Branch", "FlowID": builder.fid(),
-         "BranchLogic": logic([cond("flag", "NotEmpty", logic_type="EmbeddedField")]),
-         "Flow": [builder.b(b)]},
-    ])
+    await builder.publish(
+        [
+            builder.b(a),
+            {
+                "Type": "Branch",
+                "FlowID": builder.fid(),
+                "BranchLogic": logic([cond("flag", "NotEmpty", logic_type="EmbeddedField")]),
+                "Flow": [builder.b(b)],
+            },
+        ]
+    )
     result = await builder.start()
-    moved = (await builder.update(result["sessionId"], embeddedData={"flag": "1"},
-                                  responses={qa: pick("1")}, advance=True)).json()["result"]
+    moved = (
+        await builder.update(
+            result["sessionId"], embeddedData={"flag": "1"}, responses={qa: pick("1")}, advance=True
+        )
+    ).json()["result"]
     assert qids(moved) == [qb]
 
 
@@ -449,23 +529,34 @@ async def test_block_randomizer_shows_subset_deterministically_under_a_seed(api)
     async def shown_orders(seed: int) -> list[list[str]]:
         sandbox = QualtricsSandbox(seed=seed)
         app = Starlette(routes=[Mount("/API/v3", app=sandbox.app)])
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE,
-                                     headers={"X-API-TOKEN": sandbox.token}) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=BASE,
+            headers={"X-API-TOKEN": sandbox.token},
+        ) as client:
             builder = Builder(client)
             await builder.survey()
             blocks = [await builder.block([mc(f"Q{i}", "x", forced=False)]) for i in range(3)]
-            await builder.publish([
-                {"Type": "BlockRandomizer", "FlowID": builder.fid(), "SubSet": 2,
-                 "EvenPresentation": True, "Flow": [builder.b(b) for b, _ in blocks]},
-            ])
+            await builder.publish(
+                [
+                    {
+                        "Type": "BlockRandomizer",
+                        "FlowID": builder.fid(),
+                        "SubSet": 2,
+                        "EvenPresentation": True,
+                        "Flow": [builder.b(b) for b, _ in blocks],
+                    },
+                ]
+            )
             orders = []
             for _ in range(6):
                 result = await builder.start()
                 seen = []
                 while not result["done"]:
                     seen += qids(result)
-                    result = (await builder.update(result["sessionId"],
-                                                   advance=True)).json()["result"]
+                    result = (await builder.update(result["sessionId"], advance=True)).json()[
+                        "result"
+                    ]
                 orders.append(seen)
             return orders
 
@@ -482,19 +573,34 @@ async def test_group_is_walked_and_static_loop_repeats_its_block(api, sandbox):
     looped, [[q]] = await builder.block([mc("Rate ${e://Field/x}", "Good", "Bad")])
     await api.put(
         f"/survey-definitions/{builder.sid}/blocks/{looped}",
-        json={"Type": "Standard", "Description": "loop",
-              "BlockElements": [{"Type": "Question", "QuestionID": q}],
-              "Options": {"Looping": "Static",
-                          "LoopingOptions": {"Static": {"1": {"1": "a"}, "2": {"1": "b"}}}}},
+        json={
+            "Type": "Standard",
+            "Description": "loop",
+            "BlockElements": [{"Type": "Question", "QuestionID": q}],
+            "Options": {
+                "Looping": "Static",
+                "LoopingOptions": {"Static": {"1": {"1": "a"}, "2": {"1": "b"}}},
+            },
+        },
     )
-    await builder.publish([{"Type": "Group", "FlowID": builder.fid(), "Description": "g",
-                            "Flow": [builder.b(looped)]}])
+    await builder.publish(
+        [
+            {
+                "Type": "Group",
+                "FlowID": builder.fid(),
+                "Description": "g",
+                "Flow": [builder.b(looped)],
+            }
+        ]
+    )
     result = await builder.start()
-    result = (await builder.update(result["sessionId"], responses={q: pick("1")},
-                                   advance=True)).json()["result"]
+    result = (
+        await builder.update(result["sessionId"], responses={q: pick("1")}, advance=True)
+    ).json()["result"]
     assert qids(result) == [q]  # the second iteration
-    done = (await builder.update(result["sessionId"], responses={q: pick("2")},
-                                 advance=True)).json()["result"]
+    done = (
+        await builder.update(result["sessionId"], responses={q: pick("2")}, advance=True)
+    ).json()["result"]
     values = sandbox.responses[done["responseId"]]["values"]
     assert values["1_" + q] == ["1"] and values["2_" + q] == ["2"]
 
@@ -542,14 +648,25 @@ def test_group_conjunction_on_the_first_condition_joins_groups_and_conjunction_s
         (cond("q://QID1/QuestionDisplayed", "Displayed"), True),
         (cond("q://QID2/QuestionDisplayed", "NotDisplayed"), True),
         (cond("q://QID1/SelectedChoicesCount", "GreaterThanOrEqual", "1"), True),
-        ({"LogicType": "GeoIP", "LeftOperand": "Country", "Operator": "EqualTo",
-          "RightOperand": "US", "Type": "Expression"}, False),
+        (
+            {
+                "LogicType": "GeoIP",
+                "LeftOperand": "Country",
+                "Operator": "EqualTo",
+                "RightOperand": "US",
+                "Type": "Expression",
+            },
+            False,
+        ),
     ],
 )
 def test_question_conditions_read_answers_by_locator(condition, expected):
     respondent = Respondent(
-        answers={"QID1": Answer(selected=["2"], texts={"2": "other"}),
-                 "QID2": Answer(text="12"), "QID3": Answer(text="hello")},
+        answers={
+            "QID1": Answer(selected=["2"], texts={"2": "other"}),
+            "QID2": Answer(text="12"),
+            "QID3": Answer(text="hello"),
+        },
         displayed={"QID1"},
     )
     assert evaluate(logic([condition]), respondent) is expected

@@ -153,9 +153,7 @@ class QualtricsSandbox:
             Route("/surveys/{sid}/sessions", e(self.start_session), methods=["POST"]),
             Route("/surveys/{sid}/sessions/{session}", e(self.get_session), methods=["GET"]),
             Route("/surveys/{sid}/sessions/{session}", e(self.update_session), methods=["POST"]),
-            Route(
-                "/surveys/{sid}/sessions/{session}", e(self.delete_session), methods=["DELETE"]
-            ),
+            Route("/surveys/{sid}/sessions/{session}", e(self.delete_session), methods=["DELETE"]),
             Route("/surveys/{sid}/responses/{rid}", e(self.get_response), methods=["GET"]),
         ]
 
@@ -187,8 +185,11 @@ class QualtricsSandbox:
     def _authenticate(self, request: Request) -> None:
         given = request.headers.get("x-api-token")
         if given != self.token:
-            raise ApiError(401, AUTH, "invalid_client: the X-API-TOKEN header is missing or "
-                           "does not match an API token.")
+            raise ApiError(
+                401,
+                AUTH,
+                "invalid_client: the X-API-TOKEN header is missing or does not match an API token.",
+            )
 
     def _throttle(self, request: Request) -> None:
         if self.rate_limit is None:
@@ -249,9 +250,7 @@ class QualtricsSandbox:
         except ValueError as exc:
             raise bad_request("offset must be a whole number.") from exc
         end = offset + self.page_size
-        next_page = (
-            str(request.url.include_query_params(offset=end)) if end < len(items) else None
-        )
+        next_page = str(request.url.include_query_params(offset=end)) if end < len(items) else None
         return {"elements": items[offset:end], "nextPage": next_page}
 
     # --- survey definitions ----------------------------------------------------------------
@@ -352,8 +351,9 @@ class QualtricsSandbox:
         question = check_question(await self._body(request))
         block_id = request.query_params.get("blockId") or survey.default_block_id
         if block_id not in survey.blocks:
-            raise ApiError(400, UNKNOWN_REFERENCE,
-                           f"blockId {block_id} is not a block of survey {survey.id}.")
+            raise ApiError(
+                400, UNKNOWN_REFERENCE, f"blockId {block_id} is not a block of survey {survey.id}."
+            )
         number = survey.next_question
         survey.next_question += 1
         qid = f"QID{number}"
@@ -466,8 +466,11 @@ class QualtricsSandbox:
             raise not_found(f"Flow element {fid} of survey {survey.id}")
         highest = max(
             [flow_number(fid)]
-            + [flow_number(e["FlowID"]) for e in walk_flow(candidate["Flow"]) if "FlowID" in e
-               and isinstance(e["FlowID"], str) and e["FlowID"][3:].isdigit()]
+            + [
+                flow_number(e["FlowID"])
+                for e in walk_flow(candidate["Flow"])
+                if "FlowID" in e and isinstance(e["FlowID"], str) and e["FlowID"][3:].isdigit()
+            ]
         )
         props = candidate.setdefault("Properties", {})
         props["Count"] = max(int(props.get("Count", 0)), highest)
@@ -514,8 +517,10 @@ class QualtricsSandbox:
         vid = request.path_params["vid"]
         for version in survey.versions:
             if version["metadata"]["versionID"] == vid:
-                return {"metadata": copy.deepcopy(version["metadata"]),
-                        **copy.deepcopy(version["definition"])}
+                return {
+                    "metadata": copy.deepcopy(version["metadata"]),
+                    **copy.deepcopy(version["definition"]),
+                }
         raise not_found(f"Version {vid} of survey {survey.id}")
 
     # --- legacy /surveys -------------------------------------------------------------------
@@ -573,9 +578,10 @@ class QualtricsSandbox:
                 "before starting sessions.",
             )
         language = body.get("language", survey.language)
-        if not isinstance(language, str) or language.upper() != survey.published[
-            "SurveyLanguage"
-        ].upper():
+        if (
+            not isinstance(language, str)
+            or language.upper() != survey.published["SurveyLanguage"].upper()
+        ):
             raise bad_request(
                 f"language {language!r} is not enabled for this survey; use "
                 f"{survey.published['SurveyLanguage']!r}."
@@ -619,12 +625,18 @@ class QualtricsSandbox:
         advance = _flag(body, "advance")
         close = _flag(body, "close")
         if advance and close:
-            raise ApiError(400, SESSION_ADVANCE_AND_CLOSE,
-                           "advance and close cannot both be set in one update; send one.")
+            raise ApiError(
+                400,
+                SESSION_ADVANCE_AND_CLOSE,
+                "advance and close cannot both be set in one update; send one.",
+            )
         if session.done:
-            raise ApiError(409, SESSION_FINISHED,
-                           f"Session {session.id} is finished (response {session.response_id}); "
-                           "start a new session.")
+            raise ApiError(
+                409,
+                SESSION_FINISHED,
+                f"Session {session.id} is finished (response {session.response_id}); "
+                "start a new session.",
+            )
         if "embeddedData" in body:
             session.set_embedded(body["embeddedData"])
         if "responses" in body:
@@ -666,4 +678,3 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 
 def _plain(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html).strip()
-

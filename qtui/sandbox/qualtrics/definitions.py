@@ -115,7 +115,7 @@ def _check_choices(question: Mapping[str, Any], key: str) -> None:
     elif isinstance(raw, dict):
         entries = [(str(k), v) for k, v in raw.items()]
     else:
-        raise _bad(f"{key} must be an object mapping choice ids to {{\"Display\": ...}}.")
+        raise _bad(f'{key} must be an object mapping choice ids to {{"Display": ...}}.')
     for cid, choice in entries:
         if not isinstance(choice, dict) or not isinstance(choice.get("Display"), str):
             raise _bad(f"{key}.{cid}.Display is required and must be a string.")
@@ -250,8 +250,9 @@ def check_block(body: object, questions: Mapping[str, Any], *, creating: bool) -
             if not isinstance(qid, str):
                 raise _bad(f"{where}.QuestionID is required.")
             if qid not in questions:
-                raise _bad(f"{where}.QuestionID {qid} is not a question of this survey.",
-                           UNKNOWN_REFERENCE)
+                raise _bad(
+                    f"{where}.QuestionID {qid} is not a question of this survey.", UNKNOWN_REFERENCE
+                )
         elif kind not in PAGE_BREAK_TYPES:
             raise _bad(f"{where}.Type {kind!r} is not valid; expected Question or Page Break.")
     options = block.get("Options")
@@ -260,8 +261,9 @@ def check_block(body: object, questions: Mapping[str, Any], *, creating: bool) -
             raise _bad("Options must be an object.")
         looping = options.get("Looping")
         if looping is not None and looping not in LOOPING_KINDS:
-            raise _bad(f"Options.Looping {looping!r} is not valid; expected None, Static or "
-                       "Question.")
+            raise _bad(
+                f"Options.Looping {looping!r} is not valid; expected None, Static or Question."
+            )
         if looping in ("Static", "Question") and not isinstance(
             options.get("LoopingOptions"), dict
         ):
@@ -269,8 +271,10 @@ def check_block(body: object, questions: Mapping[str, Any], *, creating: bool) -
         if looping == "Question":
             qid = options["LoopingOptions"].get("QID")
             if qid not in questions:
-                raise _bad(f"Options.LoopingOptions.QID {qid!r} is not a question of this "
-                           "survey.", UNKNOWN_REFERENCE)
+                raise _bad(
+                    f"Options.LoopingOptions.QID {qid!r} is not a question of this survey.",
+                    UNKNOWN_REFERENCE,
+                )
     block["Type"] = block_type
     block.setdefault("BlockElements", [])
     block.setdefault("Description", "")
@@ -313,8 +317,9 @@ def check_flow(
         _check_flow_element(element, blocks, questions)
         flow_id = element["FlowID"]
         if flow_id in seen:
-            raise _bad(f"FlowID {flow_id} is used more than once; FlowIDs must be unique.",
-                       BAD_FLOW)
+            raise _bad(
+                f"FlowID {flow_id} is used more than once; FlowIDs must be unique.", BAD_FLOW
+            )
         seen.add(flow_id)
         highest = max(highest, flow_number(flow_id))
     properties = body.get("Properties")
@@ -342,14 +347,14 @@ def _check_flow_element(
     if kind in ("Block", "Standard"):
         block_id = element.get("ID")
         if block_id not in blocks:
-            raise _bad(f"{flow_id}.ID {block_id!r} is not a block of this survey.",
-                       UNKNOWN_REFERENCE)
+            raise _bad(
+                f"{flow_id}.ID {block_id!r} is not a block of this survey.", UNKNOWN_REFERENCE
+            )
         if blocks[block_id].get("Type") == "Trash":
-            raise _bad(f"{flow_id}.ID {block_id} is the trash block; it cannot be in the flow.",
-                       BAD_FLOW)
-    if kind in ("Branch", "BlockRandomizer", "Group") and not isinstance(
-        element.get("Flow"), list
-    ):
+            raise _bad(
+                f"{flow_id}.ID {block_id} is the trash block; it cannot be in the flow.", BAD_FLOW
+            )
+    if kind in ("Branch", "BlockRandomizer", "Group") and not isinstance(element.get("Flow"), list):
         raise _bad(f"{flow_id}.Flow must be a list for a {kind} element.", BAD_FLOW)
     if kind == "Branch":
         check_expression(element.get("BranchLogic"), f"{flow_id}.BranchLogic", questions)

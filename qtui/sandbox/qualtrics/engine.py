@@ -153,11 +153,13 @@ class Session:
                 self._set_fields(element.get("EmbeddedData", []))
             elif kind == "EndSurvey":
                 options = element.get("Options") or {}
-                screened = _truthy(options.get("Screenout")) or options.get(
-                    "ResponseFlag"
-                ) in ("Screened", "Screenout")
-                yield Ending("Screenout" if screened else "Completed", element.get("FlowID"),
-                             dict(options))
+                screened = _truthy(options.get("Screenout")) or options.get("ResponseFlag") in (
+                    "Screened",
+                    "Screenout",
+                )
+                yield Ending(
+                    "Screenout" if screened else "Completed", element.get("FlowID"), dict(options)
+                )
                 return
             elif kind == "BlockRandomizer":
                 yield from self._walk(self._randomize(element))
@@ -273,8 +275,9 @@ class Session:
 
     def answer(self, responses: object) -> None:
         if not isinstance(responses, dict):
-            raise ApiError(400, SESSION_BAD_ANSWER,
-                           "responses must be an object keyed by question id (QIDn).")
+            raise ApiError(
+                400, SESSION_BAD_ANSWER, "responses must be an object keyed by question id (QIDn)."
+            )
         assert self.page is not None
         for qid, value in responses.items():
             if qid not in self.page.questions:
@@ -341,14 +344,20 @@ class Session:
     def question_view(self, qid: str) -> dict[str, Any]:
         question = self._questions[qid]
         kind = session_type(question) or str(question.get("QuestionType"))
-        choices = [
-            {"choiceId": cid, "display": self.pipe(str(choice.get("Display", "")))}
-            for cid, choice in choice_items(question)
-        ] if kind in ("MC", "NPS") else []
+        choices = (
+            [
+                {"choiceId": cid, "display": self.pipe(str(choice.get("Display", "")))}
+                for cid, choice in choice_items(question)
+            ]
+            if kind in ("MC", "NPS")
+            else []
+        )
         labels = question.get("ColumnLabels") if kind == "NPS" else None
-        column_labels = [
-            str(label.get("Display", "")) for label in labels if isinstance(label, dict)
-        ] if isinstance(labels, list) else []
+        column_labels = (
+            [str(label.get("Display", "")) for label in labels if isinstance(label, dict)]
+            if isinstance(labels, list)
+            else []
+        )
         return {
             "questionId": qid,
             "type": kind,
@@ -363,9 +372,7 @@ class Session:
     def view(self) -> dict[str, Any]:
         result: dict[str, Any] = {
             "sessionId": self.id,
-            "questions": [self.question_view(q) for q in self.page.questions]
-            if self.page
-            else [],
+            "questions": [self.question_view(q) for q in self.page.questions] if self.page else [],
             "embeddedData": dict(self.respondent.embedded),
             "responses": dict(self.pending) if not self.done else dict(self.given),
             "done": self.done,
@@ -405,9 +412,7 @@ class Session:
             "endOptions": dict(self.ending.options),
         }
 
-    def _record(
-        self, qid: str, wire: Any, values: dict[str, Any], labels: dict[str, Any]
-    ) -> None:
+    def _record(self, qid: str, wire: Any, values: dict[str, Any], labels: dict[str, Any]) -> None:
         question = self._questions[qid]
         if isinstance(wire, str):
             values[qid] = wire
@@ -461,13 +466,12 @@ def _selected_flag(qid: str, cid: str, value: object) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ApiError(400, SESSION_BAD_ANSWER,
-                   f"responses.{qid}.{cid}.selected must be true or false.")
+    raise ApiError(
+        400, SESSION_BAD_ANSWER, f"responses.{qid}.{cid}.selected must be true or false."
+    )
 
 
-def parse_answer(
-    qid: str, question: Mapping[str, Any], value: object
-) -> tuple[Answer | None, Any]:
+def parse_answer(qid: str, question: Mapping[str, Any], value: object) -> tuple[Answer | None, Any]:
     """Read one answer from an update body: MC/NPS as {choiceId: {selected, text?}}, TE as text.
 
     Returns the answer for logic and its normalised wire form (only selected choices kept),
@@ -475,14 +479,14 @@ def parse_answer(
     """
     kind = session_type(question)
     if kind == "DB":
-        raise ApiError(400, SESSION_BAD_ANSWER,
-                       f"{qid} is descriptive text; it takes no response.")
+        raise ApiError(400, SESSION_BAD_ANSWER, f"{qid} is descriptive text; it takes no response.")
     if kind == "TE":
         if value is None:
             return None, None
         if not isinstance(value, str):
-            raise ApiError(400, SESSION_BAD_ANSWER,
-                           f"responses.{qid} must be a string (a text entry answer).")
+            raise ApiError(
+                400, SESSION_BAD_ANSWER, f"responses.{qid} must be a string (a text entry answer)."
+            )
         return Answer(text=value), value
     if value is None:
         return None, None
@@ -508,15 +512,19 @@ def parse_answer(
                 f"{', '.join(order)}.",
             )
         if not isinstance(entry, dict):
-            raise ApiError(400, SESSION_BAD_ANSWER,
-                           f"responses.{qid}.{cid} must be an object like {{\"selected\": true}}.")
+            raise ApiError(
+                400,
+                SESSION_BAD_ANSWER,
+                f'responses.{qid}.{cid} must be an object like {{"selected": true}}.',
+            )
         if _selected_flag(qid, cid, entry.get("selected", False)):
             selected.append(cid)
             text = entry.get("text")
             if text is not None:
                 if not isinstance(text, str):
-                    raise ApiError(400, SESSION_BAD_ANSWER,
-                                   f"responses.{qid}.{cid}.text must be a string.")
+                    raise ApiError(
+                        400, SESSION_BAD_ANSWER, f"responses.{qid}.{cid}.text must be a string."
+                    )
                 texts[cid] = text
     selected.sort(key=order.index)
     multi = question.get("Selector") in MULTI_SELECTORS

@@ -139,9 +139,7 @@ def _check_condition(condition: object, where: str, known: set[str] | None) -> N
         return  # GeoIP, DeviceType, Quota…: stored as given; they evaluate to false here
     operator = condition.get("Operator")
     if operator not in OPERATORS:
-        raise ApiError(
-            400, BAD_REQUEST, f"{where}.Operator {operator!r} is not a known operator."
-        )
+        raise ApiError(400, BAD_REQUEST, f"{where}.Operator {operator!r} is not a known operator.")
     left = condition.get("LeftOperand")
     if not isinstance(left, str) or not left:
         raise ApiError(400, BAD_REQUEST, f"{where}.LeftOperand is required.")
@@ -191,9 +189,7 @@ def evaluate(logic: Mapping[str, Any], respondent: Respondent) -> bool:
         conditions = [c for _, c in numbered(group) if isinstance(c, dict)]
         if not conditions:
             continue
-        terms = [
-            (_conjunction(c) or "And", _condition(c, respondent)) for c in conditions
-        ]
+        terms = [(_conjunction(c) or "And", _condition(c, respondent)) for c in conditions]
         value = _and_before_or(terms)
         joiner = _conjunction(group) or _conjunction(conditions[0])
         if joiner is None:

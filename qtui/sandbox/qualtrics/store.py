@@ -173,8 +173,13 @@ class SurveyRecord:
         ]
         for qid, question in self.questions.items():
             elements.append(
-                _qsf_element(self.id, "SQ", qid, copy.deepcopy(question),
-                             str(question.get("QuestionDescription") or qid))
+                _qsf_element(
+                    self.id,
+                    "SQ",
+                    qid,
+                    copy.deepcopy(question),
+                    str(question.get("QuestionDescription") or qid),
+                )
             )
         entry = {k: v for k, v in self.metadata().items() if k != "SurveyActiveResponseSet"}
         return {"SurveyEntry": entry, "SurveyElements": elements}
