@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from qtui.core.events import parse_event
+from qtui.core.store import SurveyStore
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets import survey_tree
 from tests.tui.conftest import make_app, settle
 from tests.tui.envelopes import (
+    SURVEY,
     Clocked,
     block,
     deleted,
@@ -266,3 +269,17 @@ async def test_events_for_another_survey_do_not_touch_the_tree(feed: FeedSource)
         await settle(pilot, app)
         assert len(app.tree.labels()) == 4
         assert ("page", "q1") not in app.tree
+
+
+async def test_a_small_survey_loaded_from_a_snapshot_opens_every_page(feed: FeedSource) -> None:
+    store = SurveyStore()
+    for envelope in screener_stream():
+        store.apply(parse_event(envelope))
+    snapshot = store.survey(SURVEY).dump()
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.load(snapshot)
+        await settle(pilot, app)
+        pages = [p.id for p in store.pages(SURVEY)]
+        assert pages and all(app.tree.node_for(("page", p)).is_expanded for p in pages)
+        assert ("block", "b1") in app.tree

@@ -130,6 +130,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._frame = 0
         self._spinning: set[str] = set()
         self._closed_by_user: set[str] = set()
+        self._opened_once = False
         self._problems: Mapping[NodeKey, tuple[Finding, ...]] = {}
         self._inside: Mapping[str, int] = {}
 
@@ -210,6 +211,8 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     def show_survey(self, survey_id: str) -> None:
         """Show `survey_id` from the store, keeping expanded pages and the cursor if rebuilt."""
+        if survey_id != self.survey_id:
+            self._opened_once = False
         self.survey_id = survey_id
         self.rebuild()
 
@@ -250,6 +253,10 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             variables = self._index.get(VARIABLES_KEY)
             if variables is not None:
                 variables.expand()
+        if not self._opened_once and self._page_numbers:
+            # A small survey opens whole once, as its pages would have opened one by one live.
+            self._opened_once = True
+            self._follow(list(self._page_numbers))
         self._relabel(self.root)
         if cursor is not None and self._select_existing(cursor.key):
             return
