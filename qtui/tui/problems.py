@@ -28,7 +28,7 @@ NodeKey = tuple[str, str]
 
 # Past this many pages a check takes seconds and would run all the time while the survey is
 # being programmed: the user asks for it (`x`) instead.
-BIG_SURVEY_PAGES = 2_000
+BIG_SURVEY_PAGES = 500
 
 # After a check, wait this many times as long as it took before the next one.
 REST = 3.0
