@@ -106,3 +106,24 @@ def outline(survey: Survey, progress: Progress | None = None) -> str:
             twig = "└─ " if child_index == len(children) - 1 else "├─ "
             lines.append(stem + twig + child)
     return "\n".join(lines)
+
+
+def item_title(survey: Survey, item_id: str) -> str:
+    """How a programmer names an item: `q12 TextInput on 'Final thoughts'`, `rule A → B`…"""
+    pages = {page.id: page for page in survey.pages}
+    if item_id in pages:
+        return f"page {pages[item_id].name!r}"
+    refs = reference_names(survey)
+    for page in survey.pages:
+        for block in page.blocks:
+            if block.id == item_id:
+                name = refs.get(block.id) or block.type
+                return f"{name} {block.type} on {page.name!r}"
+        for rule in page.navigation_rules:
+            if rule.id == item_id:
+                target = pages.get(rule.target_page_id or "")
+                return f"rule {page.name} → {target.name if target else rule.target_page_id}"
+    for variable in survey.variables:
+        if variable.id == item_id:
+            return f"variable {variable.name}"
+    return item_id

@@ -17,6 +17,9 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from qtui.core.models import Survey
+from qtui.core.outline import item_title
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ISSUES = 0, 1, 2, 3
 
 
@@ -125,7 +128,8 @@ def _count(parts: dict[str, int]) -> str:
     return ", ".join(f"{n} {what}" for what, n in parts.items())
 
 
-def _print_report(report: Any, name: str) -> None:
+def _print_report(report: Any, survey: Survey) -> None:
+    name = survey.name or survey.id
     if report.dry_run and report.plan is not None:
         plan = report.plan
         click.echo(
@@ -176,7 +180,8 @@ def _print_report(report: Any, name: str) -> None:
     if report.issues:
         click.echo(f"Compile issues ({len(report.issues)}):")
         for issue in report.issues:
-            click.echo(f"  {issue.item_id}  [{issue.kind}]  {issue.reason}")
+            title = item_title(survey, issue.item_id)
+            click.echo(f"  {title}  [{issue.kind}]  {issue.reason}")
 
 
 @click.command()
@@ -237,7 +242,7 @@ def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
-        _print_report(report, model.name or model.id)
+        _print_report(report, model)
     sys.exit(EXIT_ISSUES if report.issues and not dry_run else EXIT_OK)
 
 

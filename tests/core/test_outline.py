@@ -36,3 +36,17 @@ def test_outline_marks_attention_and_pages_in_progress():
     assert lines[1] == "└─ ! 1. Page p1 …"
     assert lines[2].startswith("   ├─ ! q1")
     assert lines[3].startswith("   └─ q2")
+
+
+def test_item_title_names_items_the_way_a_programmer_does():
+    from qtui.core.outline import item_title
+
+    store = SurveyStore()
+    for env in programming_run():
+        store.apply(parse_event(env))
+    survey = store.survey("s1")
+    assert item_title(survey, "p0") == "page 'Page p0'"
+    assert item_title(survey, "p0b1") == "q2 MultipleChoice on 'Page p0'"
+    assert item_title(survey, "r1") == "rule Page p0 → Page p3"
+    assert item_title(survey, "v1") == "variable said_yes"
+    assert item_title(survey, "nope") == "nope"

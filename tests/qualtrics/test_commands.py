@@ -60,7 +60,9 @@ def test_push_prints_progress_on_stderr_and_the_report_on_stdout(env, tmp_path, 
 def test_push_with_compile_issues_exits_3_and_lists_them(env, tmp_path):
     result = run(["push", write(tmp_path, "c.json", csat_survey())], env)
     assert result.exit_code == 3
-    assert "Compile issues (1):" in result.stdout and "v-unhappy" in result.stdout
+    assert (
+        "Compile issues (1):" in result.stdout and "variable unhappy  [variable]" in result.stdout
+    )
 
 
 def test_push_json_report_is_parseable_and_repush_is_idempotent(env, tmp_path, sandbox_server):
