@@ -4,7 +4,7 @@
 
 Drives the app headless (`App.run_test`) with a recorded stream pushed in-process and a fixed
 clock, so the pictures are the same on every machine. `--png` also renders PNGs beside them
-(needs `pip install cairosvg`), to look at them without a browser.
+(needs `pip install -e ".[screenshots]"`), to look at them without a browser.
 """
 
 from __future__ import annotations
