@@ -139,6 +139,9 @@ class LiveSource(EventSource):
     """A Questra survey: its snapshot over REST, then the relay stream, resumed on reconnect.
 
     Without `questra_url` only the stream is used (the relay replays its log from `after`).
+    With it, every reconnect after a live period also reloads the snapshot: Questra retries a
+    webhook for about two minutes only, so a relay that was down longer never received some
+    events, and the store merges the snapshot idempotently.
     """
 
     kind = "live"
@@ -165,6 +168,19 @@ class LiveSource(EventSource):
         self.survey = survey
         self.after = after
         self._subscriber: Any = None
+        self._status: str | None = None
+        self._was_live = False
+        self._resyncs: set[asyncio.Task[str]] = set()
+
+    def _on_state(self, state: Any) -> None:
+        self.post(ConnectionChanged(Connection.of(state)))
+        back = state.status == "live" and self._status != "live" and self._was_live
+        if back and self.questra_url:
+            task = asyncio.create_task(self._load_snapshot())
+            self._resyncs.add(task)
+            task.add_done_callback(self._resyncs.discard)
+        self._status = state.status
+        self._was_live = self._was_live or state.status == "live"
 
     async def run(self) -> None:
         self.post(ConnectionChanged(Connection("connecting")))
@@ -176,7 +192,7 @@ class LiveSource(EventSource):
             after=self.after,
             survey=survey_id,
             token=self.relay_token,
-            on_state=lambda state: self.post(ConnectionChanged(Connection.of(state))),
+            on_state=self._on_state,
             **self.subscriber_options,
         )
         try:

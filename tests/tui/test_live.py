@@ -101,3 +101,61 @@ async def test_demo_runs_to_reviewing_and_the_tree_matches_the_sandbox(
             ids = [child.data.id for child in node.children]  # type: ignore[union-attr]
             assert ids == [b.id for b in page.blocks] + [r.id for r in page.navigation_rules]
         assert app.query_one("#progress").has_class("-completed")
+
+
+async def test_a_reconnect_reloads_the_snapshot_so_events_the_relay_never_got_still_show(
+    tmp_path: Path,
+) -> None:
+    """Questra gives up on a webhook after its retries; the REST snapshot fills the gap."""
+    import math
+
+    from qtui.questra.client import QuestraClient
+    from qtui.sandbox.questra import QuestraSandbox
+    from qtui.sandbox.server import create_sandbox_app
+
+    sandbox = QuestraSandbox(speed=math.inf, seed=7, retry_delays=(0.01, 0.01))
+    questra = await serve_in_loop(create_sandbox_app(sandbox))
+    log = EventLog(tmp_path / "relay.db")
+    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
+    client = QuestraClient(questra.url, sandbox.api_key, sandbox.org_id, max_retries=0)
+    try:
+        await client.create_webhook(url=f"{relay.url}/hooks/questra", secret=SECRET)
+        survey = await client.create_survey("CSAT")
+        await client.start_programming(survey["id"], questionnaire="csat")
+        assert await sandbox.drain()
+        full = await client.get_survey(survey["id"])
+        block = next(b for p in full["pages"] for b in p["blocks"] if b["config"].get("label"))
+        source = LiveSource(
+            questra_url=questra.url,
+            api_key=sandbox.api_key,
+            org_id=sandbox.org_id,
+            relay_ws_url=relay.ws_url,
+            relay_token=None,
+            survey=survey["id"],
+            subscriber_options={"backoff_initial": 0.05, "backoff_max": 0.2},
+        )
+        app = make_app(source, survey_id=None)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.connection.status == "live")
+            await settle(pilot, app)
+            port = relay.port
+            await relay.aclose()
+            await until(pilot, lambda: app.connection.status == "reconnecting")
+            edited = {**block["config"], "label": "Edited while the relay was down"}
+            await client.update_block(block["id"], config=edited)
+            assert await sandbox.drain()  # every retry failed: the event never reaches the relay
+            assert all(b"Edited while" not in e.envelope for e in log.read_after(0, 10_000))
+            relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET), port=port)
+            await until(pilot, lambda: app.connection.status == "live")
+            await until(
+                pilot,
+                lambda: (
+                    app.store.block(block["id"]) is not None
+                    and app.store.block(block["id"]).config.label == edited["label"]
+                ),
+            )
+    finally:
+        await client.aclose()
+        await relay.aclose()
+        await questra.aclose()
+        log.close()
