@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from qtui.config import Settings, UISettings
 from qtui.tui.app import QtuiApp
 from qtui.tui.clock import Clock
 from qtui.tui.sources import EventSource, FeedSource
-from tests.tui.envelopes import SURVEY, T0
+from tests.tui.envelopes import SURVEY, T0, screener_stream
 
 
 def quiet_settings(**overrides: Any) -> Settings:
@@ -52,6 +53,16 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, rounds: int
             return
         await pilot.pause(0.02)
     raise AssertionError("condition never became true")
+
+
+@asynccontextmanager
+async def screener_app(feed: FeedSource) -> AsyncIterator[tuple[QtuiApp, Pilot[Any]]]:
+    """The app at 120×40, the small screener stream pushed and on screen."""
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        yield app, pilot
 
 
 @pytest.fixture

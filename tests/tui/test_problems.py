@@ -6,7 +6,7 @@ from qtui.core.models import NavigationRule, Page, Survey
 from qtui.tui.problems import check
 from qtui.tui.screens.problems import ProblemsScreen
 from qtui.tui.sources import FeedSource
-from tests.tui.conftest import make_app, settle, until
+from tests.tui.conftest import make_app, screener_app, settle, until
 from tests.tui.envelopes import Clocked, page, problem_stream, rule, screener_stream
 from tests.tui.test_screen import detail_text, status_text
 
@@ -20,10 +20,7 @@ def label(app, kind: str, item_id: str) -> str:  # type: ignore[no-untyped-def]
 async def test_a_page_no_route_reaches_is_marked_until_a_later_event_fixes_it(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         assert "· no problems ·" in status_text(app)
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(

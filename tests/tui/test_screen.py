@@ -19,7 +19,7 @@ from qtui.tui.screens.jump import JumpScreen
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets.detail import DetailPane
 from qtui.tui.widgets.status_bar import ProgressRow, StatusBar
-from tests.tui.conftest import make_app, settle, until
+from tests.tui.conftest import make_app, screener_app, settle, until
 from tests.tui.envelopes import Clocked, page, programming, rule, screener_stream, survey
 
 
@@ -37,10 +37,7 @@ def status_text(app) -> str:  # type: ignore[no-untyped-def]
 async def test_block_detail_shows_type_label_choices_show_if_and_attention(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("block", "b3")
         await pilot.pause()
         text = detail_text(app)
@@ -53,10 +50,7 @@ async def test_block_detail_shows_type_label_choices_show_if_and_attention(
 
 
 async def test_rule_detail_shows_condition_source_and_target(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("rule", "r1")
         await pilot.pause()
         text = detail_text(app)
@@ -127,10 +121,7 @@ async def test_finished_job_shows_its_outcome_and_reason(feed: FeedSource) -> No
 
 
 async def test_pause_counts_pending_events_and_resume_applies_them(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         await pilot.press("p")
         c = Clocked()
         c.now = c.now.replace(minute=30)
@@ -150,10 +141,7 @@ async def test_pause_counts_pending_events_and_resume_applies_them(feed: FeedSou
 async def test_filter_keeps_matching_items_and_escape_restores_the_tree(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         await pilot.press("slash", *"car")
         await pilot.pause()
         assert app.tree.labels() == ["✓ 1. Screener  3 blocks · 2 rules"]
@@ -169,10 +157,7 @@ async def test_filter_keeps_matching_items_and_escape_restores_the_tree(
 
 
 async def test_filter_matches_reference_names(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         await pilot.press("slash", "q", "1")
         await pilot.pause()
         children = app.tree.labels(app.tree.node_for(("page", "p1")))
@@ -181,10 +166,7 @@ async def test_filter_matches_reference_names(feed: FeedSource) -> None:
 
 
 async def test_go_to_page_filters_as_you_type_and_moves_the_cursor(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         await pilot.press("g")
         await until(pilot, lambda: isinstance(app.screen, JumpScreen))
         await pilot.press(*"satis")
@@ -197,10 +179,7 @@ async def test_go_to_page_filters_as_you_type_and_moves_the_cursor(feed: FeedSou
 async def test_copy_puts_the_selected_items_json_on_the_clipboard_and_says_so(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("block", "b2")
         await pilot.press("c")
         copied = json.loads(app.clipboard)
@@ -214,10 +193,7 @@ async def test_save_writes_the_items_json_to_the_current_directory(
     feed: FeedSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("rule", "r1")
         await pilot.press("s", "s")
         assert json.loads((tmp_path / "qtui-rule-Disqualified.json").read_text())["id"] == "r1"
@@ -227,10 +203,7 @@ async def test_save_writes_the_items_json_to_the_current_directory(
 
 
 async def test_enter_on_an_event_shows_its_json_and_c_copies_it(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.query_one("#log").focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, JsonScreen))
@@ -259,10 +232,7 @@ async def test_help_lists_every_key_from_the_table_and_the_focused_panels_help(
 async def test_palette_offers_the_commands_of_the_key_table(feed: FeedSource) -> None:
     from qtui.tui.palette import QtuiCommands
 
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         provider = QtuiCommands(app.screen)
         titles = [title for title, _, _ in provider._commands()]
         assert "Pause" in titles and "Copy" in titles and "Go to page…" in titles

@@ -6,7 +6,7 @@ from qtui.core.events import parse_event
 from qtui.core.store import SurveyStore
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets import survey_tree
-from tests.tui.conftest import make_app, settle
+from tests.tui.conftest import make_app, screener_app, settle
 from tests.tui.envelopes import (
     SURVEY,
     Clocked,
@@ -23,10 +23,7 @@ from tests.tui.envelopes import (
 
 
 async def test_tree_shows_pages_in_order_then_variables(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         assert app.tree.labels() == [
             "✓ 1. Screener  3 blocks · 2 rules",
             "· 2. Disqualified  0 blocks",
@@ -39,10 +36,7 @@ async def test_tree_shows_pages_in_order_then_variables(feed: FeedSource) -> Non
 async def test_page_children_show_badge_reference_label_attention_and_rules(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         screener = app.tree.node_for(("page", "p1"))
         assert screener is not None
         screener.expand()
@@ -57,10 +51,7 @@ async def test_page_children_show_badge_reference_label_attention_and_rules(
 
 
 async def test_pages_created_live_open_by_themselves_in_a_small_survey(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         assert app.tree.is_built("p1") and ("block", "b1") in app.tree
         node = app.tree.node_for(("page", "p1"))
         assert node is not None and node.is_expanded
@@ -70,10 +61,7 @@ async def test_page_children_are_built_only_when_the_page_is_expanded_in_a_large
     feed: FeedSource, monkeypatch
 ) -> None:
     monkeypatch.setattr(survey_tree, "FOLLOW_PAGE_LIMIT", 0)
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         assert not app.tree.is_built("p1")
         assert ("block", "b1") not in app.tree
         await pilot.press("down", "enter")
@@ -115,10 +103,7 @@ async def test_a_block_moved_to_another_page_moves_its_node(feed: FeedSource) ->
 async def test_reordered_blocks_swap_places_and_keep_the_cursor_on_the_same_block(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         assert app.tree.select_item("block", "b3")
         line_before = app.tree.cursor_line
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
@@ -146,10 +131,7 @@ async def test_reordered_blocks_swap_places_and_keep_the_cursor_on_the_same_bloc
 async def test_new_pages_above_the_cursor_do_not_move_the_cursor_off_its_item(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("page", "p3")
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(page(c.tick(), "p0", "Intro", -1), page(c.tick(), "p2b", "Extra", 1))
@@ -167,10 +149,7 @@ async def test_new_pages_above_the_cursor_do_not_move_the_cursor_off_its_item(
 async def test_deleting_the_selected_block_moves_the_cursor_to_a_neighbour(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("block", "b2")
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(deleted(c.tick(), "block", "b2"))
@@ -181,10 +160,7 @@ async def test_deleting_the_selected_block_moves_the_cursor_to_a_neighbour(
 
 
 async def test_deleting_a_page_removes_it_and_rules_that_lead_to_it(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("page", "p1")
         app.tree.cursor_node.expand()  # type: ignore[union-attr]
         await pilot.pause()
@@ -244,10 +220,7 @@ async def test_variables_group_appears_updates_and_disappears(feed: FeedSource) 
 
 
 async def test_a_rule_whose_target_is_renamed_shows_the_new_name(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         app.tree.select_item("rule", "r1")
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(page(c.tick(), "p2", "Screened out", 1, event="page.updated"))
@@ -258,10 +231,7 @@ async def test_a_rule_whose_target_is_renamed_shows_the_new_name(feed: FeedSourc
 
 
 async def test_events_for_another_survey_do_not_touch_the_tree(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
+    async with screener_app(feed) as (app, pilot):
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         other = page(c.tick(), "q1", "Someone else's page", 0)
         other["data"]["survey_id"] = "another-survey"
