@@ -16,6 +16,7 @@ from pathlib import Path
 from qtui.questra.client import QuestraClient
 from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
+from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questra import QuestraSandbox
 from qtui.sandbox.server import create_sandbox_app
 from qtui.serving import RunningServer, start_in_thread
@@ -72,7 +73,9 @@ async def start_demo(
         servers.append(relay)
         sandbox = QuestraSandbox(speed=speed, seed=seed, fail_programming=fail)
         qualtrics_token = "qualtrics-sandbox-token"
-        sandbox_server = start_in_thread(create_sandbox_app(sandbox, _qualtrics(qualtrics_token)))
+        sandbox_server = start_in_thread(
+            create_sandbox_app(sandbox, QualtricsSandbox(token=qualtrics_token))
+        )
         servers.append(sandbox_server)
         async with QuestraClient(sandbox_server.url, sandbox.api_key, sandbox.org_id) as client:
             await client.create_webhook(url=f"{relay.url}/hooks/questra", secret=secret)
@@ -99,11 +102,3 @@ async def start_demo(
         _log=log,
         _workdir=workdir,
     )
-
-
-def _qualtrics(token: str) -> object | None:
-    try:
-        from qtui.sandbox.qualtrics import QualtricsSandbox
-    except ImportError:
-        return None
-    return QualtricsSandbox(token=token)

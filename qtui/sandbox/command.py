@@ -10,9 +10,10 @@ from datetime import datetime
 
 import click
 
+from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questra import QuestraSandbox
 from qtui.sandbox.questra.webhooks import Webhook
-from qtui.sandbox.server import QUALTRICS_PREFIX, create_sandbox_app, make_qualtrics
+from qtui.sandbox.server import QUALTRICS_PREFIX, create_sandbox_app
 from qtui.serving import serve_in_loop
 
 
@@ -31,20 +32,15 @@ def _log_failed_delivery(hook: Webhook, record: dict[str, object]) -> None:
 
 
 def _banner(
-    url: str, questra: QuestraSandbox, qualtrics_token: str | None, relay: str | None
+    url: str, questra: QuestraSandbox, qualtrics_token: str, relay: str | None
 ) -> str:
     lines = [
         f"Questra sandbox    {url}",
         f"  org id           {questra.org_id}",
         f"  API key          {questra.api_key}",
+        f"Qualtrics sandbox  {url}{QUALTRICS_PREFIX}",
+        f"  token            {qualtrics_token}",
     ]
-    if qualtrics_token is not None:
-        lines += [
-            f"Qualtrics sandbox  {url}{QUALTRICS_PREFIX}",
-            f"  token            {qualtrics_token}",
-        ]
-    else:
-        lines.append("Qualtrics sandbox  (not available in this build)")
     if relay is not None:
         lines.append(f"Webhook            every event → {relay}")
     speed = "instant" if math.isinf(questra.speed) else f"{questra.speed:g}×"
@@ -55,6 +51,8 @@ def _banner(
         "To point qtui at it:",
         f"  export QTUI_QUESTRA_URL={url} QTUI_QUESTRA_API_KEY={questra.api_key} "
         f"QTUI_QUESTRA_ORG_ID={questra.org_id}",
+        f"  export QTUI_QUALTRICS_BASE_URL={url}{QUALTRICS_PREFIX} "
+        f"QTUI_QUALTRICS_TOKEN={qualtrics_token}",
         "Ctrl-C stops the sandbox.",
     ]
     return "\n".join(lines)
@@ -126,12 +124,12 @@ def sandbox(
         hook_url = f"{relay.rstrip('/')}/hooks/questra"
         questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
     questra.dispatcher.on_delivery(_log_failed_delivery)
-    qualtrics = make_qualtrics(qualtrics_token)
-    app = create_sandbox_app(questra, qualtrics, log=_log)
-    token = qualtrics_token if qualtrics is not None else None
+    app = create_sandbox_app(questra, QualtricsSandbox(token=qualtrics_token), log=_log)
     _check_port(host, port)
     try:
-        asyncio.run(_serve(app, host, port, lambda url: _banner(url, questra, token, hook_url)))
+        asyncio.run(
+            _serve(app, host, port, lambda url: _banner(url, questra, qualtrics_token, hook_url))
+        )
     except KeyboardInterrupt:
         _log("sandbox stopped")
 

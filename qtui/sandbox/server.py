@@ -15,18 +15,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from qtui.requestlog import RequestLog
+from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questra import QuestraSandbox
 
 QUALTRICS_PREFIX = "/API/v3"
-
-
-def make_qualtrics(token: str) -> Any | None:
-    """A Qualtrics sandbox, or None when this build has none."""
-    try:
-        from qtui.sandbox.qualtrics import QualtricsSandbox
-    except ImportError:
-        return None
-    return QualtricsSandbox(token=token)
 
 
 def _lifespan_of(app: Any) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] | None:
@@ -36,11 +28,11 @@ def _lifespan_of(app: Any) -> Callable[[Any], contextlib.AbstractAsyncContextMan
 
 def create_sandbox_app(
     questra: QuestraSandbox,
-    qualtrics: Any | None = None,
+    qualtrics: QualtricsSandbox | None = None,
     *,
     log: Callable[[str], None] | None = None,
 ) -> Starlette:
-    """Serve `questra` at `/` and `qualtrics` (anything with `.app`) at `/API/v3`.
+    """Serve `questra` at `/` and `qualtrics` at `/API/v3`.
 
     With `log`, every request is written as one line through it.
     """
@@ -52,7 +44,7 @@ def create_sandbox_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            for inner in (questra.app, getattr(qualtrics, "app", None)):
+            for inner in (questra.app, qualtrics.app if qualtrics is not None else None):
                 context = _lifespan_of(inner) if inner is not None else None
                 if context is not None:
                     await stack.enter_async_context(context(inner))

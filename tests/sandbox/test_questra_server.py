@@ -17,8 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from qtui.questra.signing import verify
+from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questra import QuestraSandbox
-from qtui.sandbox.server import create_sandbox_app, make_qualtrics
+from qtui.sandbox.server import create_sandbox_app
 from qtui.serving import serving
 
 AUTH = {"Authorization": "Bearer qk_sandbox", "X-Org-Id": "org_sandbox"}
@@ -51,7 +52,7 @@ async def test_combined_app_serves_questra_and_qualtrics_and_delivers_webhooks()
     lines: list[str] = []
     async with serving(relay.app) as relay_server:
         questra.create_webhook(f"{relay_server.url}/hooks/questra", secret="shared-secret-1")
-        app = create_sandbox_app(questra, make_qualtrics("qt-token"), log=lines.append)
+        app = create_sandbox_app(questra, QualtricsSandbox(token="qt-token"), log=lines.append)
         async with serving(app) as server, httpx.AsyncClient(base_url=server.url) as http:
             created = await http.post("/surveys", json={"name": "CSAT"}, headers=AUTH)
             assert created.status_code == 201
