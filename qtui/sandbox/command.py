@@ -31,9 +31,7 @@ def _log_failed_delivery(hook: Webhook, record: dict[str, object]) -> None:
         )
 
 
-def _banner(
-    url: str, questra: QuestraSandbox, qualtrics_token: str, relay: str | None
-) -> str:
+def _banner(url: str, questra: QuestraSandbox, qualtrics_token: str, relay: str | None) -> str:
     lines = [
         f"Questra sandbox    {url}",
         f"  org id           {questra.org_id}",
