@@ -40,6 +40,7 @@ from qtui.core.models import (
     Survey,
     TextConfig,
     TextInputConfig,
+    UnparsedConfig,
     reference_names,
 )
 from qtui.qualtrics.conditions import (
@@ -581,6 +582,14 @@ class _Compiler:
                     }
                 },
             }
+        if isinstance(config, UnparsedConfig):
+            self.issue(
+                block.id,
+                "config_not_understood",
+                f"the {config.type} block's config is not understood ({config.problem}); "
+                "skipped: fix the block in Questra and push again",
+            )
+            return None
         self.issue(
             block.id,
             "unsupported_block",
