@@ -336,11 +336,8 @@ def _read_frames(
     sources: frozenset[str] | None = None,
 ) -> list[tuple[int, str]]:
     """(seq, frame text) for a page of the log; runs in a worker thread."""
-    if sources is None:
-        return [(e.seq, event_frame_text(e)) for e in log.read_after(after, limit, survey)]
-    return [
-        (e.seq, event_frame_text(e)) for e in log.read_after(after, limit, survey, sources=sources)
-    ]
+    events = log.read_after(after, limit, survey, sources=sources)
+    return [(e.seq, event_frame_text(e)) for e in events]
 
 
 async def list_events(state: RelayState, request: Request) -> Response:
