@@ -147,3 +147,26 @@ def test_a_block_updated_into_a_bad_shape_and_back_is_tracked():
     fixed["timestamp"] = "2025-04-01T10:00:02Z"
     store.apply(parse_event(fixed))
     assert isinstance(store.block("b1").config, MultipleChoiceConfig)
+
+
+def test_push_names_a_block_whose_config_is_not_understood_and_compiles_the_rest():
+    from qtui.qualtrics.compile import compile_survey
+
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                {
+                    "id": "p",
+                    "blocks": [
+                        {"id": "ok", "order": 0, "config": {"type": "TextInput", "label": "Name"}},
+                        {"id": "bad", "order": 1, "config": {"type": "Matrix", "rows": 3}},
+                    ],
+                }
+            ],
+        }
+    )
+    compiled = compile_survey(survey)
+    issues = [(i.item_id, i.kind) for i in compiled.issues]
+    assert ("bad", "config_not_understood") in issues
+    assert len(compiled.questions) == 1
