@@ -92,6 +92,13 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     is_flag=True,
     help="Accept deliveries without a secret (stored as unverified; loopback only).",
 )
+@click.option(
+    "--synchronous",
+    type=click.Choice(["full", "normal"], case_sensitive=False),
+    default="full",
+    show_default=True,
+    help="full: a 2xx survives a power loss; normal: faster commits, the last ones may not.",
+)
 def relay(
     host: str,
     port: int,
@@ -100,6 +107,7 @@ def relay(
     token: str | None,
     keep_last: int | None,
     allow_unsigned: bool,
+    synchronous: str,
 ) -> None:
     """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
     secret = secret or None
@@ -118,7 +126,7 @@ def relay(
     path = db or default_db_path()
     sock = listen_socket(host, port)
     try:
-        log = EventLog(path)
+        log = EventLog(path, synchronous=synchronous)
     except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
         sock.close()
         _fail(f"cannot open the event log {path} ({exc}); pass another --db")

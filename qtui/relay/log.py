@@ -6,8 +6,10 @@ delivery id — is recognised by a unique constraint and stores nothing. The raw
 envelope bytes are kept exactly as received so a signature can be re-checked later.
 
 Each append commits before it returns, so once the relay answers 2xx the event
-survives a crash of the process (WAL with `synchronous=NORMAL`: a power loss can drop
-the last transactions, a process crash cannot).
+survives a crash of the process. With the default `synchronous=FULL` the WAL is synced
+to disk at every commit, so it survives a power loss too; `synchronous="NORMAL"` is the
+opt-out (faster commits, but a power loss can drop the last acknowledged ones). The
+measured cost is in docs/relay.md.
 
 One connection, guarded by a lock: the relay calls the log from worker threads, and
 SQLite connections must not be used by two threads at once.
@@ -51,6 +53,8 @@ CREATE TABLE IF NOT EXISTS survey_index (
 """
 
 _COLUMNS = "seq, source, delivery_id, event_type, survey_id, verified, received_at, envelope"
+
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 
 # Parents are followed at most this far (block → page → survey is two steps); the cap
 # also protects against a cycle written by a malformed payload.
@@ -103,8 +107,14 @@ def _row_to_event(row: tuple[Any, ...]) -> LoggedEvent:
 class EventLog:
     """Append-only log of webhook deliveries with resume-by-seq reads."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(
+                f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, got {synchronous!r}"
+            )
         self.path = str(path)
+        self.synchronous = mode
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -112,7 +122,7 @@ class EventLog:
         # exactly where the code says it does.
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA synchronous={mode}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
         self._closed = False
@@ -183,7 +193,7 @@ class EventLog:
                 self._learn(links, established)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                self._rollback()
                 raise
             seq = cursor.lastrowid
             assert seq is not None
@@ -212,8 +222,19 @@ class EventLog:
 
     # -- reading ---------------------------------------------------------------
 
-    def read_after(self, seq: int, limit: int, survey_id: str | None = None) -> list[LoggedEvent]:
+    def read_after(
+        self,
+        seq: int,
+        limit: int,
+        survey_id: str | None = None,
+        *,
+        max_bytes: int | None = None,
+    ) -> list[LoggedEvent]:
         """Events with seq > `seq`, oldest first, at most `limit`.
+
+        With `max_bytes`, the page also stops once its envelopes add up to that many
+        bytes (it always holds at least one event), so a page of large events stays
+        small; the caller pages on from the last seq as usual.
 
         With `survey_id`, only that survey's events and the events whose survey was not
         known when they arrived (survey_id NULL): a consumer that keeps only ids it knows
@@ -225,16 +246,28 @@ class EventLog:
         with self._lock:
             self._check_open()
             if survey_id is None:
-                rows = self._db.execute(
+                cursor = self._db.execute(
                     f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                     (seq, limit),
-                ).fetchall()
+                )
             else:
-                rows = self._db.execute(
+                cursor = self._db.execute(
                     f"SELECT {_COLUMNS} FROM events WHERE seq > ? "
                     "AND (survey_id = ? OR survey_id IS NULL) ORDER BY seq LIMIT ?",
                     (seq, survey_id, limit),
-                ).fetchall()
+                )
+            if max_bytes is None:
+                rows = cursor.fetchall()
+            else:
+                rows = []
+                size = 0
+                # Row by row, so rows past the budget are never read into memory.
+                for row in cursor:
+                    rows.append(row)
+                    size += len(row[-1])
+                    if size >= max_bytes:
+                        break
+                cursor.close()
         return [_row_to_event(row) for row in rows]
 
     def last_seq(self) -> int:
@@ -271,6 +304,16 @@ class EventLog:
         self.close()
 
     # -- survey index ----------------------------------------------------------
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled the transaction back itself (it does on
+        # SQLITE_FULL, for one): a second ROLLBACK would then raise "cannot rollback - no
+        # transaction is active" and hide the error that matters.
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the original error is the one worth reporting
 
     def _check_open(self) -> None:
         if self._closed:
