@@ -99,6 +99,12 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     show_default=True,
     help="full: a 2xx survives a power loss; normal: faster commits, the last ones may not.",
 )
+@click.option(
+    "--request-log/--no-request-log",
+    default=True,
+    show_default=True,
+    help="One line per request on stderr (off: nothing is spent on it).",
+)
 def relay(
     host: str,
     port: int,
@@ -108,6 +114,7 @@ def relay(
     keep_last: int | None,
     allow_unsigned: bool,
     synchronous: str,
+    request_log: bool,
 ) -> None:
     """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
     secret = secret or None
@@ -137,7 +144,11 @@ def relay(
             pruned = log.prune(keep_last)
             click.echo(f"pruned {pruned} old events (kept the newest {keep_last})")
         app = create_relay_app(
-            log=log, secret=secret, subscriber_token=token, allow_unsigned=allow_unsigned
+            log=log,
+            secret=secret,
+            subscriber_token=token,
+            allow_unsigned=allow_unsigned,
+            request_log=request_log,
         )
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
