@@ -1,8 +1,8 @@
 """The relay: signed webhooks in, a durable log, a resumable websocket stream out.
 
     POST /hooks/{source}   verify, parse, append to the log, then answer 2xx
-    WS   /stream?after=SEQ[&survey=ID][&token=T]   backlog after SEQ, then live events
-    GET  /events?after=SEQ&limit=N[&survey=ID]      the same frames, a page at a time
+    WS   /stream?after=SEQ[&survey=ID][&source=S,…][&token=T]   backlog, then live events
+    GET  /events?after=SEQ&limit=N[&survey=ID][&source=S,…]      the same, a page at a time
     GET  /health                                    last seq, event count, subscribers
 
 A delivery is answered only after its append has committed, so a 2xx means the event
@@ -168,6 +168,8 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
     body = await _read_body(request, state.max_body_bytes)
     if body is None:
         return _error(request, 413, f"body larger than {state.max_body_bytes} bytes")
+    if source.read is not None:
+        return await _receive_read(state, request, source, body)
     delivery_id = request.headers.get(source.delivery_header) or None
     try:
         verified = source.verify(body, request.headers)
@@ -195,6 +197,37 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
         received_at=datetime.now(UTC),
         envelope=envelope,
     )
+    return await _append(state, request, delivery)
+
+
+async def _receive_read(
+    state: RelayState, request: Request, source: Source, body: bytes
+) -> Response:
+    """A delivery from a source that reads it whole (Oktave, Qualtrics): see relay/sources."""
+    name = source.name
+    assert source.read is not None
+    try:
+        intake = source.read(body, request.headers, request.query_params)
+    except SignatureError as exc:
+        logger.warning("rejected %s delivery from %s: %s", name, _client(request), exc.reason)
+        return _error(request, 401, exc.reason)
+    except EnvelopeError as exc:
+        return _error(request, 400, str(exc))
+    delivery = Delivery(
+        intake.stored,
+        source=name,
+        delivery_id=intake.delivery_id,
+        event_type=intake.event_type,
+        verified=intake.verified,
+        received_at=datetime.now(UTC),
+        envelope=intake.envelope,
+        survey_id=intake.survey_id,
+    )
+    return await _append(state, request, delivery)
+
+
+async def _append(state: RelayState, request: Request, delivery: Delivery) -> Response:
+    name, delivery_id, event_type = delivery.source, delivery.delivery_id, delivery.event_type
     assert state.writer is not None
     try:
         result = await state.writer.append(delivery)
@@ -220,7 +253,9 @@ def _publish(state: RelayState, delivery: Delivery, result: AppendResult) -> Non
         received_at=delivery.received_at,
         envelope=delivery.envelope_bytes,
     )
-    state.hub.publish(LiveEvent(result.seq, result.survey_id, event_frame_text(logged)))
+    state.hub.publish(
+        LiveEvent(result.seq, result.survey_id, event_frame_text(logged), delivery.source)
+    )
 
 
 # -- reading: shared by /stream and /events -----------------------------------------
@@ -257,11 +292,23 @@ def _survey_param(conn: HTTPConnection) -> str | None:
     return conn.query_params.get("survey") or None
 
 
+def _sources_param(conn: HTTPConnection) -> frozenset[str] | None:
+    """`?source=oktave,qualtrics` (or repeated `source=`): only events from those sources."""
+    values = conn.query_params.getlist("source")
+    names = {n.strip() for v in values for n in v.split(",") if n.strip()}
+    return frozenset(names) if names else None
+
+
 def _read_frames(
-    log: EventLog, after: int, limit: int, survey: str | None
+    log: EventLog,
+    after: int,
+    limit: int,
+    survey: str | None,
+    sources: frozenset[str] | None = None,
 ) -> list[tuple[int, str]]:
     """(seq, frame text) for a page of the log; runs in a worker thread."""
-    return [(e.seq, event_frame_text(e)) for e in log.read_after(after, limit, survey)]
+    events = log.read_after(after, limit, survey, sources=sources)
+    return [(e.seq, event_frame_text(e)) for e in events]
 
 
 async def list_events(state: RelayState, request: Request) -> Response:
@@ -273,9 +320,10 @@ async def list_events(state: RelayState, request: Request) -> Response:
     except QueryError as exc:
         return _error(request, 400, str(exc))
     survey = _survey_param(request)
+    sources = _sources_param(request)
 
     def read() -> tuple[list[tuple[int, str]], int]:
-        return _read_frames(state.log, after, limit, survey), state.log.last_seq()
+        return _read_frames(state.log, after, limit, survey, sources), state.log.last_seq()
 
     frames, last_seq = await anyio.to_thread.run_sync(read)
     request.state.note = f"{len(frames)} events after={after}"
@@ -319,11 +367,13 @@ class StreamSession:
         subscription: Subscription,
         after: int,
         survey: str | None,
+        sources: frozenset[str] | None = None,
     ) -> None:
         self.state = state
         self.websocket = websocket
         self.subscription = subscription
         self.survey = survey
+        self.sources = sources
         self.last_seen = after
         self.sent = 0
 
@@ -350,7 +400,7 @@ class StreamSession:
         state = self.state
         while True:
             page = await anyio.to_thread.run_sync(
-                _read_frames, state.log, self.last_seen, BACKLOG_PAGE, self.survey
+                _read_frames, state.log, self.last_seen, BACKLOG_PAGE, self.survey, self.sources
             )
             for seq, text in page:
                 if before is not None and seq >= before:
@@ -363,6 +413,8 @@ class StreamSession:
 
     def _wanted(self, event: LiveEvent) -> bool:
         # Same rule as EventLog.read_after: events of unknown survey go to everyone.
+        if self.sources is not None and event.source not in self.sources:
+            return False
         return self.survey is None or event.survey_id in (None, self.survey)
 
     async def _live(self) -> str:
@@ -409,10 +461,11 @@ async def stream(state: RelayState, websocket: WebSocket) -> None:
         await _refuse(websocket, CLOSE_BAD_REQUEST, str(exc))
         return
     survey = _survey_param(websocket)
+    sources = _sources_param(websocket)
 
     await websocket.accept()
     subscription = state.hub.subscribe(state.queue_size)
-    session = StreamSession(state, websocket, subscription, after, survey)
+    session = StreamSession(state, websocket, subscription, after, survey, sources)
     logger.info("WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client)
     ended = "client closed"
     try:

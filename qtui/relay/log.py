@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,6 +271,7 @@ class EventLog:
         seq: int,
         limit: int,
         survey_id: str | None = None,
+        sources: Collection[str] | None = None,
         *,
         max_bytes: int | None = None,
     ) -> list[LoggedEvent]:
@@ -283,23 +284,25 @@ class EventLog:
         With `survey_id`, only that survey's events and the events whose survey was not
         known when they arrived (survey_id NULL): a consumer that keeps only ids it knows
         loses nothing that way, while a consumer filtering strictly would miss an event
-        that arrived before its parent.
+        that arrived before its parent. With `sources`, only events from those sources.
         """
         if limit <= 0:
             return []
+        where = "seq > ?"
+        params: list[Any] = [seq]
+        if survey_id is not None:
+            where += " AND (survey_id = ? OR survey_id IS NULL)"
+            params.append(survey_id)
+        if sources is not None:
+            names = sorted(set(sources))
+            where += f" AND source IN ({','.join('?' * len(names))})" if names else " AND 0"
+            params.extend(names)
         with self._lock:
             self._check_open()
-            if survey_id is None:
-                cursor = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (seq, limit),
-                )
-            else:
-                cursor = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE seq > ? "
-                    "AND (survey_id = ? OR survey_id IS NULL) ORDER BY seq LIMIT ?",
-                    (seq, survey_id, limit),
-                )
+            cursor = self._db.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT ?",
+                (*params, limit),
+            )
             if max_bytes is None:
                 rows = cursor.fetchall()
             else:
