@@ -34,7 +34,6 @@ def env(sandbox_server, tmp_path: Path) -> dict[str, str]:
         "QTUI_QUALTRICS_TOKEN": sandbox.token,
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "QTUI_CONFIG": str(tmp_path / "config" / "none.toml"),
     }
 
 
