@@ -28,7 +28,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ISSUES = 0, 1, 2, 3
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print `qtui: message` on stderr and exit with `code`."""
-    click.echo(f"qtui: {one_line(message, 1000)}", err=True)
+    click.echo(f"qtui: {one_line(message, 500)}", err=True)
     sys.exit(code)
 
 

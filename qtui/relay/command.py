@@ -41,7 +41,7 @@ def default_db_path() -> Path:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"qtui relay: {message}", err=True)
+    click.echo(f"qtui: relay: {message}", err=True)
     sys.exit(2)
 
 

@@ -8,6 +8,7 @@ message instead of crashing, and replay prints the survey as text.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +19,18 @@ if TYPE_CHECKING:
     from qtui.config import Settings
     from qtui.tui.sources import EventSource
 
-# A speed is a finite positive factor (a NaN or an infinity would stall or spin the clock).
-SPEED = click.FloatRange(0, 10_000, min_open=True)
+
+class _Speed(click.FloatRange):
+    """A finite positive factor (a NaN or an infinity would stall or spin the clock)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+SPEED = _Speed(0, 10_000, min_open=True)
 NO_TTY = "qtui needs a terminal; use `qtui replay FILE --print` or `--json` for scripts."
 
 
@@ -29,11 +40,12 @@ def _has_terminal() -> bool:
 
 def _settings() -> Settings:
     from qtui.config import ConfigError, load_settings
+    from qtui.exits import UsageFailure
 
     try:
         return load_settings()
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UsageFailure(str(exc)) from exc
 
 
 def _secret(value: Any) -> str | None:
@@ -67,13 +79,11 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 @click.option("--fail", is_flag=True, help="Make the programming job fail part-way.")
 def demo(speed: float, seed: int | None, questionnaire: str, fail: bool) -> None:
     """Watch a survey being programmed live, on the embedded sandbox."""
+    settings = _settings()  # a broken config is named first, terminal or not
     if not _has_terminal():
         raise click.ClickException(NO_TTY)
-    if speed <= 0:
-        raise click.BadParameter("must be more than 0", param_hint="--speed")
     from qtui.tui.sources import DemoSource
 
-    settings = _settings()
     _run(DemoSource(speed=speed, seed=seed, questionnaire=questionnaire, fail=fail), settings)
 
 
@@ -94,9 +104,9 @@ def watch(questra_url: str | None, relay_url: str | None, survey: str, after: in
     The API key, org id and relay token come from QTUI_QUESTRA_API_KEY, QTUI_QUESTRA_ORG_ID
     and QTUI_RELAY_TOKEN, or from the config file.
     """
+    settings = _settings()  # a broken config is named first, terminal or not
     if not _has_terminal():
         raise click.ClickException(NO_TTY)
-    settings = _settings()
     url = questra_url or settings.questra.url
     relay = relay_url or settings.relay.url
     if not relay:
@@ -156,6 +166,17 @@ class _BadLines:
                 "webhook body or relay frame (JSON) per line"
             )
 
+    def finish(self) -> None:
+        """At the end of the file: refuse it if not one line of it was an event."""
+        from qtui.exits import UsageFailure
+
+        if self.count and not self.good:
+            raise UsageFailure(
+                f"{self.file} is not a recording: none of its {self.count} lines is an event "
+                f"({self.reasons[0].split(': ', 1)[1]}); a recording holds one webhook body "
+                "or relay frame (JSON) per line"
+            )
+
     def ok(self) -> None:
         """A line that is an event: from now on the file is a recording."""
         if not self.good and not self.quiet:
@@ -194,6 +215,7 @@ def _replayed_store(file: Path, bad: _BadLines) -> Any:
             continue
         bad.ok()
         store.apply(event, line.survey_id)
+    bad.finish()
     return store
 
 
@@ -215,6 +237,7 @@ def _recorded_lines(file: Path, bad: _BadLines) -> list[Any]:
                 bad.add(line.lineno, str(exc))
                 continue
         bad.ok()
+    bad.finish()
     return lines
 
 
