@@ -6,22 +6,21 @@
     GET  /health                                    last seq, event count, subscribers
 
 A delivery is answered only after its append has committed, so a 2xx means the event
-is on disk; anything else makes the sender retry. SQLite work runs in worker threads so
-the event loop keeps serving streams while a delivery is being written.
+is on disk; anything else makes the sender retry. Deliveries are written by one writer
+thread in batches, one commit per batch (`qtui.relay.writer`); reads run in worker
+threads, so the event loop keeps serving streams while deliveries are being written.
 
 Stream protocol and the no-gap argument are in docs/relay.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -45,8 +44,9 @@ from qtui.relay.frames import (
     overflow_frame,
 )
 from qtui.relay.hub import OVERFLOW, Hub, LiveEvent, Subscription
-from qtui.relay.log import AppendResult, EventLog, LoggedEvent
+from qtui.relay.log import AppendResult, Delivery, EventLog, LoggedEvent
 from qtui.relay.sources import Source, questra_source
+from qtui.relay.writer import GroupCommit
 from qtui.requestlog import RequestLog
 
 logger = logging.getLogger("qtui.relay")
@@ -75,9 +75,8 @@ class RelayState:
     queue_size: int
     max_body_bytes: int
     started: float = field(default_factory=time.monotonic)
-    # Held from append to publish so live frames are handed to the hub in seq order even
-    # when several deliveries are written by different worker threads at once.
-    order_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The one writer: it hands stored events to the hub in seq order.
+    writer: GroupCommit | None = None
 
 
 def create_relay_app(
@@ -90,11 +89,13 @@ def create_relay_app(
     allow_unsigned: bool = False,
     extra_sources: Iterable[Source] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
+    request_log: bool = True,
 ) -> Starlette:
     """Build the relay app around `log` (the caller opens and closes the log).
 
     `secret` verifies Questra deliveries; without one the relay refuses to start unless
-    `allow_unsigned` is set, and then stores deliveries as unverified.
+    `allow_unsigned` is set, and then stores deliveries as unverified. Without
+    `request_log` no line is written per request, and nothing is spent preparing one.
     """
     if secret is None and not allow_unsigned:
         raise ValueError(
@@ -113,6 +114,11 @@ def create_relay_app(
         queue_size=queue_size,
         max_body_bytes=max_body_bytes,
     )
+    state.writer = GroupCommit(log, functools.partial(_publish, state))
+    middleware = []
+    if request_log:
+        write = logging.getLogger("qtui.relay.requests").info
+        middleware.append(Middleware(RequestLog, write=write))
     app = Starlette(
         routes=[
             Route("/hooks/{source}", functools.partial(receive_hook, state), methods=["POST"]),
@@ -120,7 +126,7 @@ def create_relay_app(
             Route("/events", functools.partial(list_events, state), methods=["GET"]),
             Route("/health", functools.partial(health, state), methods=["GET"]),
         ],
-        middleware=[Middleware(RequestLog, write=logging.getLogger("qtui.relay.requests").info)],
+        middleware=middleware,
     )
     app.state.relay = state
     return app
@@ -182,19 +188,16 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
     except EnvelopeError as exc:
         return _error(request, 400, str(exc))
 
-    store = functools.partial(
-        _store,
-        state,
-        asyncio.get_running_loop(),
+    delivery = Delivery(
         body,
-        envelope=envelope,
         source=name,
         delivery_id=delivery_id,
         event_type=event_type,
         verified=verified,
         received_at=datetime.now(UTC),
+        envelope=envelope,
     )
-    return await _append(request, store, name, delivery_id, event_type)
+    return await _append(state, request, delivery)
 
 
 async def _receive_read(
@@ -210,31 +213,24 @@ async def _receive_read(
         return _error(request, 401, exc.reason)
     except EnvelopeError as exc:
         return _error(request, 400, str(exc))
-    store = functools.partial(
-        _store,
-        state,
-        asyncio.get_running_loop(),
+    delivery = Delivery(
         intake.stored,
-        envelope=intake.envelope,
         source=name,
         delivery_id=intake.delivery_id,
         event_type=intake.event_type,
         verified=intake.verified,
         received_at=datetime.now(UTC),
+        envelope=intake.envelope,
         survey_id=intake.survey_id,
     )
-    return await _append(request, store, name, intake.delivery_id, intake.event_type)
+    return await _append(state, request, delivery)
 
 
-async def _append(
-    request: Request,
-    store: Callable[[], AppendResult],
-    name: str,
-    delivery_id: str | None,
-    event_type: str,
-) -> Response:
+async def _append(state: RelayState, request: Request, delivery: Delivery) -> Response:
+    name, delivery_id, event_type = delivery.source, delivery.delivery_id, delivery.event_type
+    assert state.writer is not None
     try:
-        result = await anyio.to_thread.run_sync(store)
+        result = await state.writer.append(delivery)
     except sqlite3.Error as exc:
         # Not 2xx, so the sender retries; the log says what broke.
         logger.error("event log write failed for %s delivery %s: %s", name, delivery_id, exc)
@@ -245,46 +241,21 @@ async def _append(
     return JSONResponse({"status": status, "seq": result.seq})
 
 
-def _store(
-    state: RelayState,
-    loop: asyncio.AbstractEventLoop,
-    body: bytes,
-    *,
-    envelope: dict[str, object],
-    source: str,
-    delivery_id: str | None,
-    event_type: str,
-    verified: bool,
-    received_at: datetime,
-    survey_id: str | None = None,
-) -> AppendResult:
-    with state.order_lock:
-        result = state.log.append(
-            body,
-            source=source,
-            delivery_id=delivery_id,
-            event_type=event_type,
-            survey_id=survey_id,
-            verified=verified,
-            received_at=received_at,
-            envelope=envelope,
-        )
-        if not result.duplicate:
-            logged = LoggedEvent(
-                seq=result.seq,
-                source=source,
-                delivery_id=delivery_id,
-                event_type=event_type,
-                survey_id=result.survey_id,
-                verified=verified,
-                received_at=received_at,
-                envelope=body,
-            )
-            live = LiveEvent(result.seq, result.survey_id, event_frame_text(logged), source)
-            # Scheduled while the lock is held: callbacks run in the order scheduled,
-            # so the hub sees seqs in increasing order.
-            loop.call_soon_threadsafe(state.hub.publish, live)
-    return result
+def _publish(state: RelayState, delivery: Delivery, result: AppendResult) -> None:
+    """Hand a newly stored event to the live subscribers (called in seq order)."""
+    logged = LoggedEvent(
+        seq=result.seq,
+        source=delivery.source,
+        delivery_id=delivery.delivery_id,
+        event_type=delivery.event_type,
+        survey_id=result.survey_id,
+        verified=delivery.verified,
+        received_at=delivery.received_at,
+        envelope=delivery.envelope_bytes,
+    )
+    state.hub.publish(
+        LiveEvent(result.seq, result.survey_id, event_frame_text(logged), delivery.source)
+    )
 
 
 # -- reading: shared by /stream and /events -----------------------------------------

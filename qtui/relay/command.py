@@ -133,6 +133,12 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     show_default=True,
     help="full: a 2xx survives a power loss; normal: faster commits, the last ones may not.",
 )
+@click.option(
+    "--request-log/--no-request-log",
+    default=True,
+    show_default=True,
+    help="One line per request on stderr (off: nothing is spent on it).",
+)
 def relay(
     host: str,
     port: int,
@@ -145,6 +151,7 @@ def relay(
     qualtrics_secrets: tuple[str, ...],
     allow_unsigned: bool,
     synchronous: str,
+    request_log: bool,
 ) -> None:
     """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
     secret = secret or None
@@ -179,6 +186,7 @@ def relay(
             subscriber_token=token,
             allow_unsigned=allow_unsigned,
             extra_sources=fieldwork_sources(oktave_secret, oktave_window, qualtrics_secrets),
+            request_log=request_log,
         )
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
