@@ -212,6 +212,7 @@ class QtuiApp(App[None]):
     # --- messages from the source -----------------------------------------------------
 
     def show_survey(self, survey_id: str) -> None:
+        self.store.prefer(survey_id)  # an id another survey shares reads as this survey's
         self.main.show_survey(survey_id)
         self.problems.show(survey_id, self.tree.page_count())
 
@@ -307,7 +308,7 @@ class QtuiApp(App[None]):
                 self.survey_id = adopted
                 self.show_survey(adopted)
         before_name = self._item_name(event)  # deletes carry only an id: name it first
-        change = self.store.apply(event)
+        change = self.store.apply(event, frame.survey_id)
         name = self._item_name(event) if change is None or change.kind != "deleted" else None
         note = "" if change is not None or not event.is_known else "no change"
         if not event.is_known:
