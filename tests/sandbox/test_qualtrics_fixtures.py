@@ -113,7 +113,7 @@ def test_sp_survey_records_answers_in_the_responses_api_shape():
     assert labels["QID15_NPS_GROUP"] == "Promoter"
     # QID18 shows its choices in ChoiceOrder 2, 3, 1: the last shown is choice 1.
     assert values["QID18"] == 1 and labels["QID18"] == "Click to write Choice 1 (ordered 3rd)"
-    assert "QID7_TEXT" in response["displayedFields"]
+    assert "QID7" in response["displayedFields"] and response["displayedValues"]["QID15"][-1] == 10
     assert values["s"] == ""  # the recipient field of the flow's EmbeddedData
     assert "Q_TerminateFlag" not in values
 

@@ -448,7 +448,8 @@ class Session:
         `values` holds the response's own fields, each answer under its export key (`QIDn`
         for choices as recode values, `QIDn_TEXT` for text entry, `QIDn_NPS_GROUP` for NPS,
         `QIDn_k_TEXT` for a choice's text box, `<loop>_…` inside loop & merge), embedded data
-        by name and `Q_TerminateFlag` for a screen-out; `labels` the choice texts.
+        by name and `Q_TerminateFlag` for a screen-out; `labels` the choice texts;
+        `displayedFields` the questions shown and `displayedValues` the choices they showed.
         """
         assert self.ending is not None
         finished = self.ending.reason != "Closed"
@@ -464,22 +465,14 @@ class Session:
             "userLanguage": self.language,
         }
         labels: dict[str, Any] = {"status": "IP Address", "finished": str(finished)}
-        displayed_fields: list[str] = []
-        displayed_values: dict[str, Any] = {}
         for key, qid, wire in self.answered:
             self._record(key, qid, wire, values, labels)
-        for qid in sorted(self.respondent.displayed, key=_qid_number):
-            question = self._questions.get(qid, {})
-            kind = session_type(question)
-            if kind == "TE":
-                displayed_fields.append(f"{qid}_TEXT")
-            elif kind in ("MC", "NPS"):
-                displayed_fields.append(qid)
-                displayed_values[qid] = [
-                    _recode(question, cid) for cid, _ in choice_items(question)
-                ]
-                if kind == "NPS":
-                    displayed_fields.append(f"{qid}_NPS_GROUP")
+        displayed = sorted(self.respondent.displayed, key=_qid_number)
+        displayed_values = {
+            qid: [_recode(self._questions[qid], cid) for cid, _ in choice_items(self.question(qid))]
+            for qid in displayed
+            if session_type(self._questions.get(qid, {})) in ("MC", "NPS")
+        }
         if self.ending.options.get("ResponseFlag") == "Screened":
             values["Q_TerminateFlag"] = "Screened"
         values.update(self.respondent.embedded)
@@ -487,7 +480,7 @@ class Session:
             "responseId": response_id,
             "values": values,
             "labels": labels,
-            "displayedFields": displayed_fields,
+            "displayedFields": displayed,
             "displayedValues": displayed_values,
         }
 
