@@ -224,7 +224,9 @@ the column); a page's programming status; the survey's status, platform and coun
                         "programming.finished (Questra's timestamps)"
                     )
             grid.add_row("Programming", state)
-            reason = _failure_reason(job)
+            reason = progress.failure_reason
+            if reason is None and str(job.status or "") == "failed":
+                reason = "no reason given"
             if reason:
                 grid.add_row("Reason", Text(reason, s["error"]))
         summary, tone = self.problems_summary
@@ -373,17 +375,6 @@ the column); a page's programming status; the survey's status, platform and coun
         return self.survey_id or (ids[0] if ids else None)
 
     survey_id: str | None = None
-
-
-def _failure_reason(job: Any) -> str | None:
-    extra = getattr(job, "model_extra", None) or {}
-    for key in ("reason", "error", "failure_reason", "failureReason", "message"):
-        value = extra.get(key)
-        if value:
-            return str(value)
-    if str(getattr(job, "status", "")) == "failed":
-        return "no reason given"
-    return None
 
 
 def _count(n: int, noun: str) -> str:

@@ -293,7 +293,7 @@ class ProgressRow(Horizontal):
             parts = [f"{done}/{total} pages"]
             if elapsed is not None:
                 parts.append(stopwatch(elapsed))
-            reason = _reason(job)
+            reason = progress.failure_reason
             parts.append(f"{outcome}: {reason}" if reason else outcome)
             title, text = "Programming", " · ".join(parts)
             tone = "failed" if outcome in ("failed", "cancelled") else "completed"
@@ -305,16 +305,8 @@ class ProgressRow(Horizontal):
         if state == self._shown:
             return
         self._shown = state
-        self._label.update(title)
-        self._info.update(text)
+        self._label.update(Text(title))
+        self._info.update(Text(text))  # the reason is Questra's text: never markup
         for name in ("running", "completed", "failed", "idle"):
             self.set_class(name == tone, f"-{name}")
         self._bar.sweep(tone == "running")
-
-
-def _reason(job: object) -> str:
-    extra = getattr(job, "model_extra", None) or {}
-    for key in ("reason", "error", "failure_reason", "failureReason"):
-        if extra.get(key):
-            return str(extra[key])
-    return ""
