@@ -127,6 +127,7 @@ class QtuiApp(App[None]):
         self.newest_shown_at: datetime | None = None  # newest that reached the widgets
         self._newest_queued: datetime | None = None  # newest waiting for the next flush
         self.pending_events = 0  # received while the view is paused
+        self.fatal_error: str | None = None  # why the source gave up, printed after exit
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
         self.timings: dict[str, float] = {}  # last snapshot load, by phase
         self._changes: list[Change] = []
@@ -285,6 +286,11 @@ class QtuiApp(App[None]):
         self.refresh_status()
 
     def on_source_failed(self, message: SourceFailed) -> None:
+        if message.fatal:
+            # Waiting would be silent for ever: say why on the terminal and stop.
+            self.fatal_error = message.reason
+            self.exit(return_code=1)
+            return
         self.notify(message.reason, title="Source", severity="error", timeout=12)
 
     # --- applying events --------------------------------------------------------------

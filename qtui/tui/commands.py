@@ -60,6 +60,10 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 
     app = QtuiApp(source, survey_id=survey_id, settings=settings)
     app.run()
+    if app.fatal_error:
+        from qtui.exits import fail
+
+        fail(app.fatal_error, app.return_code or 1)
     if app.return_code:
         sys.exit(app.return_code)
 

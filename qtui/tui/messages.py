@@ -91,9 +91,10 @@ class ReplayChanged(Message):
 class SourceFailed(Message):
     """The source cannot go on; `reason` is a one-line message for the user."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, fatal: bool = False) -> None:
         super().__init__()
         self.reason = reason
+        self.fatal = fatal  # nothing will ever arrive (an unknown survey): the app exits
 
 
 class SurveyChosen(Message):

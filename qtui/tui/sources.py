@@ -175,7 +175,7 @@ class LiveSource(EventSource):
         self._subscriber: Any = None
         self._status: str | None = None
         self._was_live = False
-        self._resyncs: set[asyncio.Task[str]] = set()
+        self._resyncs: set[asyncio.Task[str | None]] = set()
 
     def _on_state(self, state: Any) -> None:
         self.post(ConnectionChanged(Connection.of(state)))
@@ -190,6 +190,8 @@ class LiveSource(EventSource):
     async def run(self) -> None:
         self.post(ConnectionChanged(Connection("connecting")))
         survey_id = await self._load_snapshot()
+        if survey_id is None:
+            return  # the survey does not exist (or the key is refused): said, and stopped
         from qtui.relay.subscriber import RelaySubscriber
 
         self._subscriber = RelaySubscriber(
@@ -208,15 +210,35 @@ class LiveSource(EventSource):
         finally:
             await self.close()
 
-    async def _load_snapshot(self) -> str:
+    async def _load_snapshot(self) -> str | None:
         if not self.questra_url:  # stream only: the relay's log replays from `after`
             return self.survey
-        from qtui.questra.client import QuestraClient
+        from qtui.questra.client import AuthError, NotFoundError, QuestraClient
 
         try:
             async with QuestraClient(self.questra_url, self.api_key, self.org_id) as client:
                 snapshot = await client.get_survey(self.survey)
-        except Exception as exc:  # noqa: BLE001 - any failure is shown; the stream still runs
+        except NotFoundError:
+            # No such survey in this organisation: nothing would ever arrive for it.
+            where = f" in organisation {self.org_id}" if self.org_id else ""
+            self.post(
+                SourceFailed(
+                    f"no survey {self.survey!r} at {self.questra_url}{where}; check the id or "
+                    "slug (and QTUI_QUESTRA_ORG_ID)",
+                    fatal=True,
+                )
+            )
+            return None
+        except AuthError as exc:
+            self.post(
+                SourceFailed(
+                    f"Questra refused the API key ({exc}); check QTUI_QUESTRA_API_KEY and "
+                    "QTUI_QUESTRA_ORG_ID",
+                    fatal=True,
+                )
+            )
+            return None
+        except Exception as exc:  # noqa: BLE001 - any other failure is shown; the stream runs
             self.post(SourceFailed(f"Could not load survey {self.survey!r}: {exc}"))
             return self.survey
         survey_id = str(snapshot.get("id") or self.survey)

@@ -159,3 +159,35 @@ async def test_a_reconnect_reloads_the_snapshot_so_events_the_relay_never_got_st
         await relay.aclose()
         await questra.aclose()
         log.close()
+
+
+async def test_watching_an_unknown_survey_says_so_and_exits(tmp_path: Path) -> None:
+    """Nothing would ever arrive for a survey Questra does not have: never wait silently."""
+    import math
+
+    from qtui.sandbox.questra.sandbox import QuestraSandbox
+
+    questra = QuestraSandbox("qk_test", "org_test", speed=math.inf)
+    log = EventLog(tmp_path / "relay.db")
+    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
+    api = await serve_in_loop(questra.app)
+    source = LiveSource(
+        questra_url=api.url,
+        api_key="qk_test",
+        org_id="org_test",
+        relay_ws_url=relay.ws_url,
+        relay_token=None,
+        survey="no-such-survey",
+    )
+    app = make_app(source, survey_id=None)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.fatal_error is not None)
+            await pilot.pause()
+        assert app.return_code == 1
+        assert app.fatal_error.startswith("no survey 'no-such-survey' at ")
+        assert "organisation org_test" in app.fatal_error
+    finally:
+        await api.aclose()
+        await relay.aclose()
+        log.close()
