@@ -180,6 +180,9 @@ class QtuiApp(App[None]):
                     f"Unknown key ids in keymap: {', '.join(unknown)} "
                     f"(known: {', '.join(k.id for k in keys.KEYS)})"
                 )
+            for binding_id, reason in keys.conflicts(self.keymap).items():
+                del self.keymap[binding_id]  # refused: the action keeps its own keys
+                self._warnings.append(f"Keymap refused: {reason}")
             self.set_keymap(self.keymap)
         for warning in self._warnings:
             self.notify(warning, severity="warning", timeout=8)

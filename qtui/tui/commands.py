@@ -43,9 +43,15 @@ def _settings() -> Settings:
     from qtui.exits import UsageFailure
 
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from exc
+    from qtui.tui import keys
+
+    refused = keys.conflicts(settings.keymap)
+    if refused:
+        raise UsageFailure(f"keymap: {next(iter(refused.values()))}")
+    return settings
 
 
 def _secret(value: Any) -> str | None:
