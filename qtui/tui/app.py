@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -29,6 +30,7 @@ from qtui.config import Settings
 from qtui.core.events import Event, EventError, parse_event
 from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
+from qtui.text import printable
 from qtui.tui import keys
 from qtui.tui.clock import Clock
 from qtui.tui.messages import (
@@ -171,6 +173,21 @@ class QtuiApp(App[None]):
         screen = self.screen_stack[0]
         assert isinstance(screen, MainScreen)
         return screen
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text: messages carry survey text, paths and server replies,
+        which must never be read as markup (a `[/]` in a page name would crash the app)."""
+        super().notify(
+            printable(message), title=title, severity=severity, timeout=timeout, markup=False
+        )
 
     def on_mount(self) -> None:
         if self.keymap:
