@@ -93,6 +93,7 @@ class _Converter:
         self.rule_count = 0
         self.terminal: dict[str, str] = {}  # status → terminal page id
         self.terminal_pages: dict[str, dict[str, Any]] = {}  # status → page (added last)
+        self.page_skips: dict[str, list[str | None]] = {}  # page id → its skip conditions
         # Rules that skip a branch's pages, waiting for the page after them (their target).
         self.open_skips: list[tuple[dict[str, Any], int]] = []
 
@@ -327,6 +328,9 @@ class _Converter:
     ) -> None:
         where = f"{qid} skip logic {rule.get('SkipLogicID', '')}".strip()
         destination = rule.get("SkipToDestination")
+        # The first skip logic of the page that holds wins: each rule also needs the
+        # earlier ones (in question order) not to hold.
+        earlier = self.page_skips.setdefault(page["id"], [])
         try:
             condition = self.choice_condition(
                 str(rule.get("Locator") or rule.get("ChoiceLocator") or ""),
@@ -336,9 +340,15 @@ class _Converter:
             )
         except _Untranslatable as error:
             self.note(where, f"skip logic cannot be expressed ({error})")
+            earlier.append(None)
             return
+        before = list(earlier)
+        earlier.append(condition)
         if destination == "ENDOFSURVEY":
-            self.rule(page, condition, self.terminal_page("complete"))
+            if None in before:
+                self.note(where, "an earlier skip logic of the page cannot be expressed")
+            guards = [f"not ({c})" for c in dict.fromkeys(before) if c is not None]
+            self.rule(page, " and ".join([condition, *guards]), self.terminal_page("complete"))
         elif destination == "ENDOFBLOCK" and last:
             self.note(where, "skip to the end of the block from its last page changes nothing")
         else:
