@@ -38,7 +38,10 @@ def host_name(host_header: str) -> str:
     host = host_header.strip().lower()
     if host.startswith("["):
         end = host.find("]")
-        return host[: end + 1] if end != -1 else host
+        rest = host[end + 1 :] if end != -1 else ""
+        if end != -1 and (rest == "" or (rest[0] == ":" and rest[1:].isdigit())):
+            return host[: end + 1]
+        return host  # not a bracketed address after all: never loopback
     name, sep, port = host.rpartition(":")
     if sep and port.isdigit():
         host = name
@@ -101,10 +104,10 @@ class Access:
             return None
         try:
             parts = urlsplit(origin)
-            hostname = parts.hostname
+            local = parts.scheme in ("http", "https") and is_loopback(parts.hostname or "")
         except ValueError:  # e.g. an unclosed [ipv6
-            hostname = None
-        if parts.scheme in ("http", "https") and hostname and is_loopback(hostname):
+            local = False
+        if local:
             return None
         return f"browser origin {escape(raw, 40)} is not allowed (add it with --allow-origin)"
 

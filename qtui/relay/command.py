@@ -18,6 +18,7 @@ import uvicorn
 from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
 from qtui.relay.loopback import is_loopback
+from qtui.serving import server_config
 
 
 def default_db_path() -> Path:
@@ -154,14 +155,7 @@ def relay(
         sys.stdout.flush()
 
         _configure_logging()
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="websockets-sansio",
-            timeout_graceful_shutdown=2,
-        )
+        config = server_config(app, lifespan="off")
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
