@@ -20,6 +20,7 @@ class LiveEvent:
     seq: int
     survey_id: str | None
     text: str
+    source: str | None = None
 
 
 class Overflow:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,22 @@ SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 # Parents are followed at most this far (block → page → survey is two steps); the cap
 # also protects against a cycle written by a malformed payload.
 _MAX_PARENT_HOPS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery to store: the body as received and what the relay learned of it."""
+
+    envelope_bytes: bytes
+    source: str
+    delivery_id: str | None
+    event_type: str
+    verified: bool
+    received_at: datetime
+    # The parsed body when the caller has it (saves parsing the bytes again).
+    envelope: Mapping[str, Any] | None = None
+    # Left None, it is worked out from the envelope and what earlier events taught.
+    survey_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,55 +165,83 @@ class EventLog:
         ids learned from earlier events (see `qtui.relay.attribution`). Pass the parsed
         `envelope` when you already have it, to save parsing the bytes again.
         """
-        if envelope is None:
-            # Frames splice the stored bytes into JSON text unparsed, so only a valid
-            # envelope may enter the log.
-            envelope = parse_envelope(envelope_bytes)
-        links = links_of(event_type, envelope.get("data"))
+        delivery = Delivery(
+            envelope_bytes,
+            source=source,
+            delivery_id=delivery_id,
+            event_type=event_type,
+            verified=verified,
+            received_at=received_at,
+            envelope=envelope,
+            survey_id=survey_id,
+        )
+        return self.append_batch([delivery])[0]
+
+    def append_batch(self, deliveries: Sequence[Delivery]) -> list[AppendResult]:
+        """Store several deliveries in one transaction: one commit (one sync) for all.
+
+        Each is handled as `append` would, in order (a delivery repeated within the batch
+        is a duplicate of the first). Either all are stored or, on an error, none.
+        """
+        prepared = [(d, self._links(d)) for d in deliveries]
         with self._lock:
             self._check_open()
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                # Checked before inserting: a conflicting INSERT would still use up an
-                # AUTOINCREMENT value and leave a hole in the seqs.
-                if delivery_id is not None:
-                    row = db.execute(
-                        "SELECT seq FROM events WHERE source = ? AND delivery_id = ?",
-                        (source, delivery_id),
-                    ).fetchone()
-                    if row is not None:
-                        db.execute("COMMIT")
-                        return AppendResult(seq=row[0], duplicate=True)
-                # The survey this payload establishes (by naming it, or through its
-                # parent); only that is worth remembering for the subject.
-                established = links.survey_id
-                if established is None and links.parent is not None:
-                    established = self._resolve(links.parent)
-                if survey_id is None:
-                    survey_id = established
-                    if survey_id is None and links.subject is not None:
-                        survey_id = self._resolve(links.subject)
-                cursor = db.execute(
-                    f"INSERT INTO events ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        source,
-                        delivery_id,
-                        event_type,
-                        survey_id,
-                        int(verified),
-                        _iso(received_at),
-                        sqlite3.Binary(envelope_bytes),
-                    ),
-                )
-                self._learn(links, established)
-                db.execute("COMMIT")
+                results = [self._insert(d, links) for d, links in prepared]
+                self._db.execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
-            seq = cursor.lastrowid
-            assert seq is not None
-            return AppendResult(seq=seq, duplicate=False, survey_id=survey_id)
+        return results
+
+    @staticmethod
+    def _links(delivery: Delivery) -> Links:
+        envelope = delivery.envelope
+        if envelope is None:
+            # Frames splice the stored bytes into JSON text unparsed, so only a valid
+            # envelope may enter the log.
+            envelope = parse_envelope(delivery.envelope_bytes)
+        return links_of(delivery.event_type, envelope.get("data"))
+
+    def _insert(self, d: Delivery, links: Links) -> AppendResult:
+        """One delivery inside the open transaction."""
+        db = self._db
+        # Checked before inserting: a conflicting INSERT would still use up an
+        # AUTOINCREMENT value and leave a hole in the seqs.
+        if d.delivery_id is not None:
+            row = db.execute(
+                "SELECT seq FROM events WHERE source = ? AND delivery_id = ?",
+                (d.source, d.delivery_id),
+            ).fetchone()
+            if row is not None:
+                return AppendResult(seq=row[0], duplicate=True)
+        # The survey this payload establishes (by naming it, or through its parent);
+        # only that is worth remembering for the subject.
+        established = links.survey_id
+        if established is None and links.parent is not None:
+            established = self._resolve(links.parent)
+        survey_id = d.survey_id
+        if survey_id is None:
+            survey_id = established
+            if survey_id is None and links.subject is not None:
+                survey_id = self._resolve(links.subject)
+        cursor = db.execute(
+            f"INSERT INTO events ({_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                d.source,
+                d.delivery_id,
+                d.event_type,
+                survey_id,
+                int(d.verified),
+                _iso(d.received_at),
+                sqlite3.Binary(d.envelope_bytes),
+            ),
+        )
+        self._learn(links, established)
+        seq = cursor.lastrowid
+        assert seq is not None
+        return AppendResult(seq=seq, duplicate=False, survey_id=survey_id)
 
     def prune(self, keep_last: int) -> int:
         """Delete all but the newest `keep_last` events; returns how many were deleted.
@@ -227,6 +271,7 @@ class EventLog:
         seq: int,
         limit: int,
         survey_id: str | None = None,
+        sources: Collection[str] | None = None,
         *,
         max_bytes: int | None = None,
     ) -> list[LoggedEvent]:
@@ -239,23 +284,25 @@ class EventLog:
         With `survey_id`, only that survey's events and the events whose survey was not
         known when they arrived (survey_id NULL): a consumer that keeps only ids it knows
         loses nothing that way, while a consumer filtering strictly would miss an event
-        that arrived before its parent.
+        that arrived before its parent. With `sources`, only events from those sources.
         """
         if limit <= 0:
             return []
+        where = "seq > ?"
+        params: list[Any] = [seq]
+        if survey_id is not None:
+            where += " AND (survey_id = ? OR survey_id IS NULL)"
+            params.append(survey_id)
+        if sources is not None:
+            names = sorted(set(sources))
+            where += f" AND source IN ({','.join('?' * len(names))})" if names else " AND 0"
+            params.extend(names)
         with self._lock:
             self._check_open()
-            if survey_id is None:
-                cursor = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (seq, limit),
-                )
-            else:
-                cursor = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE seq > ? "
-                    "AND (survey_id = ? OR survey_id IS NULL) ORDER BY seq LIMIT ?",
-                    (seq, survey_id, limit),
-                )
+            cursor = self._db.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT ?",
+                (*params, limit),
+            )
             if max_bytes is None:
                 rows = cursor.fetchall()
             else:

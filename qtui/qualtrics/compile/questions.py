@@ -20,6 +20,7 @@ from qtui.core.models import (
     RankOrderConfig,
     TextConfig,
     TextInputConfig,
+    UnparsedConfig,
 )
 from qtui.qualtrics.compile.markup import escape, markdown_html, plain
 from qtui.qualtrics.conditions import is_nps
@@ -40,6 +41,14 @@ def question(host: Host, block: Block, tag: str) -> dict[str, Any] | None:
     """The question definition of `block` (tagged `tag`), or None if it has none."""
     config = block.config
     builder = BUILDERS.get(type(config))
+    if isinstance(config, UnparsedConfig):
+        host.issue(
+            block.id,
+            "config_not_understood",
+            f"the {config.type} block's config is not understood ({config.problem}); "
+            "skipped: fix the block in Questra and push again",
+        )
+        return None
     if builder is None:
         host.issue(
             block.id,
