@@ -255,3 +255,37 @@ def test_import_of_a_file_that_is_not_a_qsf_says_what_is_wrong(env, tmp_path):
     result = CliRunner().invoke(main, ["import", str(path), "--json"], env=variables)
     assert result.exit_code == 2
     assert "SurveyEntry is missing" in result.stderr
+
+
+@pytest.mark.parametrize("pick", [0, -1, MIXED])
+def test_loop_and_merge_round_trips_static_and_question_loops(pick):
+    """The excerpts' loop shapes on blocks of a real export: both loop after the round trip."""
+    document = load(FIXTURES / "sp_test_survey.qsf")
+    excerpts = json.loads((FIXTURES / "excerpts.json").read_text(encoding="utf-8"))
+    [bl] = [e for e in document["SurveyElements"] if e["Element"] == "BL"]
+    by_name = {b["Description"]: b for b in bl["Payload"]}
+    by_name["Block 2"]["Options"] = excerpts["static_loop_options"]
+    over_qid4 = json.loads(json.dumps(excerpts["question_loop_options"]).replace("QID13", "QID4"))
+    by_name["Block 3"]["Options"] = over_qid4
+    conversion = to_full_survey(document)
+    survey = Survey.model_validate(conversion.survey)
+    loops = [b.config for b in survey.blocks() if b.config.type == "Loop"]
+    assert [loop.variable for loop in loops] == ["loop_BL_cZmBNWuCEsNWDPf", "Q4"]
+    compiled = compile_survey(survey)
+    assert [b.options.get("Looping") for b in compiled.blocks] == [
+        None,
+        None,
+        "Static",
+        "Question",
+        None,
+    ]
+    dropped = {
+        plain(q["QuestionText"])
+        for qid, q in questions(document).items()
+        if _reasons(conversion, qid).startswith("question ")
+    }
+    pages, ending = texts_route(document, pick)
+    expected = [kept for page in pages if (kept := [t for t in page if t not in dropped])]
+    again, again_ending = texts_route(to_qsf(compiled), pick)
+    assert again == expected and again_ending == ending
+    assert sum(1 for p in pages if "Form" in p) == 2  # the static loop ran twice
