@@ -289,3 +289,19 @@ def test_loop_and_merge_round_trips_static_and_question_loops(pick):
     again, again_ending = texts_route(to_qsf(compiled), pick)
     assert again == expected and again_ending == ending
     assert sum(1 for p in pages if "Form" in p) == 2  # the static loop ran twice
+
+
+def test_import_takes_choice_values_from_variable_naming_and_export_tags():
+    survey = Survey.model_validate(to_full_survey(load(FIXTURES / "sp_test_survey.qsf")).survey)
+    configs = {b.id: b.config for b in survey.blocks()}
+    coded = configs["QID19"]
+    assert [(c.value, c.label) for c in coded.choices][:2] == [
+        ("choice1", "Click to write Choice 1 (ordered 1st)"),
+        ("choice3", "Click to write Choice 3 (ordered 2nd)"),
+    ]
+    grid = configs["QID5"]
+    assert [r.value for r in grid.rows] == ["statement1", "statement2", "statement3", "other"]
+    assert [c.value for c in grid.columns] == ["scale1", "scale2", "scale3", "scale.na"]
+    assert [c.value for c in configs["QID15"].choices] == [str(i) for i in range(11)]
+    assert configs["QID17"].type == "CardSort" and len(configs["QID17"].categories) == 3
+    assert configs["QID23"].type == "Autosum" and configs["QID9"].type == "InputList"

@@ -497,16 +497,10 @@ class _Converter:
         else:
             items = {}
         order = question.get("ChoiceOrder" if key == "Choices" else "AnswerOrder") or list(items)
-        names = (
-            question.get("VariableNaming")
-            if key != "Choices" or question.get("QuestionType") != "Matrix"
-            else None
-        )
-        recodes = (
-            question.get("RecodeValues")
-            if key != "Choices" or question.get("QuestionType") != "Matrix"
-            else None
-        )
+        # A matrix's recodes and variable names belong to its columns (Answers), not rows.
+        valued = key == "Answers" or question.get("QuestionType") != "Matrix"
+        names = question.get("VariableNaming") if valued else None
+        recodes = question.get("RecodeValues") if valued else None
         names = names if isinstance(names, dict) else {}
         recodes = recodes if isinstance(recodes, dict) else {}
         out = []
