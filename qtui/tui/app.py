@@ -37,6 +37,7 @@ from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWat
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
+    DeliveriesChecked,
     Frame,
     FramesReceived,
     ProblemsChecked,
@@ -131,6 +132,7 @@ class QtuiApp(App[None]):
         self._newest_queued: datetime | None = None  # newest waiting for the next flush
         self.pending_events = 0  # received while the view is paused
         self.fatal_error: str | None = None  # why the source gave up, printed after exit
+        self.delivery_problem: str | None = None  # why Questra's deliveries fail, if they do
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
         self.timings: dict[str, float] = {}  # last snapshot load, by phase
         self._changes: list[Change] = []
@@ -307,6 +309,12 @@ class QtuiApp(App[None]):
     def on_replay_changed(self, message: ReplayChanged) -> None:
         self.replay_position = message.position
         self.refresh_bindings()
+        self.refresh_status()
+
+    def on_deliveries_checked(self, message: DeliveriesChecked) -> None:
+        if message.problem and message.problem != self.delivery_problem:
+            self.notify(message.problem, title="Nothing reaches the relay", severity="error")
+        self.delivery_problem = message.problem
         self.refresh_status()
 
     def on_source_failed(self, message: SourceFailed) -> None:
@@ -545,6 +553,7 @@ class QtuiApp(App[None]):
                 self.problems.state, self._shown_report, self.problems.error, self.problems_key
             ),
             newest=self.newest_shown_at,
+            deliveries=self.delivery_problem,
         )
         # A running job's time is measured on Questra's clock, to the newest event shown,
         # as its final time is (programming.started → programming.finished).

@@ -118,3 +118,12 @@ class ProblemsChecked(Message):
         self.generation = generation
         self.report = report
         self.error = error
+
+
+class DeliveriesChecked(Message):
+    """What Questra says of its last webhook deliveries: `problem` says why nothing reaches
+    the relay (a receiver answering 404, no webhook at all), None when they arrive."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__()
+        self.problem = problem

@@ -24,6 +24,7 @@ from textual.message import Message
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
+    DeliveriesChecked,
     Frame,
     FramesReceived,
     ReplayChanged,
@@ -162,9 +163,12 @@ class LiveSource(EventSource):
         survey: str,
         after: int = 0,
         subscriber_options: dict[str, Any] | None = None,
+        delivery_check_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.subscriber_options = subscriber_options or {}
+        self.delivery_check_s = delivery_check_s
+        self._deliveries: asyncio.Task[None] | None = None
         self.questra_url = questra_url
         self.api_key = api_key
         self.org_id = org_id
@@ -192,6 +196,8 @@ class LiveSource(EventSource):
         survey_id = await self._load_snapshot()
         if survey_id is None:
             return  # the survey does not exist (or the key is refused): said, and stopped
+        if self.questra_url and self.api_key:
+            self._deliveries = asyncio.create_task(self._watch_deliveries())
         from qtui.relay.subscriber import RelaySubscriber
 
         self._subscriber = RelaySubscriber(
@@ -246,12 +252,60 @@ class LiveSource(EventSource):
         self.post(SnapshotLoaded(snapshot))
         return survey_id
 
+    async def _watch_deliveries(self) -> None:
+        """Ask Questra now and then how its webhook deliveries go, and say when they fail:
+        otherwise a relay URL that 404s looks exactly like a survey nobody is editing."""
+        from qtui.questra.client import QuestraClient
+
+        said: str | None = None
+        async with QuestraClient(self.questra_url or "", self.api_key, self.org_id) as client:
+            while True:
+                problem = await delivery_problem(client)
+                if problem != said:
+                    said = problem
+                    self.post(DeliveriesChecked(problem))
+                await asyncio.sleep(self.delivery_check_s)
+
     async def close(self) -> None:
+        task, self._deliveries = self._deliveries, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         subscriber, self._subscriber = self._subscriber, None
         if subscriber is not None:
             result = subscriber.close()
             if asyncio.iscoroutine(result):
                 await result
+
+
+async def delivery_problem(client: Any) -> str | None:
+    """Why Questra's webhook deliveries do not arrive, from its own delivery log; None when
+    the newest delivery of some active webhook succeeded (or nothing was sent yet)."""
+    from qtui.questra.client import QuestraError
+
+    try:
+        hooks = [h for h in await client.list_webhooks() if h.get("active", True)]
+        if not hooks:
+            return (
+                "Questra has no active webhook, so it sends the relay nothing: "
+                "create one for the relay's /hooks/questra URL"
+            )
+        failures = []
+        for hook in hooks:
+            newest = await client.list_deliveries(hook["id"], limit=1)
+            if not newest:
+                continue
+            if newest[0].get("status") != "failed":
+                return None  # this one delivers: events arrive
+            failures.append((hook, newest[0]))
+    except QuestraError:
+        return None  # cannot tell (an older Questra, a key without webhook rights)
+    if not failures:
+        return None
+    hook, last = failures[0]
+    why = last.get("error") or f"receiver answered {last.get('status_code')}"
+    return f"Questra's deliveries to {hook.get('url')} fail: {why}"
 
 
 class DemoSource(EventSource):

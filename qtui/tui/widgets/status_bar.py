@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from qtui.core.store import Progress
+from qtui.text import printable
 from qtui.tui.clock import Clock, duration, stopwatch
 from qtui.tui.messages import Connection, ReplayPosition
 
@@ -35,6 +36,7 @@ class StatusInfo:
     # The newest event the view shows, by its Questra timestamp: live, how old it is (the
     # lag); in a replay, where the replayed stream stands.
     newest: datetime | None = None
+    deliveries: str | None = None  # why Questra's webhook deliveries fail, when they do
 
 
 def connection_text(
@@ -73,6 +75,7 @@ def connection_text(
 PRIORITY: tuple[str, ...] = (
     "mode",  # LIVE / PAUSED / PLAYING 12/40 · ×1
     "pending",  # +N pending while paused
+    "deliveries",  # ✗ Questra's deliveries to … fail: receiver answered 404
     "connection",  # live · last event Ns ago / reconnecting / offline / replay at …
     "problems",  # checking routes… / N problems (x) / no problems found / not checked
     "filter",  # filter: text
@@ -88,6 +91,7 @@ ORDER: tuple[str, ...] = (
     "status",
     "problems",
     "connection",
+    "deliveries",
     "rate",
     "platform",
     "pushed",
@@ -168,6 +172,8 @@ class StatusBar(Widget):
             parts["problems"] = Text(problems, self._style(tone))
         conn, tone = connection_text(info.connection, info.newest, self.clock)
         parts["connection"] = Text(conn, self._style(tone))
+        if info.deliveries:
+            parts["deliveries"] = Text(f"✗ {printable(info.deliveries)}", self._style("error"))
         parts["rate"] = Text(f"{info.rate:.1f} ev/s", muted)
         parts["platform"] = Text(info.platform or "no platform")
         parts["pushed"] = Text(self._pushed(info.pushed))
