@@ -197,7 +197,19 @@ def _print_report(report: Any, survey: Survey) -> None:
 @click.option("--target", metavar="SV_…", help="Push into this existing Qualtrics survey.")
 @click.option("--dry-run", is_flag=True, help="Print what would be created, updated, deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json: bool) -> None:
+@click.option(
+    "--for-sessions",
+    is_flag=True,
+    help="Compile for session walks (qtui qa): text blocks fold into their page's question.",
+)
+def push(
+    survey: str,
+    platform: str,
+    target: str | None,
+    dry_run: bool,
+    as_json: bool,
+    for_sessions: bool = False,
+) -> None:
     """Compile SURVEY (a FullSurvey JSON file, or a Questra survey id or slug) and push it.
 
     Re-pushing updates the same Qualtrics survey in place; a push that failed resumes.
@@ -225,12 +237,19 @@ def push(survey: str, platform: str, target: str | None, dry_run: bool, as_json:
                 key = api_base(base) if base else "(not configured)"
             except ConfigurationError:
                 key = "(not configured)"
-            return dry_run_report(model, PushState.load(model.id, key), target=target)
+            return dry_run_report(
+                model, PushState.load(model.id, key), target=target, for_sessions=for_sessions
+            )
         client = _client(settings, as_json)
         async with client:
             state = PushState.load(model.id, client.base_url)
             return await push_survey(
-                client, model, target=target, state=state, progress=_Progress(not as_json)
+                client,
+                model,
+                target=target,
+                state=state,
+                progress=_Progress(not as_json),
+                for_sessions=for_sessions,
             )
 
     try:
