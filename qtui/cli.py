@@ -7,6 +7,7 @@ Subcommands live beside the code they drive and are imported only when used, so
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -57,6 +58,14 @@ class LazyGroup(click.Group):
                 raise
             return None
         return getattr(module, attr)
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Every error one `qtui: …` line, exit codes as `qtui.exits` documents."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        from qtui.exits import run
+
+        run(super().main, *args, **kwargs)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]

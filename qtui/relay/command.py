@@ -41,7 +41,7 @@ def default_db_path() -> Path:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"qtui relay: {message}", err=True)
+    click.echo(f"qtui: relay: {message}", err=True)
     sys.exit(2)
 
 
@@ -88,7 +88,13 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8700, show_default=True, type=int, help="Port (0: any free one).")
+@click.option(
+    "--port",
+    default=8700,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free one).",
+)
 @click.option(
     "--secret",
     envvar="QTUI_WEBHOOK_SECRET",

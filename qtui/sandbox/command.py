@@ -110,7 +110,13 @@ async def _field(
 
 @click.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8701, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8701,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
 @click.option("--api-key", default="qk_sandbox", show_default=True, help="API key to accept.")
 @click.option("--org-id", default="org_sandbox", show_default=True, help="Organisation id.")
 @click.option(
