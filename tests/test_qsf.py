@@ -211,7 +211,6 @@ def env(tmp_path: Path):
                 "QTUI_QUALTRICS_TOKEN": sandbox.token,
                 "XDG_DATA_HOME": str(tmp_path / "data"),
                 "XDG_CONFIG_HOME": str(tmp_path / "config"),
-                "QTUI_CONFIG": str(tmp_path / "config" / "none.toml"),
             },
         )
     finally:
