@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -302,6 +303,38 @@ def _print_walk(walk: Any) -> None:
         click.echo(f"Done: response {walk.response_id}{reason}")
 
 
+_REFUSED_QID = re.compile(r"\b(QID\d+)\s*\(([^)/]+)")
+
+
+async def _blocking_questions(client: Any, survey_id: str, refusal: str) -> str:
+    """The questions the sessions API refused (the QIDs its message lists), by export tag,
+    type and page: "q11 (Matrix on 'Brands'), … are"."""
+    refused = dict(_REFUSED_QID.findall(refusal))
+    if not refused:
+        return "some questions are"
+    try:
+        definition = await client.get_definition(survey_id)
+    except Exception:  # noqa: BLE001 - the names are a nicety; the refusal stands without them
+        definition = {}
+    questions = definition.get("Questions") or {}
+    page_of: dict[str, str] = {}
+    for block in (definition.get("Blocks") or {}).values():
+        for element in block.get("BlockElements") or []:
+            if element.get("Type") == "Question":
+                page_of[element.get("QuestionID", "")] = block.get("Description") or ""
+    named = []
+    for qid, kind in refused.items():
+        question = questions.get(qid) or {}
+        tag = question.get("DataExportTag") or qid
+        kind = {"DB": "Text", "PGR": "CardSort", "RO": "RankOrder", "CS": "Autosum"}.get(
+            kind.strip(), kind.strip()
+        )
+        page = page_of.get(qid)
+        named.append(f"{tag} ({kind} on {page!r})" if page else f"{tag} ({kind})")
+    shown = ", ".join(named[:6]) + (f" and {len(named) - 6} more" if len(named) > 6 else "")
+    return f"{shown} {'is' if len(named) == 1 else 'are'}"
+
+
 @click.command()
 @click.argument("survey_id", metavar="SV_…")
 @click.option(
@@ -323,7 +356,19 @@ def qa(survey_id: str, answers_path: Path, as_json: bool) -> None:
     async def run() -> Any:
         async with _client(settings, as_json) as client:
             driver = SessionDriver(client, survey_id)
-            return await walkthrough(driver, answers, language=language, embedded_data=embedded)
+            try:
+                return await walkthrough(driver, answers, language=language, embedded_data=embedded)
+            except QualtricsError as error:
+                if error.error_code != "SESS_2":
+                    raise
+                blocking = await _blocking_questions(client, survey_id, error.error_message)
+                _fail(
+                    f"Qualtrics' sessions API cannot walk {survey_id}: {blocking} "
+                    "not Multiple Choice, Text Entry or NPS. Walk a survey without such "
+                    "questions (e.g. the sandbox's screener_sessions questionnaire, pushed "
+                    "with --for-sessions), or try this one on `qtui sandbox --lenient`",
+                    EXIT_FAILED,
+                )
 
     try:
         walk = asyncio.run(run())
