@@ -123,16 +123,18 @@ def _report_bad_lines(lines: list[Any]) -> int:
 
 def _replayed_store(lines: list[Any]) -> Any:
     from qtui.core.events import EventError, parse_event
+    from qtui.core.ingest import ingesting
     from qtui.core.store import SurveyStore
 
     store = SurveyStore()
-    for line in lines:
-        if line.envelope is None:
-            continue
-        try:
-            store.apply(parse_event(line.envelope), line.survey_id)
-        except EventError as exc:
-            click.echo(f"line {line.lineno}: {exc} (skipped)", err=True)
+    with ingesting():
+        for line in lines:
+            if line.envelope is None:
+                continue
+            try:
+                store.apply(parse_event(line.envelope), line.survey_id)
+            except EventError as exc:
+                click.echo(f"line {line.lineno}: {exc} (skipped)", err=True)
     return store
 
 
