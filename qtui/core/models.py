@@ -8,6 +8,7 @@ Questra sends is lost when qtui saves a survey back; malformed input raises a py
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -389,7 +390,7 @@ def _lenient_config(value: Any) -> Any:
     if isinstance(value, BlockConfigBase):
         return value
     try:
-        return _STRICT_CONFIG.validate_python(value)
+        return _strict_config().validate_python(value)
     except ValidationError as exc:
         return _unparsed(value, exc)
 
@@ -414,7 +415,11 @@ def _config_schema(source: Any, handler: GetCoreSchemaHandler) -> core_schema.Co
     )
 
 
-_STRICT_CONFIG: TypeAdapter[Any] = TypeAdapter(StrictBlockConfig)
+@functools.cache
+def _strict_config() -> TypeAdapter[Any]:
+    # Built on first use: only unknown or malformed configs need it.
+    return TypeAdapter(StrictBlockConfig)
+
 
 # A config of a known type that does not validate becomes an `UnparsedConfig`: the block
 # stays in the survey, its config kept as received, marked with what was not understood.
