@@ -30,6 +30,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
     "qa": ("qtui.qualtrics.commands", "qa", "Run a scripted walkthrough on a Qualtrics survey."),
+    "export": ("qtui.qsf.command", "export", "Compile a survey into a QSF file for Qualtrics."),
+    "import": (
+        "qtui.qsf.command",
+        "import_",
+        "Read a QSF file: into the Qualtrics sandbox, or as a FullSurvey.",
+    ),
     "fieldwork": (
         "qtui.fieldwork.command",
         "fieldwork",
