@@ -89,6 +89,12 @@ async def _serve(app: object, host: str, port: int, banner: Callable[[str], str]
     show_default=True,
     help="X-API-TOKEN the Qualtrics sandbox accepts.",
 )
+@click.option(
+    "--postman-sessions",
+    is_flag=True,
+    help="Session updates answer an empty result and name no response id, as Qualtrics' "
+    "published Postman collection shows.",
+)
 def sandbox(
     host: str,
     port: int,
@@ -100,6 +106,7 @@ def sandbox(
     relay: str | None,
     relay_secret: str | None,
     qualtrics_token: str,
+    postman_sessions: bool,
 ) -> None:
     """Run the Questra sandbox (with Qualtrics under /API/v3) until Ctrl-C.
 
@@ -122,7 +129,12 @@ def sandbox(
         hook_url = f"{relay.rstrip('/')}/hooks/questra"
         questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
     questra.dispatcher.on_delivery(_log_failed_delivery)
-    app = create_sandbox_app(questra, QualtricsSandbox(token=qualtrics_token), log=_log)
+    qualtrics = QualtricsSandbox(
+        token=qualtrics_token,
+        empty_session_updates=postman_sessions,
+        session_response_ids=not postman_sessions,
+    )
+    app = create_sandbox_app(questra, qualtrics, log=_log)
     _check_port(host, port)
     try:
         asyncio.run(
