@@ -29,6 +29,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
     "qa": ("qtui.qa.command", "qa", "Take a pushed survey by hand, scripted, or every route."),
+    "fieldwork": (
+        "qtui.fieldwork.command",
+        "fieldwork",
+        "Print a survey's fieldwork figures from the relay's log.",
+    ),
+    "qualtrics": (
+        "qtui.qualtrics.subscribe_command",
+        "qualtrics",
+        "Qualtrics account jobs: subscribe the relay to response events.",
+    ),
 }
 
 

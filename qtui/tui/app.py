@@ -13,13 +13,15 @@ import gc
 import re
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
@@ -41,7 +43,7 @@ from qtui.tui.messages import (
     SourceFailed,
     SurveyChosen,
 )
-from qtui.tui.palette import QtuiCommands
+from qtui.tui.palette import PageCommands, key_commands
 from qtui.tui.problems import NodeKey, ProblemReport, RouteChecker, count_text, summary
 from qtui.tui.screens.help import HelpScreen
 from qtui.tui.screens.json_view import JsonScreen, pretty
@@ -91,7 +93,7 @@ class QtuiApp(App[None]):
     CSS_PATH: ClassVar[list[str | Path]] = ["../styles/qtui.tcss", "../styles/modals.tcss"]
     TITLE = "qtui"
     BINDINGS: ClassVar[list[BindingType]] = keys.bindings()  # type: ignore[assignment]
-    COMMANDS = App.COMMANDS | {QtuiCommands}
+    COMMANDS = App.COMMANDS | {PageCommands}
     ENABLE_COMMAND_PALETTE = True
 
     HELP: ClassVar[str] = ""
@@ -121,7 +123,9 @@ class QtuiApp(App[None]):
         self.received = 0
         self.snapshots_loaded = 0
         self._loading = 0
-        self.latest_event_at: datetime | None = None
+        self.latest_event_at: datetime | None = None  # newest received
+        self.newest_shown_at: datetime | None = None  # newest that reached the widgets
+        self._newest_queued: datetime | None = None  # newest waiting for the next flush
         self.pending_events = 0  # received while the view is paused
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
         self.timings: dict[str, float] = {}  # last snapshot load, by phase
@@ -210,6 +214,7 @@ class QtuiApp(App[None]):
     # --- messages from the source -----------------------------------------------------
 
     def show_survey(self, survey_id: str) -> None:
+        self.store.prefer(survey_id)  # an id another survey shares reads as this survey's
         self.main.show_survey(survey_id)
         self.problems.show(survey_id, self.tree.page_count())
 
@@ -299,13 +304,15 @@ class QtuiApp(App[None]):
         moment = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
         if self.latest_event_at is None or moment > self.latest_event_at:
             self.latest_event_at = moment
+        if self._newest_queued is None or moment > self._newest_queued:
+            self._newest_queued = moment
         if self.survey_id is None:
             adopted = _survey_of(event)
             if adopted:
                 self.survey_id = adopted
                 self.show_survey(adopted)
         before_name = self._item_name(event)  # deletes carry only an id: name it first
-        change = self.store.apply(event)
+        change = self.store.apply(event, frame.survey_id)
         name = self._item_name(event) if change is None or change.kind != "deleted" else None
         note = "" if change is not None or not event.is_known else "no change"
         if not event.is_known:
@@ -361,6 +368,9 @@ class QtuiApp(App[None]):
         changes, self._changes = self._changes, []
         entries, self._entries = self._entries, []
         self.main.apply(changes, entries)
+        queued, self._newest_queued = self._newest_queued, None
+        if queued is not None and (self.newest_shown_at is None or queued > self.newest_shown_at):
+            self.newest_shown_at = queued
         if changes:
             self.problems.changed(self.tree.page_count())
         if self.problems.report is not self._shown_report:
@@ -395,7 +405,9 @@ class QtuiApp(App[None]):
         self._shown_report = report
         found = ("", "muted")
         if report is not None:
-            found = (count_text(report.count), "error") if report.count else ("none found", "ok")
+            found = (
+                (count_text(report.count), "error") if report.count else ("no problems found", "ok")
+            )
             if report.count:
                 found = (f"{found[0]} · {self.problems_key} lists them", found[1])
         self.main.show_problems(report, found)
@@ -467,10 +479,11 @@ class QtuiApp(App[None]):
             problems=summary(
                 self.problems.state, self._shown_report, self.problems.error, self.problems_key
             ),
+            newest=self.newest_shown_at,
         )
-        # A replay's "now" is its latest event, so elapsed times read as they did live.
-        now = self.latest_event_at if self.source.replay else None
-        self.main.show_status(info, progress, now)
+        # A running job's time is measured on Questra's clock, to the newest event shown,
+        # as its final time is (programming.started → programming.finished).
+        self.main.show_status(info, progress, self.newest_shown_at)
 
     # --- actions ----------------------------------------------------------------------
 
@@ -526,6 +539,14 @@ class QtuiApp(App[None]):
         if text.startswith("## "):
             title = text.splitlines()[0].removeprefix("## ")
         self.push_screen(HelpScreen(title, text, self.keymap))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from key_commands(
+            self.keymap,
+            lambda action: self.check_action(action, ()) is not False,
+            lambda action: self.call_next(self.run_action, action),
+        )
 
     def page_choices(self) -> list[tuple[str, str]]:
         survey_id = self.survey_id

@@ -82,29 +82,6 @@ async def test_rule_condition_that_does_not_parse_shows_the_error_with_a_caret(
         assert lines[error + 2].index("^") == source_col + 9
 
 
-async def test_status_bar_shows_status_platform_progress_and_connection(
-    feed: FeedSource,
-) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        feed.connection("reconnecting", retry_in=3.0)
-        await settle(pilot, app)
-        status = status_text(app)
-        assert status.startswith(" LIVE ")
-        assert "programming" in status
-        assert "qualtrics" in status
-        assert "◌ reconnecting in 3s" in status
-        assert "never pushed" in status
-        progress = app.query_one(ProgressRow)
-        assert "-running" in progress.classes
-        # The job's size is unknown while it runs: pages so far, never a fraction done.
-        assert str(progress.query_one("#progress-info").render()) == "1 of 3 pages so far · 0:58"
-        feed.connection("live", lag_s=0.25)
-        await pilot.pause()
-        assert "● live · lag 0.2s" in status_text(app) or "● live · lag 0.3s" in status_text(app)
-
-
 async def test_finished_job_shows_its_outcome_and_reason(feed: FeedSource) -> None:
     app = make_app(feed)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -227,22 +204,6 @@ async def test_help_lists_every_key_from_the_table_and_the_focused_panels_help(
         table = screen.query_one("#help-keys")
         ids = [str(table.get_row_at(i)[3]) for i in range(table.row_count)]  # type: ignore[attr-defined]
         assert ids == [key.id for key in KEYS]
-
-
-async def test_palette_offers_the_commands_of_the_key_table(feed: FeedSource) -> None:
-    from qtui.tui.palette import QtuiCommands
-
-    async with screener_app(feed) as (app, pilot):
-        provider = QtuiCommands(app.screen)
-        titles = [title for title, _, _ in provider._commands()]
-        assert "Pause" in titles and "Copy" in titles and "Go to page…" in titles
-        assert "Problems" in titles
-        assert "Step" not in titles  # replay controls only while replaying
-        assert "Theme: qtui-high-contrast" in titles
-        hits = [hit async for hit in provider.search("satisf")]
-        assert any(
-            "Go to page 3. Satisfaction" in str(hit.text or hit.match_display) for hit in hits
-        )
 
 
 async def test_keymap_from_the_config_file_remaps_pause(
