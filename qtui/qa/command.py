@@ -30,34 +30,57 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+class SourceError(ValueError):
+    """The source survey cannot be found or read; `str()` is one line saying what to do."""
+
+
 async def load_source(
     source: str | None, survey_id: str, settings: Any, base_url: str | None
 ) -> tuple[Any, str]:
     """The source survey (a `Survey`) and where it came from, for predictions."""
+    from pydantic import ValidationError
+
     from qtui.core.models import Survey
     from qtui.qa.source import pushed_to
-    from qtui.qualtrics.commands import _fetch_from_questra, _read_survey_file, _survey_model
+    from qtui.qualtrics.commands import _fetch_from_questra
+
+    def model(data: Any, where: str) -> Any:
+        if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
+            data = data["survey"]  # the `{"survey": FullSurvey}` import form
+        try:
+            return Survey.model_validate(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            at = ".".join(str(p) for p in first["loc"]) or "(top)"
+            raise SourceError(f"{where} is not a valid survey: {at}: {first['msg']}") from None
 
     if source is not None and Path(source).exists():
-        return _survey_model(_read_survey_file(Path(source)), source), source
+        try:
+            data = json.loads(Path(source).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise SourceError(f"cannot read {source} as JSON: {error}") from None
+        return model(data, source), source
     questra_id = source
     if questra_id is None:
         pushed = pushed_to(survey_id, base_url)
         if pushed is None:
-            _fail(
+            raise SourceError(
                 f"qtui has no record of pushing {survey_id}; pass --survey FILE (a FullSurvey "
-                "JSON) or a Questra survey id",
-                EXIT_USAGE,
+                "JSON) or a Questra survey id"
             )
-        assert pushed is not None
         if pushed.survey is not None:
-            return Survey.model_validate(pushed.survey), f"what qtui pushed to {survey_id}"
+            return model(pushed.survey, "the push record"), f"what qtui pushed to {survey_id}"
         questra_id = pushed.questra_survey_id
     try:
         data = await _fetch_from_questra(settings, questra_id)
+    except SystemExit:
+        raise SourceError(
+            f"fetching {questra_id!r} from Questra needs QTUI_QUESTRA_API_KEY and "
+            "QTUI_QUESTRA_ORG_ID; or pass --survey FILE"
+        ) from None
     except Exception as error:  # noqa: BLE001 - any failure to fetch is one line
-        _fail(f"could not fetch survey {questra_id!r} from Questra: {error}", EXIT_FAILED)
-    return _survey_model(data, questra_id), f"Questra survey {questra_id}"
+        raise SourceError(f"could not fetch survey {questra_id!r} from Questra: {error}") from None
+    return model(data, questra_id), f"Questra survey {questra_id}"
 
 
 def _blocked(survey_id: str, found: list[str]) -> str:
@@ -147,10 +170,8 @@ def qa(
                 "scripts",
                 EXIT_USAGE,
             )
-        try:
-            from qtui.tui.qa_app import run_walkthrough
-        except ModuleNotFoundError:
-            _fail("this build has no walkthrough screen; use --answers FILE or --cover", EXIT_USAGE)
+        from qtui.tui.qa_app import run_walkthrough
+
         sys.exit(run_walkthrough(settings, survey_id, source, engine, record_dir))
 
 
@@ -232,6 +253,8 @@ def _cover(
         outcome = asyncio.run(run())
     except QualtricsError as error:
         _fail(f"route coverage failed: {error}", EXIT_FAILED)
+    except SourceError as error:
+        _fail(str(error), EXIT_USAGE)
     if junit_path is not None:
         write_junit(outcome, junit_path)
     if markdown_path is not None:
@@ -301,6 +324,8 @@ def _scripted(
 
     try:
         walk, checked, locator = asyncio.run(run())
+    except SourceError as error:
+        _fail(str(error), EXIT_USAGE)
     except WalkError as error:
         if as_json:
             click.echo(json.dumps({**error.walk.to_json(), "error": str(error)}, indent=2))

@@ -34,8 +34,13 @@ def _name(plan: CoveragePlan, page_id: str | None) -> str:
     return plan.labels.get(page_id, page_id)
 
 
-def _rule(plan: CoveragePlan, rule_id: str | None) -> str:
+def _rule(plan: CoveragePlan, rule_id: str | None, tried: list[tuple[str, bool]] = ()) -> str:  # type: ignore[assignment]
     if rule_id is None:
+        false = [plan.labels.get(r, r) for r, value in tried if not value]
+        if false:
+            return "no rule fired (next page in order): " + "; ".join(
+                f"rule {label} is false" for label in false
+            )
         return "no rule fired (next page in order)"
     return f"rule {plan.labels.get(rule_id, rule_id)}"
 
@@ -55,7 +60,8 @@ def divergence_text(plan: CoveragePlan, divergence: Divergence) -> str:
     after = f" after {_name(plan, divergence.after)}" if divergence.after else " at the start"
     return (
         f"page {divergence.step}: expected {_name(plan, divergence.expected)}, reached "
-        f"{_name(plan, divergence.reached)}{after}; deciding: {_rule(plan, divergence.rule)}; "
+        f"{_name(plan, divergence.reached)}{after}; deciding: "
+        f"{_rule(plan, divergence.rule, divergence.tried)}; "
         f"answers: {_answers(divergence.answers)}"
     )
 

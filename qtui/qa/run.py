@@ -296,6 +296,7 @@ class Divergence:
     kind: str = "page"  # "page" or "ending"
     expected_ending: str | None = None
     reached_ending: str | None = None
+    tried: list[tuple[str, bool]] = field(default_factory=list)  # conditions the step tried
 
 
 @dataclass
@@ -453,6 +454,7 @@ def _diverged(
         rule=decision.rule_id if decision is not None else None,
         after=before,
         answers=dict(answers),
+        tried=list(decision.tried) if decision is not None else [],
     )
 
 

@@ -98,3 +98,29 @@ def pushed_to(
                     str(state.get("questra_survey_id")), qualtrics_survey_id, url, None
                 )
     return None
+
+
+def _safe(questra_survey_id: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]", "_", questra_survey_id) or "survey"
+
+
+def pushed_from(
+    questra_survey_id: str, base_url: str | None = None, directory: Path | None = None
+) -> PushedSource | None:
+    """Where qtui last pushed a Questra survey: the last-push record, else the push state."""
+    folder = directory if directory is not None else data_dir()
+    safe = _safe(questra_survey_id)
+    for path in (folder / f"{safe}.last.json", folder / LAST_PUSH):
+        data = _read(path)
+        found = _from_record(data) if data is not None else None
+        if found is not None and found.questra_survey_id == questra_survey_id:
+            if base_url is None or found.base_url in (None, base_url):
+                return found
+    state = _read(folder / f"{safe}.json")
+    for url, target in ((state or {}).get("targets") or {}).items():
+        if (base_url is None or url == base_url) and isinstance(target, dict):
+            if target.get("survey_id"):
+                return PushedSource(questra_survey_id, target["survey_id"], url, None)
+    return None

@@ -118,6 +118,15 @@ KEYS: tuple[Key, ...] = (
         "Survey",
     ),
     Key(
+        "qtui.qa",
+        "Q",
+        "qa",
+        "QA walk",
+        "Take the survey last pushed to Qualtrics by hand, its route checked as you go",
+        "Survey",
+        footer=False,
+    ),
+    Key(
         "qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True
     ),
     Key("qtui.step", "n,right", "step", "Step", "Replay: apply the next event", "Replay"),
