@@ -42,10 +42,10 @@ async def client(sandbox: QualtricsSandbox):
             yield qualtrics
 
 
-async def push(client: QualtricsClient, survey: Survey) -> str:
-    report = await push_survey(
-        client, survey, state=PushState.in_memory(survey.id, client.base_url)
-    )
+async def push(client: QualtricsClient, survey: Survey, *, concurrency: int = 4) -> str:
+    """Push `survey`; with concurrency 1 its QIDs are the same on every run."""
+    state = PushState.in_memory(survey.id, client.base_url)
+    report = await push_survey(client, survey, state=state, concurrency=concurrency)
     assert report.qualtrics_survey_id
     return report.qualtrics_survey_id
 

@@ -50,7 +50,7 @@ class CoverageScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cover-title")
-        yield ProgressBar(total=max(1, len(self.plan.routes)), id="cover-progress")
+        yield ProgressBar(total=max(1, len(self.plan.routes)), show_eta=False, id="cover-progress")
         yield DataTable(id="cover-matrix", cursor_type="row", zebra_stripes=True)
         yield Static("", id="cover-summary")
         yield Footer()
@@ -135,7 +135,7 @@ class CoverageScreen(Screen[None]):
             + ", ".join(f"{KIND_WORDS[k]} {got}/{of}" for k, (got, of) in totals.items()),
             style="bold",
         )
-        text.append(f" · {run.seconds:.2f} s\n")
+        text.append("\n")
         for result in run.divergences:
             assert result.divergence is not None
             text.append(f"✗ {result.route}: ", style="bold red")

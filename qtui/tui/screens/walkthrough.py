@@ -298,8 +298,8 @@ class WalkthroughScreen(Screen[None]):
                 else:
                     rule = next(r for r in page.navigation_rules if r.id == decision.rule_id)
                     target = labels.get(rule.target_page_id or "", rule.target_page_id or "?")
-                    condition = (rule.condition or "always").strip()
-                    why = f"→ {target} if {condition}"
+                    condition = (rule.condition or "").strip()
+                    why = f"→ {target} if {condition}" if condition else f"→ {target} (always)"
                 text.append(f"       {why}\n", style="italic dim")
         text.append(f"\nExpected ending: {prediction.disposition}", style="dim")
         return text
@@ -327,7 +327,10 @@ class WalkthroughScreen(Screen[None]):
                     for r in page.navigation_rules:
                         if r.id == d.rule:
                             target = walk.locator.names.get(r.target_page_id or "", "?")
-                            rule = f"→ {target} if {(r.condition or 'always').strip()}"
+                            condition = (r.condition or "").strip()
+                            rule = f"→ {target}" + (
+                                f" if {condition}" if condition else " (always)"
+                            )
         text.append(f"rule      {rule}\n")
         if d.rule is None and walk.survey is not None:
             conditions = {
