@@ -7,6 +7,7 @@ Subcommands live beside the code they drive and are imported only when used, so
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -29,6 +30,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
     "qa": ("qtui.qa.command", "qa", "Take a pushed survey by hand, scripted, or every route."),
+    "export": ("qtui.qsf.command", "export", "Compile a survey into a QSF file for Qualtrics."),
+    "import": (
+        "qtui.qsf.command",
+        "import_",
+        "Read a QSF file: into the Qualtrics sandbox, or as a FullSurvey.",
+    ),
     "fieldwork": (
         "qtui.fieldwork.command",
         "fieldwork",
@@ -57,6 +64,14 @@ class LazyGroup(click.Group):
                 raise
             return None
         return getattr(module, attr)
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Every error one `qtui: …` line, exit codes as `qtui.exits` documents."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        from qtui.exits import run
+
+        run(super().main, *args, **kwargs)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]

@@ -110,7 +110,13 @@ async def _field(
 
 @click.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8701, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8701,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
 @click.option("--api-key", default="qk_sandbox", show_default=True, help="API key to accept.")
 @click.option("--org-id", default="org_sandbox", show_default=True, help="Organisation id.")
 @click.option(
@@ -155,6 +161,11 @@ async def _field(
     metavar="S",
     help="With --relay: subscribe the relay to every survey's response callbacks (?secret=S).",
 )
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Let Qualtrics sessions show question types the sessions API does not support.",
+)
 def sandbox(
     host: str,
     port: int,
@@ -170,6 +181,7 @@ def sandbox(
     fieldwork_rate: float | None = None,
     oktave_secret: str | None = None,
     qualtrics_hook_secret: str | None = None,
+    lenient: bool = False,
 ) -> None:
     """Run the Questra sandbox (with Qualtrics under /API/v3) until Ctrl-C.
 
@@ -192,8 +204,11 @@ def sandbox(
         hook_url = f"{relay.rstrip('/')}/hooks/questra"
         questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
     questra.dispatcher.on_delivery(_log_failed_delivery)
+    # Simulated fieldwork stands for respondents on the survey link, who see every question
+    # type (text pages included): its sessions are lenient.
     qualtrics = QualtricsSandbox(
         token=qualtrics_token,
+        strict=not (lenient or fieldwork_rate),
         empty_session_updates=postman_sessions,
         session_response_ids=not postman_sessions,
     )

@@ -31,6 +31,7 @@ from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
 from qtui.tui import keys
 from qtui.tui.clock import Clock
+from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWatcher
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
@@ -140,6 +141,8 @@ class QtuiApp(App[None]):
         # `check_interval` seconds, in a thread.
         self.problems = RouteChecker(self, self.store.survey, interval=check_interval)
         self._shown_report: ProblemReport | None = None
+        # Responses in the field (Oktave, Qualtrics), when a source says where to follow them.
+        self.fieldwork = FieldworkWatcher(self.post_message, self._shown_survey)
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name(self.settings.theme)
@@ -203,6 +206,7 @@ class QtuiApp(App[None]):
         if not self._closed:
             self._closed = True
             await self.source.close()
+            await self.fieldwork.close()
 
     async def action_quit(self) -> None:
         await self.close_source()
@@ -438,6 +442,41 @@ class QtuiApp(App[None]):
         from qtui.tui.qa_app import open_from_live_tree
 
         open_from_live_tree(self)
+
+    # --- fieldwork (F) ---------------------------------------------------------------------
+
+    def _shown_survey(self) -> Survey | None:
+        return self.store.survey(self.survey_id) if self.survey_id else None
+
+    def on_fieldwork_available(self, message: FieldworkAvailable) -> None:
+        config = message.config
+        if config.qualtrics_base_url is None:
+            section = self.settings.qualtrics
+            token = section.token.get_secret_value() if section.token else None
+            config = FieldworkConfig(
+                config.relay_ws_url, config.relay_token, section.base_url, token
+            )
+        self.follow_fieldwork(config)
+
+    @work(exclusive=True, group="fieldwork", exit_on_error=False)
+    async def follow_fieldwork(self, config: FieldworkConfig) -> None:
+        try:
+            await self.fieldwork.run(config)
+        except Exception as exc:  # noqa: BLE001 - the tree view carries on without it
+            self.notify(f"Fieldwork stopped: {exc}", severity="error", timeout=10)
+
+    def action_fieldwork(self) -> None:
+        from qtui.tui.screens.fieldwork import FieldworkScreen
+
+        if isinstance(self.screen, FieldworkScreen):
+            self.pop_screen()
+            return
+        survey = self._shown_survey()
+        labels = {p.id: p.name or p.id for p in survey.pages} if survey is not None else {}
+        screen = FieldworkScreen(self.fieldwork, page_labels=labels, now=self.clock.now)
+        self.push_screen(screen)
+        if survey is not None and survey.pages:
+            screen.compute_routes(survey)
 
     def action_problems(self) -> None:
         self.problems.check_now()
