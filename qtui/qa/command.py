@@ -211,12 +211,9 @@ def _cover(
             plan = plan_coverage(survey)
             locator = PageLocator(survey, definition)
             if engine == "local":
-                from qtui.sandbox.qualtrics.local import LocalSurvey
-
-                local = LocalSurvey(definition)
 
                 def make() -> Any:
-                    return LocalTaker(local)
+                    return LocalTaker(definition)
             else:
 
                 def make() -> Any:
@@ -303,9 +300,7 @@ def _scripted(
                         "--engine local compares with the source survey: pass --survey FILE",
                         EXIT_USAGE,
                     )
-                from qtui.sandbox.qualtrics.local import LocalSurvey
-
-                taker = LocalTaker(LocalSurvey(definition))
+                taker = LocalTaker(definition)
                 locator = PageLocator(survey, definition)
                 result = await walk_route(
                     taker, locator, predict(survey, answers), embedded=embedded

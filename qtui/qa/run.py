@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from qtui.core.models import Survey, reference_names
+from qtui.core.models import LoopConfig, Survey, TextConfig, reference_names
 from qtui.qa.plan import (
     CLOSED,
     COMPLETE,
@@ -158,38 +158,52 @@ class PlatformTaker:
 
 
 class LocalTaker:
-    """The sandbox's engine, walking the definition fetched from the platform."""
+    """The sandbox's engine (`qtui.sandbox.qualtrics.walk`), walking the definition fetched
+    from the platform, every question type shown."""
 
     label = LOCAL_ENGINE
 
-    def __init__(self, survey: Any) -> None:  # a qtui.sandbox.qualtrics.local.LocalSurvey
-        self.survey = survey
+    def __init__(self, definition: Mapping[str, Any], *, seed: int | str = 0) -> None:
+        self.definition = definition
+        self.seed = seed
         self.session: Any = None
         self.requests = 0
 
-    def _state(self, view: Mapping[str, Any]) -> SessionState:
-        return SessionState.model_validate(view)
+    def _state(self) -> SessionState:
+        return SessionState.model_validate(self.session.view())
 
     def _run(self, call: Callable[[], Any]) -> SessionState:
-        from qtui.sandbox.qualtrics.local import ApiError
+        from qtui.sandbox.qualtrics.envelope import ApiError
 
         try:
-            return self._state(call())
+            call()
         except ApiError as error:
             raise TakeError(error.message, _question_of(error.message)) from error
+        return self._state()
 
     async def start(self, embedded: Mapping[str, Any] | None = None) -> SessionState:
-        self.session = self.survey.start(embedded)
-        return self._state(self.session.view())
+        from qtui.sandbox.qualtrics.walk import start
+
+        self.session = start(self.definition, strict=False, embedded=embedded, seed=self.seed)
+        return self._state()
 
     async def submit(self, responses: Mapping[str, Any], *, advance: bool) -> SessionState:
-        return self._run(lambda: self.session.update(responses, advance=advance))
+        def update() -> None:
+            if self.session.done:
+                return
+            if responses:
+                self.session.answer(dict(responses))
+            if advance:
+                self.session.advance()
+
+        return self._run(update)
 
     async def close(self) -> SessionState:
-        return self._run(lambda: self.session.update(close=True))
+        return self._run(lambda: None if self.session.done else self.session.close())
 
     async def disposition(self, state: SessionState) -> str:
-        return disposition_from_record(self.session.ending()) or ENDED
+        record = self.session.response("R_local", "")
+        return disposition_from_record(record) or ENDED
 
 
 # --- where the platform is, in the source survey ----------------------------------------------
@@ -218,6 +232,23 @@ class PageLocator:
                 if isinstance(element, Mapping) and page_id and element.get("QuestionID"):
                     self.page_of_qid[str(element["QuestionID"])] = page_id
         self.names = {p.id: p.name or p.id for p in survey.pages}
+        present = set(self.page_of_qid.values()) | {
+            self.page_of_name[info.tag]
+            for info in self.index.values()
+            if info.tag in self.page_of_name
+        }
+        # A page of text alone has no question when compiled for sessions (sessions cannot
+        # show descriptive text): the platform never shows it, so no walk expects it.
+        self.absent = {
+            page.id
+            for page in survey.pages
+            if page.id not in present
+            and all(isinstance(b.config, TextConfig | LoopConfig) for b in page.blocks)
+        }
+
+    def expected(self, shown: list[str]) -> list[str]:
+        """The pages of a prediction the platform can show (text-only pages it lacks skipped)."""
+        return [page_id for page_id in shown if page_id not in self.absent]
 
     def page_of(self, questions: list[SessionQuestion]) -> str:
         for question in questions:
@@ -252,18 +283,19 @@ def blockers(definition: Mapping[str, Any]) -> list[str]:
             continue
         kind = str(question.get("QuestionType", "?"))
         selector = str(question.get("Selector", "?"))
-        if kind in ("MC", "DB") or (kind == "TE" and selector != "FORM"):
+        if kind == "MC" or (kind == "TE" and selector != "FORM"):
             continue
         tag = question.get("DataExportTag") or qid
         what = _TYPE_NAMES.get(kind, kind)
-        out.append(
-            f"{qid} ({tag}): {what} ({kind}/{selector}) — the sessions API takes only "
-            "Multiple Choice, Text Entry and NPS"
-        )
+        why = "the sessions API takes only Multiple Choice, Text Entry and NPS"
+        if kind == "DB":
+            why += " (push with --for-sessions to fold text into the page's question)"
+        out.append(f"{qid} ({tag}): {what} ({kind}/{selector}) — {why}")
     return out
 
 
 _TYPE_NAMES = {
+    "DB": "descriptive text",
     "Matrix": "matrix table",
     "RO": "rank order",
     "CS": "constant sum",
@@ -362,7 +394,7 @@ async def walk_route(
     started = time.perf_counter()
     result = WalkResult(route, taker.label, prediction)
     answers = prediction.answers
-    expected = prediction.shown
+    expected = locator.expected(prediction.shown)
     given_so_far: dict[str, Any] = {}
     try:
         state = await taker.start(embedded)

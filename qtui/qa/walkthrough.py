@@ -211,8 +211,9 @@ class ManualWalk:
         prediction = self.prediction()
         if prediction is None:
             return
+        shown = self.locator.expected(prediction.shown)
         at = len(self.visited) - 1 if reached is not None else len(self.visited)
-        expected = prediction.shown[at] if at < len(prediction.shown) else None
+        expected = shown[at] if at < len(shown) else None
         if expected == reached:
             return
         before = self.visited[at - 1] if at >= 1 else None

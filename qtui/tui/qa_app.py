@@ -38,7 +38,6 @@ class QaSession:
     client: Any = None
     definition: dict[str, Any] | None = None
     locator: PageLocator | None = None
-    local: Any = None
 
     async def open(self) -> None:
         if self.definition is not None:
@@ -72,14 +71,11 @@ class QaSession:
                 self.survey = None  # walk without a prediction: the screen says so
         assert self.definition is not None
         self.locator = PageLocator(self.survey or Survey(id="unknown"), self.definition)
-        if self.engine == "local":
-            from qtui.sandbox.qualtrics.local import LocalSurvey
-
-            self.local = LocalSurvey(self.definition)
 
     def taker(self) -> Taker:
         if self.engine == "local":
-            return LocalTaker(self.local)
+            assert self.definition is not None
+            return LocalTaker(self.definition)
         return PlatformTaker(self.client, self.survey_id)
 
     async def walk(self, answers: dict[str, Any] | None = None) -> ManualWalk:

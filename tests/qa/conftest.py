@@ -43,9 +43,12 @@ async def client(sandbox: QualtricsSandbox):
 
 
 async def push(client: QualtricsClient, survey: Survey, *, concurrency: int = 4) -> str:
-    """Push `survey`; with concurrency 1 its QIDs are the same on every run."""
+    """Push `survey` compiled for session walks (text folded into questions); with
+    concurrency 1 its QIDs are the same on every run."""
     state = PushState.in_memory(survey.id, client.base_url)
-    report = await push_survey(client, survey, state=state, concurrency=concurrency)
+    report = await push_survey(
+        client, survey, state=state, concurrency=concurrency, for_sessions=True
+    )
     assert report.qualtrics_survey_id
     return report.qualtrics_survey_id
 

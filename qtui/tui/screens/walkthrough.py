@@ -284,6 +284,8 @@ class WalkthroughScreen(Screen[None]):
                 mark, style = "▶", "bold reverse"
             elif visited:
                 mark, style = "●", "bold"
+            elif page.id in walk.locator.absent:
+                mark, style = "–", "dim"  # text alone: sessions do not show it
             elif page.id in predicted:
                 mark, style = "○", ""
             else:
