@@ -37,18 +37,23 @@ def plain(text: object) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(text or ""))).split())
 
 
+MIXED = 99  # the first choice for a page's first question, the second for the others
+
+
 def pick_answers(pick: int):
-    """Answer every choice question with its `pick`-th shown choice, text with "text"."""
+    """Answer every choice question with its `pick`-th shown choice (MIXED: see above),
+    text with "text"."""
 
     def choose(session: Session) -> dict[str, Any]:
         out: dict[str, Any] = {}
         assert session.page is not None
-        for qid in session.page.questions:
+        for position, qid in enumerate(session.page.questions):
             view = session.question_view(qid)
+            wanted = (0 if position == 0 else 1) if pick == MIXED else pick
             if view["type"] == "TE":
                 out[qid] = "text"
             elif view["type"] in ("MC", "NPS") and view["choices"]:
-                index = pick if pick < 0 else min(pick, len(view["choices"]) - 1)
+                index = wanted if wanted < 0 else min(wanted, len(view["choices"]) - 1)
                 out[qid] = {view["choices"][index]["choiceId"]: {"selected": True}}
         return out
 
@@ -150,7 +155,7 @@ def test_import_maps_every_question_or_says_why_not(path):
 
 
 @pytest.mark.parametrize("path", REAL, ids=[p.stem for p in REAL])
-@pytest.mark.parametrize("pick", [0, 1, 2, -1])
+@pytest.mark.parametrize("pick", [0, 1, 2, -1, MIXED])
 async def test_round_trip_walks_the_same_routes_as_the_original(path, pick):
     """import → FullSurvey → compile → export: the QSF loads and every walk shows the same
     pages as the original, less the questions the import lists as not mapped."""
@@ -188,7 +193,7 @@ def test_import_of_branches_and_skip_logic_makes_page_rules():
     # Skip logic to the end of the survey, then the device-type branch around the block's
     # second showing.
     assert conditions == [
-        ("Q3.value == '2'", "end-complete"),
+        ("Q3.value == '2' and not (Q1.value == '1') and not (Q2.value == '1')", "end-complete"),
         ("not (device_type == 'mobile')", "BL_0P1SjKivQSwVclT-r3"),
     ]
     assert pages["end-complete"]["assign_response_status"] == "complete"
@@ -211,7 +216,6 @@ def env(tmp_path: Path):
                 "QTUI_QUALTRICS_TOKEN": sandbox.token,
                 "XDG_DATA_HOME": str(tmp_path / "data"),
                 "XDG_CONFIG_HOME": str(tmp_path / "config"),
-                "QTUI_CONFIG": str(tmp_path / "config" / "none.toml"),
             },
         )
     finally:
@@ -251,3 +255,53 @@ def test_import_of_a_file_that_is_not_a_qsf_says_what_is_wrong(env, tmp_path):
     result = CliRunner().invoke(main, ["import", str(path), "--json"], env=variables)
     assert result.exit_code == 2
     assert "SurveyEntry is missing" in result.stderr
+
+
+@pytest.mark.parametrize("pick", [0, -1, MIXED])
+def test_loop_and_merge_round_trips_static_and_question_loops(pick):
+    """The excerpts' loop shapes on blocks of a real export: both loop after the round trip."""
+    document = load(FIXTURES / "sp_test_survey.qsf")
+    excerpts = json.loads((FIXTURES / "excerpts.json").read_text(encoding="utf-8"))
+    [bl] = [e for e in document["SurveyElements"] if e["Element"] == "BL"]
+    by_name = {b["Description"]: b for b in bl["Payload"]}
+    by_name["Block 2"]["Options"] = excerpts["static_loop_options"]
+    over_qid4 = json.loads(json.dumps(excerpts["question_loop_options"]).replace("QID13", "QID4"))
+    by_name["Block 3"]["Options"] = over_qid4
+    conversion = to_full_survey(document)
+    survey = Survey.model_validate(conversion.survey)
+    loops = [b.config for b in survey.blocks() if b.config.type == "Loop"]
+    assert [loop.variable for loop in loops] == ["loop_BL_cZmBNWuCEsNWDPf", "Q4"]
+    compiled = compile_survey(survey)
+    assert [b.options.get("Looping") for b in compiled.blocks] == [
+        None,
+        None,
+        "Static",
+        "Question",
+        None,
+    ]
+    dropped = {
+        plain(q["QuestionText"])
+        for qid, q in questions(document).items()
+        if _reasons(conversion, qid).startswith("question ")
+    }
+    pages, ending = texts_route(document, pick)
+    expected = [kept for page in pages if (kept := [t for t in page if t not in dropped])]
+    again, again_ending = texts_route(to_qsf(compiled), pick)
+    assert again == expected and again_ending == ending
+    assert sum(1 for p in pages if "Form" in p) == 2  # the static loop ran twice
+
+
+def test_import_takes_choice_values_from_variable_naming_and_export_tags():
+    survey = Survey.model_validate(to_full_survey(load(FIXTURES / "sp_test_survey.qsf")).survey)
+    configs = {b.id: b.config for b in survey.blocks()}
+    coded = configs["QID19"]
+    assert [(c.value, c.label) for c in coded.choices][:2] == [
+        ("choice1", "Click to write Choice 1 (ordered 1st)"),
+        ("choice3", "Click to write Choice 3 (ordered 2nd)"),
+    ]
+    grid = configs["QID5"]
+    assert [r.value for r in grid.rows] == ["statement1", "statement2", "statement3", "other"]
+    assert [c.value for c in grid.columns] == ["scale1", "scale2", "scale3", "scale.na"]
+    assert [c.value for c in configs["QID15"].choices] == [str(i) for i in range(11)]
+    assert configs["QID17"].type == "CardSort" and len(configs["QID17"].categories) == 3
+    assert configs["QID23"].type == "Autosum" and configs["QID9"].type == "InputList"

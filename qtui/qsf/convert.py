@@ -12,7 +12,8 @@ embedded fields becomes `showIf`. The flow's routing maps where it is a page rul
 - a Branch holding only an EndSurvey → a rule on the page before, `condition` → a terminal
   page (status `terminated` when the ending is flagged Screened, else `complete`);
 - skip logic to the end of the survey → a rule on the question's page to a terminal page;
-- top-level EmbeddedData with literal values → variables.
+- top-level EmbeddedData with literal values → variables;
+- loop & merge, static or over an earlier choice question → a Loop block.
 
 Everything else (randomizers, web services, other logic types, skip logic within a block,
 choice-level display logic, question types with no Questra block) is listed in `unmapped`.
@@ -93,6 +94,7 @@ class _Converter:
         self.rule_count = 0
         self.terminal: dict[str, str] = {}  # status → terminal page id
         self.terminal_pages: dict[str, dict[str, Any]] = {}  # status → page (added last)
+        self.page_skips: dict[str, list[str | None]] = {}  # page id → its skip conditions
         # Rules that skip a branch's pages, waiting for the page after them (their target).
         self.open_skips: list[tuple[dict[str, Any], int]] = []
 
@@ -270,8 +272,7 @@ class _Converter:
                 block_id, f"the block is shown again (time {repeat}); its questions are copied"
             )
         options = block.get("Options") or {}
-        if options.get("Looping") not in (None, "None"):
-            self.note(block_id, "loop & merge is not imported; the block is shown once")
+        loop_variable = self.loop_variable(block_id, options)
         groups: list[list[str]] = [[]]
         skips: dict[str, list[dict[str, Any]]] = {}
         for element in block.get("BlockElements") or []:
@@ -305,9 +306,53 @@ class _Converter:
                             "config": config,
                         }
                     )
+            if loop_variable and page["blocks"]:
+                page["blocks"].append(
+                    {
+                        "id": f"loop-{page_id}",
+                        "page_id": page_id,
+                        "order": len(page["blocks"]),
+                        "config": {
+                            "type": "Loop",
+                            "variable": loop_variable,
+                            "blocks": [b["id"] for b in page["blocks"]],
+                        },
+                    }
+                )
+            for qid in qids:
                 for rule in skips.get(qid, []):
                     last = number == len([g for g in groups if g])
                     self.skip_logic(page, qid, rule, last=last, repeat=repeat, block=block_qids)
+
+    def loop_variable(self, block_id: str, options: Mapping[str, Any]) -> str | None:
+        """The Questra Loop variable of a loop & merge block, or None (listed if it loops)."""
+        looping = options.get("Looping")
+        loop = options.get("LoopingOptions") or {}
+        if looping in (None, "None"):
+            return None
+        if looping == "Static" and isinstance(loop.get("Static"), dict) and loop["Static"]:
+            rows = sorted(
+                loop["Static"].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0
+            )
+            values = [str((row or {}).get("1", key)) for key, row in rows]
+            name = _name(f"loop_{block_id}")
+            if not any(v["name"] == name for v in self.variables):
+                items = ", ".join(_quote(v) for v in values)
+                self.variables.append(
+                    {"id": f"var-{name}", "name": name, "expression": f"[{items}]"}
+                )
+            if any(len(row or {}) > 1 for _, row in rows):
+                self.note(block_id, "loop & merge fields after the first are not imported")
+            if loop.get("Randomization") not in (None, "None"):
+                self.note(block_id, "the loop's randomization is not imported")
+            return name
+        if looping == "Question":
+            qid = str(loop.get("QID") or "")
+            config = self.configs.get(qid)
+            if config is not None and config["type"] == "MultipleChoice":
+                return str(config["name"])
+        self.note(block_id, "loop & merge that Questra cannot express; the block is shown once")
+        return None
 
     def close_skips(self, next_page_id: str) -> None:
         for rule, start in list(self.open_skips):
@@ -327,6 +372,9 @@ class _Converter:
     ) -> None:
         where = f"{qid} skip logic {rule.get('SkipLogicID', '')}".strip()
         destination = rule.get("SkipToDestination")
+        # The first skip logic of the page that holds wins: each rule also needs the
+        # earlier ones (in question order) not to hold.
+        earlier = self.page_skips.setdefault(page["id"], [])
         try:
             condition = self.choice_condition(
                 str(rule.get("Locator") or rule.get("ChoiceLocator") or ""),
@@ -336,9 +384,15 @@ class _Converter:
             )
         except _Untranslatable as error:
             self.note(where, f"skip logic cannot be expressed ({error})")
+            earlier.append(None)
             return
+        before = list(earlier)
+        earlier.append(condition)
         if destination == "ENDOFSURVEY":
-            self.rule(page, condition, self.terminal_page("complete"))
+            if None in before:
+                self.note(where, "an earlier skip logic of the page cannot be expressed")
+            guards = [f"not ({c})" for c in dict.fromkeys(before) if c is not None]
+            self.rule(page, " and ".join([condition, *guards]), self.terminal_page("complete"))
         elif destination == "ENDOFBLOCK" and last:
             self.note(where, "skip to the end of the block from its last page changes nothing")
         else:
@@ -443,16 +497,10 @@ class _Converter:
         else:
             items = {}
         order = question.get("ChoiceOrder" if key == "Choices" else "AnswerOrder") or list(items)
-        names = (
-            question.get("VariableNaming")
-            if key != "Choices" or question.get("QuestionType") != "Matrix"
-            else None
-        )
-        recodes = (
-            question.get("RecodeValues")
-            if key != "Choices" or question.get("QuestionType") != "Matrix"
-            else None
-        )
+        # A matrix's recodes and variable names belong to its columns (Answers), not rows.
+        valued = key == "Answers" or question.get("QuestionType") != "Matrix"
+        names = question.get("VariableNaming") if valued else None
+        recodes = question.get("RecodeValues") if valued else None
         names = names if isinstance(names, dict) else {}
         recodes = recodes if isinstance(recodes, dict) else {}
         out = []
