@@ -111,8 +111,14 @@ class _Converter:
             self.names[qid] = _name(tag)
         self.walk(self.flow.get("Flow") or [], top=True)
         for block_id, block in self.blocks.items():
-            if block.get("Type") != "Trash" and block_id not in self.shown:
+            if block.get("Type") == "Trash":
+                for element in block.get("BlockElements") or []:
+                    if isinstance(element, dict) and element.get("QuestionID"):
+                        self.note(str(element["QuestionID"]), "question in the trash; not imported")
+            elif block_id not in self.shown:
                 self.note(block_id, "block not in the survey flow; not imported")
+            elif (block.get("Options") or {}).get("RandomizeQuestions") not in (None, "false"):
+                self.note(block_id, "question randomization within the block is not imported")
         if self.open_skips:  # a branch at the very end: skipping it ends the survey
             end = self.terminal_page("complete")
             for rule, _ in self.open_skips:
@@ -420,10 +426,21 @@ class _Converter:
                 self.note(qid, f"display logic cannot be expressed ({error}); always shown")
         for key in ("Choices", "Answers"):
             items = question.get(key)
-            if isinstance(items, dict) and any(
-                isinstance(c, dict) and c.get("DisplayLogic") for c in items.values()
+            values = items.values() if isinstance(items, dict) else items or []
+            entries = [c for c in values if isinstance(c, dict)]
+            for feature, reason in (
+                ("DisplayLogic", f"display logic on {key.lower()} is not imported"),
+                ("TextEntry", f"text boxes on {key.lower()} are not imported"),
+                ("ExclusiveAnswer", f"exclusive {key.lower()} are not marked exclusive"),
             ):
-                self.note(qid, f"display logic on {key.lower()} is not imported")
+                if any(c.get(feature) not in (None, False, "false") for c in entries):
+                    self.note(qid, reason)
+        randomization = question.get("Randomization")
+        if isinstance(randomization, dict) and randomization.get("Type") not in (None, "None"):
+            self.note(qid, "choice randomization is not imported")
+        validation = settings.get("Type")
+        if validation not in (None, "None", "ChoicesTotal"):
+            self.note(qid, f"validation {validation!r} is not imported")
         if repeat == 1:
             self.configs[qid] = config
         return config
