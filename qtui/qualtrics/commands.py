@@ -1,8 +1,8 @@
-"""`qtui push SURVEY --to qualtrics` and `qtui qa SV_… --answers FILE`.
+"""`qtui push SURVEY --to qualtrics`, and the helpers `qtui qa` shares with it.
 
 Progress and errors go to stderr, the report to stdout (`--json` for scripts).
 Exit codes — push: 0 pushed, 1 push failed, 2 usage or configuration error, 3 pushed with
-compile issues; qa: 0 reached the end, 1 the platform refused or failed, 2 usage/config.
+compile issues.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -300,87 +299,7 @@ def _print_walk(walk: Any) -> None:
             click.echo(f"  → {step.next}")
     if walk.done:
         reason = f" ({walk.end_reason})" if walk.end_reason else ""
-        click.echo(f"Done: response {walk.response_id}{reason}")
-
-
-_REFUSED_QID = re.compile(r"\b(QID\d+)\s*\(([^)/]+)")
-
-
-async def _blocking_questions(client: Any, survey_id: str, refusal: str) -> str:
-    """The questions the sessions API refused (the QIDs its message lists), by export tag,
-    type and page: "q11 (Matrix on 'Brands'), … are"."""
-    refused = dict(_REFUSED_QID.findall(refusal))
-    if not refused:
-        return "some questions are"
-    try:
-        definition = await client.get_definition(survey_id)
-    except Exception:  # noqa: BLE001 - the names are a nicety; the refusal stands without them
-        definition = {}
-    questions = definition.get("Questions") or {}
-    page_of: dict[str, str] = {}
-    for block in (definition.get("Blocks") or {}).values():
-        for element in block.get("BlockElements") or []:
-            if element.get("Type") == "Question":
-                page_of[element.get("QuestionID", "")] = block.get("Description") or ""
-    named = []
-    for qid, kind in refused.items():
-        question = questions.get(qid) or {}
-        tag = question.get("DataExportTag") or qid
-        kind = {"DB": "Text", "PGR": "CardSort", "RO": "RankOrder", "CS": "Autosum"}.get(
-            kind.strip(), kind.strip()
-        )
-        page = page_of.get(qid)
-        named.append(f"{tag} ({kind} on {page!r})" if page else f"{tag} ({kind})")
-    shown = ", ".join(named[:6]) + (f" and {len(named) - 6} more" if len(named) > 6 else "")
-    return f"{shown} {'is' if len(named) == 1 else 'are'}"
-
-
-@click.command()
-@click.argument("survey_id", metavar="SV_…")
-@click.option(
-    "--answers",
-    "answers_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="JSON: {name or QID: answer} or {answers, embeddedData, language}.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON.")
-def qa(survey_id: str, answers_path: Path, as_json: bool) -> None:
-    """Walk SV_… once through the sessions API with scripted answers; print each page."""
-    from qtui.qualtrics.errors import QualtricsError
-    from qtui.qualtrics.session import SessionDriver, WalkError, walkthrough
-
-    answers, embedded, language = _read_answers(answers_path)
-    settings = _settings()
-
-    async def run() -> Any:
-        async with _client(settings, as_json) as client:
-            driver = SessionDriver(client, survey_id)
-            try:
-                return await walkthrough(driver, answers, language=language, embedded_data=embedded)
-            except QualtricsError as error:
-                if error.error_code != "SESS_2":
-                    raise
-                blocking = await _blocking_questions(client, survey_id, error.error_message)
-                _fail(
-                    f"Qualtrics' sessions API cannot walk {survey_id}: {blocking} "
-                    "not Multiple Choice, Text Entry or NPS. Walk a survey without such "
-                    "questions (e.g. the sandbox's screener_sessions questionnaire, pushed "
-                    "with --for-sessions), or try this one on `qtui sandbox --lenient`",
-                    EXIT_FAILED,
-                )
-
-    try:
-        walk = asyncio.run(run())
-    except WalkError as error:
-        if as_json:
-            click.echo(json.dumps({**error.walk.to_json(), "error": str(error)}, indent=2))
+        if walk.response_id:
+            click.echo(f"Done: response {walk.response_id}{reason}")
         else:
-            _print_walk(error.walk)
-        _fail(str(error), EXIT_FAILED)
-    except QualtricsError as error:
-        _fail(f"walkthrough failed: {error}", EXIT_FAILED)
-    if as_json:
-        click.echo(json.dumps(walk.to_json(), indent=2))
-    else:
-        _print_walk(walk)
+            click.echo(f"Done: ended{reason} (the platform named no response)")

@@ -174,17 +174,3 @@ def test_qa_of_an_unknown_survey_fails_cleanly(env, tmp_path):
     answers = write(tmp_path, "a.json", {})
     result = run(["qa", "SV_000000000000000", "--answers", answers], env)
     assert result.exit_code == 1 and "walkthrough failed" in result.stderr
-
-
-def test_qa_of_a_survey_the_sessions_api_cannot_take_names_the_questions_and_what_to_do(
-    env, tmp_path
-):
-    pushed = run(["push", write(tmp_path, "c.json", csat_survey()), "--json"], env)
-    survey_id = json.loads(pushed.stdout)["qualtrics_survey_id"]
-    result = run(["qa", survey_id, "--answers", write(tmp_path, "a.json", {})], env)
-    assert result.exit_code == 1
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"qtui: Qualtrics' sessions API cannot walk {survey_id}: ")
-    assert "text_1 (Text on 'Intro')" in line  # by export tag, type and page
-    assert "QID" not in line
-    assert "screener_sessions" in line and "--lenient" in line
