@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "replay",
         "Replay a recorded event stream (tree as text, JSON or TUI).",
     ),
+    "serve": (
+        "qtui.tui.web",
+        "serve",
+        "Serve the app (demo, watch or replay) to a web browser.",
+    ),
     "relay": ("qtui.relay.command", "relay", "Run the webhook relay: receive, log, stream."),
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),

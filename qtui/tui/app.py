@@ -449,7 +449,7 @@ class QtuiApp(App[None]):
             section = self.settings.qualtrics
             token = section.token.get_secret_value() if section.token else None
             config = FieldworkConfig(
-                config.relay_ws_url, config.relay_token, section.base_url, token
+                config.relay_ws_url, config.relay_token, section.base_url, token, config.note
             )
         self.follow_fieldwork(config)
 
