@@ -438,6 +438,11 @@ class QtuiApp(App[None]):
         tree = self.tree
         return problem_rows(report, self.store, tree.refs, tree.page_numbers())
 
+    def action_qa(self) -> None:
+        from qtui.tui.qa_app import open_from_live_tree
+
+        open_from_live_tree(self)
+
     # --- fieldwork (F) ---------------------------------------------------------------------
 
     def _shown_survey(self) -> Survey | None:
