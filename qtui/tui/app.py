@@ -438,6 +438,11 @@ class QtuiApp(App[None]):
         tree = self.tree
         return problem_rows(report, self.store, tree.refs, tree.page_numbers())
 
+    def action_qa(self) -> None:
+        from qtui.tui.qa_app import open_from_live_tree
+
+        open_from_live_tree(self)
+
     # --- fieldwork (F) ---------------------------------------------------------------------
 
     def _shown_survey(self) -> Survey | None:
@@ -449,7 +454,7 @@ class QtuiApp(App[None]):
             section = self.settings.qualtrics
             token = section.token.get_secret_value() if section.token else None
             config = FieldworkConfig(
-                config.relay_ws_url, config.relay_token, section.base_url, token
+                config.relay_ws_url, config.relay_token, section.base_url, token, config.note
             )
         self.follow_fieldwork(config)
 
