@@ -221,21 +221,23 @@ class _BadLines:
 def _replayed_store(file: Path, bad: _BadLines) -> Any:
     """The store after every event of the recording, read line by line (never whole)."""
     from qtui.core.events import EventError, parse_event
+    from qtui.core.ingest import ingesting
     from qtui.core.store import SurveyStore
     from qtui.recording import iter_stream
 
     store = SurveyStore()
-    for line in iter_stream(file):
-        if line.envelope is None:
-            bad.add(line.lineno, line.error or "unreadable")
-            continue
-        try:
-            event = parse_event(line.envelope)
-        except EventError as exc:
-            bad.add(line.lineno, str(exc))
-            continue
-        bad.ok()
-        store.apply(event, line.survey_id)
+    with ingesting():
+        for line in iter_stream(file):
+            if line.envelope is None:
+                bad.add(line.lineno, line.error or "unreadable")
+                continue
+            try:
+                event = parse_event(line.envelope)
+            except EventError as exc:
+                bad.add(line.lineno, str(exc))
+                continue
+            bad.ok()
+            store.apply(event, line.survey_id)
     bad.finish()
     return store
 
