@@ -85,6 +85,7 @@ class ManualWalk:
         self.disposition: str | None = None
         self.transcript: list[Entry] = []
         self.walks = 0
+        self.blocked: list[str] = []  # why the platform's sessions could not take it
 
     # --- what the screen shows ---------------------------------------------------------
 

@@ -38,6 +38,7 @@ class QaSession:
     client: Any = None
     definition: dict[str, Any] | None = None
     locator: PageLocator | None = None
+    blocked: list[str] | None = None
 
     async def open(self) -> None:
         if self.definition is not None:
@@ -55,6 +56,11 @@ class QaSession:
         except QualtricsError as error:
             raise CannotWalk(f"could not read {self.survey_id}: {error}") from None
         found = blockers(self.definition)
+        if self.engine == "auto":
+            # From the live tree: a survey sessions cannot take is walked in the local
+            # engine, said so in the title and a notice naming what stands in the way.
+            self.engine = "local" if found else "platform"
+            self.blocked = found
         if self.engine == "platform" and found:
             listed = "; ".join(found)
             raise CannotWalk(
@@ -81,9 +87,11 @@ class QaSession:
     async def walk(self, answers: dict[str, Any] | None = None) -> ManualWalk:
         await self.open()
         assert self.locator is not None
-        return ManualWalk(
+        walk = ManualWalk(
             self.taker, self.locator, self.survey, survey_id=self.survey_id, answers=answers
         )
+        walk.blocked = list(self.blocked or [])
+        return walk
 
     async def close(self) -> None:
         if self.client is not None:
@@ -151,7 +159,8 @@ def open_from_live_tree(app: Any) -> None:
     from qtui.qualtrics.errors import ConfigurationError
 
     survey_id = app.survey_id
-    base = getattr(app.settings.qualtrics, "base_url", None) if app.settings else None
+    settings = _with_demo_qualtrics(app)
+    base = getattr(settings.qualtrics, "base_url", None)
     try:
         base_url = api_base(str(base)) if base else None
     except ConfigurationError:
@@ -169,5 +178,23 @@ def open_from_live_tree(app: Any) -> None:
         survey = Survey.model_validate(pushed.survey)
     else:
         survey = app.store.survey(survey_id)
-    session = QaSession(app.settings, pushed.qualtrics_survey_id, survey=survey)
+    session = QaSession(settings, pushed.qualtrics_survey_id, survey=survey, engine="auto")
     app.push_screen(session.walkthrough_screen(app))
+
+
+def _with_demo_qualtrics(app: Any) -> Any:
+    """The app's settings; in the demo without a configured Qualtrics, the demo's sandbox."""
+    settings = app.settings
+    if getattr(settings.qualtrics, "base_url", None):
+        return settings
+    demo = getattr(app.source, "demo", None)
+    base_url = getattr(demo, "qualtrics_base_url", None)
+    if not base_url:
+        return settings
+    from pydantic import SecretStr
+
+    from qtui.config import QualtricsSettings
+
+    token = SecretStr(str(getattr(demo, "qualtrics_token", "") or ""))
+    qualtrics = QualtricsSettings(base_url=base_url, token=token)
+    return settings.model_copy(update={"qualtrics": qualtrics})

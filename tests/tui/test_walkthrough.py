@@ -230,3 +230,50 @@ async def test_the_coverage_screen_walks_every_route_and_opens_one(tmp_path):
         for _ in expected:
             await next_page(pilot, app)
         assert walk.done and walk.visited == expected
+
+
+async def test_q_in_the_live_tree_walks_the_survey_last_pushed(tmp_path, monkeypatch):
+    """The live survey pushed (text pages and all): the sessions API cannot take it, so `Q`
+    walks the platform's definition in the local engine and says so."""
+    from qtui.core.models import Survey
+    from qtui.qualtrics.push import push_survey
+    from qtui.qualtrics.state import PushState
+    from qtui.tui.screens.main import MainScreen
+    from qtui.tui.sources import FeedSource
+    from tests.tui.conftest import make_app, settle
+    from tests.tui.envelopes import SURVEY, screener_stream
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # the walk is recorded under ./qtui-walks
+    fake = QualtricsSandbox()
+    async with serving(mount(fake)) as running:
+        feed = FeedSource()
+        app = make_app(
+            feed, qualtrics=QualtricsSettings(base_url=running.url, token=SecretStr(fake.token))
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("Q")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, MainScreen)  # nothing pushed yet: a notice, no screen
+            feed.push(*screener_stream())
+            await settle(pilot, app)
+            survey = app.store.survey(SURVEY)
+            assert isinstance(survey, Survey)
+            async with QualtricsClient(running.url, fake.token) as client:
+                state = PushState.load(survey.id, client.base_url)
+                report = await push_survey(client, survey, state=state)
+            await pilot.press("Q")
+            await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+            await until(
+                pilot, lambda: app.screen.walk is not None and bool(app.screen.walk.visited)
+            )
+            walk = app.screen.walk
+            assert walk.survey_id == report.qualtrics_survey_id
+            assert walk.engine == "local engine" and walk.blocked
+            assert "local engine" in str(app.screen.query_one("#qa-title").render())
+            assert walk.locator.name(walk.page_id) == "Screener"
+            await pilot.press("x")
+            await until(pilot, lambda: walk.disposition == "closed")
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen))
+    assert list((tmp_path / "qtui-walks").glob("*.answers.json"))

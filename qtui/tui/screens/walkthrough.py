@@ -94,6 +94,15 @@ class WalkthroughScreen(Screen[None]):
                     return
             await self.walk.start()
             await self._after_move()
+            blocked = self.walk.blocked
+            if blocked and self.walk.walks == 1:
+                self.notify(
+                    f"The sessions API cannot take {len(blocked)} of its questions "
+                    f"({blocked[0].split(' — ')[0]}…): walking the platform's definition in "
+                    "the local engine.",
+                    title="Local engine",
+                    timeout=10,
+                )
         finally:
             self.busy = False
 

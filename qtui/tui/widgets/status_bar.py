@@ -52,7 +52,8 @@ def connection_text(
         if newest is None:
             return "● live", "ok"
         age = (clock.now() - newest).total_seconds()
-        return f"● live · last event {duration(age)} ago", "ok" if age < 60 else "warn"
+        # Not a warning when old: a quiet survey is not a fault; the number says it all.
+        return f"● live · last event {duration(age)} ago", "ok"
     if status == "reconnecting":
         wait = f" in {connection.retry_in:.0f}s" if connection.retry_in is not None else ""
         return f"◌ reconnecting{wait}", "warn"
@@ -64,7 +65,7 @@ def connection_text(
     if status == "replay":
         return (f"▷ replay at {clock.hms(newest)}" if newest else "▷ replay"), "muted"
     if status == "done":
-        return "■ end of stream", "muted"
+        return (f"■ end of stream at {clock.hms(newest)}" if newest else "■ end of stream"), "muted"
     return status, "muted"
 
 
