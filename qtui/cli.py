@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "replay",
         "Replay a recorded event stream (tree as text, JSON or TUI).",
     ),
+    "open": ("qtui.tui.commands", "open_file", "Open a FullSurvey JSON file to edit and save."),
     "relay": ("qtui.relay.command", "relay", "Run the webhook relay: receive, log, stream."),
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),

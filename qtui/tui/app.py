@@ -29,6 +29,8 @@ from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
 from qtui.tui import keys
 from qtui.tui.clock import Clock
+from qtui.tui.edit_actions import EditActions
+from qtui.tui.edit_session import EditSession
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
@@ -85,10 +87,14 @@ def _survey_of(event: Event) -> str | None:
     return getattr(data, "survey_id", None)
 
 
-class QtuiApp(App[None]):
+class QtuiApp(EditActions, App[None]):
     """The live survey view."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = ["../styles/qtui.tcss", "../styles/modals.tcss"]
+    CSS_PATH: ClassVar[list[str | Path]] = [
+        "../styles/qtui.tcss",
+        "../styles/modals.tcss",
+        "../styles/edit.tcss",
+    ]
     TITLE = "qtui"
     BINDINGS: ClassVar[list[BindingType]] = keys.bindings()  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {QtuiCommands}
@@ -136,6 +142,7 @@ class QtuiApp(App[None]):
         # `check_interval` seconds, in a thread.
         self.problems = RouteChecker(self, self.store.survey, interval=check_interval)
         self._shown_report: ProblemReport | None = None
+        self.editing = EditSession(self)  # where edits go; pending marks, undo, drafts
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name(self.settings.theme)
@@ -199,8 +206,11 @@ class QtuiApp(App[None]):
         if not self._closed:
             self._closed = True
             await self.source.close()
+            await self.editing.close()
 
     async def action_quit(self) -> None:
+        if self.editing.unsaved_warning():
+            return
         await self.close_source()
         self.exit()
 
@@ -296,6 +306,7 @@ class QtuiApp(App[None]):
         except EventError as exc:
             self._entries.append(LogEntry(frame, "", "invalid", f"{where}{exc}"))
             return
+        self.editing.seen(event, frame)
         moment = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
         if self.latest_event_at is None or moment > self.latest_event_at:
             self.latest_event_at = moment

@@ -418,3 +418,24 @@ class ReplaySource(EventSource):
         except TypeError:  # one naive, one aware
             return 0.0
         return max(0.0, min(seconds, self.max_gap)) / self.speed
+
+
+class FileSource(EventSource):
+    """A FullSurvey file opened for editing (`qtui open FILE.json`): loaded once, no service."""
+
+    kind = "file"
+    initial_status = "file"
+
+    def __init__(self, survey: dict[str, Any], path: str) -> None:
+        super().__init__()
+        self.survey = survey
+        self.path = path
+        self._done = asyncio.Event()
+
+    async def run(self) -> None:
+        self.post(SurveyChosen(str(self.survey["id"])))
+        self.post(SnapshotLoaded(self.survey))
+        await self._done.wait()
+
+    async def close(self) -> None:
+        self._done.set()

@@ -176,6 +176,12 @@ class MainScreen(Screen[None]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
         self._show_detail(event.node.data)
 
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
+        # enter on a leaf (block, rule, variable) opens its edit form; on a page it opens it
+        item = event.node.data
+        if item is not None and item.kind in ("block", "rule", "variable"):
+            self.app.action_edit()  # type: ignore[attr-defined]
+
     # --- filter -----------------------------------------------------------------------
 
     def open_filter(self) -> None:

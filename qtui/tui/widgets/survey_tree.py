@@ -133,6 +133,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._opened_once = False
         self._problems: Mapping[NodeKey, tuple[Finding, ...]] = {}
         self._inside: Mapping[str, int] = {}
+        self.pending_marks: set[NodeKey] = set()  # items edited here, awaiting their webhook
 
     # --- reading ----------------------------------------------------------------------
 
@@ -750,6 +751,8 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             text = super().render_label(node, base_style, style)
         if item is not None and item.key in self._flash:
             text.stylize(self._styles.get("flash", Style()))
+        if item is not None and item.key in self.pending_marks:
+            text.append(" ⧗ pending", Style(italic=True, dim=True))
         return text
 
     def _spin(self) -> None:
