@@ -139,12 +139,15 @@ class EditForm(ModalScreen[str | None]):
             for candidate in (name.replace(".", "-"), top):
                 found = self.query(f"#err-{candidate}")
                 if found:
-                    where = name[len(top) + 1 :]
-                    prefix = f"{where}: " if where and candidate == top else ""
+                    prefix = f"{_where(name[len(top) + 1 :])}: " if candidate == top else ""
+                    prefix = "" if prefix == ": " else prefix
                     found.first().update(Text(f"✗ {prefix}{message}"))  # type: ignore[attr-defined]
                     break
         if errors:
-            listed = "; ".join(f"{name}: {message}" for name, message in errors.items())
+            listed = "; ".join(
+                f"{name.split('.')[0]} {_where(name.partition('.')[2])}".strip() + f": {message}"
+                for name, message in errors.items()
+            )
             self.say(
                 f"Not saved — fix {len(errors)} field{'s' if len(errors) > 1 else ''}: {listed}",
                 "error",
@@ -249,6 +252,14 @@ class EditForm(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _where(rest: str) -> str:
+    """`4.value` (a list item's field) → `line 5 value`, for people."""
+    index, _, field = rest.partition(".")
+    if index.isdigit():
+        return f"line {int(index) + 1}" + (f" {field}" if field else "")
+    return rest
 
 
 def _fields_json(entity: str, data: dict[str, Any] | None, keys: list[str]) -> str:
