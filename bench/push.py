@@ -1,10 +1,14 @@
 """Push a large generated survey to the Qualtrics sandbox over loopback, then walk it.
 
-    python -m bench.push [--pages 1000] [--per-page 21] [--concurrency 4]
+    python -m bench.push [--pages 1000] [--per-page 21] [--concurrency 4] [--rounds 3]
 
 The sandbox runs in a child process (uvicorn on 127.0.0.1), so client and server do not
 share one interpreter lock. Prints: compile time, push time, requests and requests/s, an
 unchanged re-push, and a scripted walkthrough through the sessions API (time per page).
+
+Beside the push, a bare baseline: a plain `httpx.AsyncClient` sends the very requests the
+push sent (recorded once, same bodies, same order, `--concurrency` at a time) to the same
+sandbox. Rounds alternate push and baseline; the medians and their ratio are printed.
 Figures only; nothing here passes or fails on time.
 """
 
@@ -12,13 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
+import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -157,7 +164,74 @@ def _serve(ports: multiprocessing.Queue) -> None:
     threading.Event().wait()
 
 
-async def run(url: str, pages: int, per_page: int, concurrency: int) -> None:
+Recorded = list[tuple[str, str, Any]]
+
+
+async def push_once(
+    url: str, survey: Survey, concurrency: int, recorded: Recorded | None = None
+) -> tuple[float, int]:
+    """A fresh push (new Qualtrics survey); (seconds, requests). Optionally records requests."""
+    with tempfile.TemporaryDirectory() as folder:
+        async with QualtricsClient(url, TOKEN, timeout=120.0) as client:
+            if recorded is not None:
+
+                async def keep(request: httpx.Request) -> None:
+                    body = json.loads(request.content) if request.content else None
+                    recorded.append((request.method, str(request.url), body))
+
+                client._http.event_hooks["request"].append(keep)
+            state = PushState.load(survey.id, client.base_url, directory=Path(folder))
+            report = await push_survey(client, survey, state=state, concurrency=concurrency)
+    return report.duration, report.requests
+
+
+async def raw_once(recorded: Recorded, concurrency: int) -> tuple[float, int]:
+    """The recorded requests again, from a bare httpx client; (seconds, non-2xx answers).
+
+    Bodies are JSON-encoded per request as any client has to; answers are read and decoded.
+    """
+    failures = 0
+    position = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"X-API-TOKEN": TOKEN, "Accept": "application/json"}
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=120.0) as client:
+
+        async def lane() -> None:
+            nonlocal position, failures
+            while position < len(recorded):
+                method, target, body = recorded[position]
+                position += 1
+                response = await client.request(method, target, json=body)
+                response.json()
+                failures += response.status_code >= 300
+
+        started = time.perf_counter()
+        await asyncio.gather(*(lane() for _ in range(concurrency)))
+        return time.perf_counter() - started, failures
+
+
+async def compare(url: str, survey: Survey, concurrency: int, rounds: int) -> None:
+    recorded: Recorded = []
+    await push_once(url, survey, concurrency, recorded)  # also the warm-up
+    ours: list[float] = []
+    bare: list[float] = []
+    for n in range(rounds):
+        took, requests = await push_once(url, survey, concurrency)
+        ours.append(requests / took)
+        took, failures = await raw_once(recorded, concurrency)
+        bare.append(len(recorded) / took)
+        print(
+            f"  round {n + 1}: push {ours[-1]:.0f} requests/s, bare httpx {bare[-1]:.0f}"
+            f" requests/s ({failures} non-2xx)"
+        )
+    mine, base = statistics.median(ours), statistics.median(bare)
+    print(
+        f"push vs bare client: {mine:.0f} vs {base:.0f} requests/s (medians of {rounds}), "
+        f"ratio {mine / base:.2f}"
+    )
+
+
+async def run(url: str, pages: int, per_page: int, concurrency: int, rounds: int = 3) -> None:
     data = generate(pages, per_page)
     survey = Survey.model_validate(data)
     question_blocks = sum(1 for b in survey.blocks() if b.is_question)
@@ -195,6 +269,8 @@ async def run(url: str, pages: int, per_page: int, concurrency: int) -> None:
                 f"walkthrough: {count} pages in {took:.2f} s, "
                 f"{took / count * 1000:.1f} ms per page ({walk.end_reason})"
             )
+    if rounds:
+        await compare(url, survey, concurrency, rounds)
 
 
 def main() -> None:
@@ -202,13 +278,14 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--per-page", type=int, default=21)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="push vs bare client rounds")
     args = parser.parse_args()
     ports: multiprocessing.Queue = multiprocessing.Queue()
     child = multiprocessing.Process(target=_serve, args=(ports,), daemon=True)
     child.start()
     try:
         url = f"http://127.0.0.1:{ports.get(timeout=30)}"
-        asyncio.run(run(url, args.pages, args.per_page, args.concurrency))
+        asyncio.run(run(url, args.pages, args.per_page, args.concurrency, args.rounds))
     finally:
         child.terminate()
         child.join(timeout=10)

@@ -1,10 +1,17 @@
-"""Relay figures: webhook ingest rate, POST → frame latency, catch-up rate on a long backlog.
+"""Relay figures: ingest against a bare app, POST → frame latency, catch-up on a backlog.
 
-    python bench/relay.py [--posts 3000] [--clients 4] [--samples 300] [--backlog 100000]
+    python bench/relay.py [--posts 4000] [--senders 16] [--rounds 3]
+                          [--samples 300] [--backlog 100000] [--quick]
 
-The relay runs as `qtui relay` in its own process (its own interpreter, as users run it),
-on loopback, with a file database in a temporary directory. The load comes from this
-process. Prints figures; asserts nothing about speed.
+The relay runs as `qtui relay --no-request-log` in its own process (its own interpreter, as
+users run it), on loopback, with a file database in a temporary directory. Beside it, in
+another process, the bare baseline of the same stack: a Starlette app on uvicorn that
+checks the same HMAC and does one INSERT + COMMIT per request on SQLite with the same
+pragmas (WAL, `--synchronous`: FULL by default, as the relay's), answering once it
+committed. The load is a raw asyncio HTTP/1.1 client (keep-alive connections, no HTTP
+library in the way) with `--senders` concurrent senders; rounds alternate between relay
+and baseline, and the medians and their ratio are printed, with POST latency percentiles.
+Prints figures; asserts nothing about speed.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
@@ -80,6 +88,107 @@ def signed(n: int) -> tuple[bytes, dict[str, str]]:
     }
 
 
+def raw_request(body: bytes, headers: dict[str, str], path: str = "/hooks/questra") -> bytes:
+    """The bytes of one HTTP/1.1 POST, written once and sent as they are."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _answer(reader: asyncio.StreamReader) -> int:
+    """Read one response off a keep-alive connection; returns its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def blast(http: str, requests: list[bytes], senders: int) -> tuple[float, list[float]]:
+    """Send `requests` over `senders` keep-alive connections; (requests/s, latencies in s)."""
+    host, port = http.removeprefix("http://").rsplit(":", 1)
+    connections = [await asyncio.open_connection(host, int(port)) for _ in range(senders)]
+    latencies: list[float] = []
+    position = 0
+
+    async def sender(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal position
+        while position < len(requests):
+            request = requests[position]
+            position += 1
+            sent = time.perf_counter()
+            writer.write(request)
+            status = await _answer(reader)
+            latencies.append(time.perf_counter() - sent)
+            if status >= 300:
+                raise RuntimeError(f"POST answered {status}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender(r, w) for r, w in connections))
+    elapsed = time.perf_counter() - started
+    for _, writer in connections:
+        writer.close()
+    return len(requests) / elapsed, latencies
+
+
+def bare_app(db_path: str, secret: str, synchronous: str = "full") -> Any:
+    """The baseline: the same HMAC check and one durable INSERT + COMMIT per request."""
+    import hashlib
+    import hmac
+    import sqlite3
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "delivery_id TEXT UNIQUE, envelope BLOB NOT NULL)"
+    )
+    key = secret.encode()
+
+    async def hook(request: Request) -> JSONResponse:
+        body = await request.body()
+        expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("x-questra-signature", "")):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        cursor = db.execute(
+            "INSERT INTO events (delivery_id, envelope) VALUES (?, ?)",
+            (request.headers.get("x-questra-delivery"), body),
+        )
+        return JSONResponse({"status": "stored", "seq": cursor.lastrowid})
+
+    return Starlette(routes=[Route("/hooks/questra", hook, methods=["POST"])])
+
+
+def serve_bare(db_path: str, synchronous: str) -> None:
+    """Child process entry: the bare app on a free port, uvicorn's defaults (as the relay)."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    print("Ctrl-C stops.", flush=True)
+    config = uvicorn.Config(
+        bare_app(db_path, SECRET, synchronous),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc; 0.0 elsewhere)."""
     try:
@@ -89,20 +198,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SYNCHRONOUS = ["full"]  # set from --synchronous; both servers use it
+
+
+def relay_command(db: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "from qtui.cli import main; main()",
+        "relay",
+        "--port",
+        "0",
+        "--db",
+        str(db),
+        "--no-request-log",
+        "--synchronous",
+        SYNCHRONOUS[0],
+    ]
+
+
+def bare_command(db: Path) -> list[str]:
+    return [sys.executable, __file__, "--serve-bare", str(db), SYNCHRONOUS[0]]
+
+
 @contextmanager
-def relay_process(db: Path) -> Iterator[tuple[str, str, int]]:
-    """`qtui relay --port 0` on `db`; yields (http base URL, ws base URL, pid)."""
+def relay_process(db: Path, command: list[str] | None = None) -> Iterator[tuple[str, str, int]]:
+    """`qtui relay --port 0` on `db` (or `command`); yields (http URL, ws URL, pid)."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from qtui.cli import main; main()",
-            "relay",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-        ],
+        command or relay_command(db),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # one log line per request: kept out of the figures' way
         text=True,
@@ -224,27 +347,63 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
+    """Rounds of relay vs bare app, alternating; fresh databases each round."""
+    ours: list[float] = []
+    bare: list[float] = []
+    tails: list[float] = []
+    for n in range(rounds):
+        for name, command in (("relay", relay_command), ("bare", bare_command)):
+            db = tmp / f"{name}-{n}.db"
+            requests = [raw_request(*signed(i)) for i in range(posts)]
+            with relay_process(db, command(db)) as (http, _, _pid):
+                await blast(http, requests[:200], senders)  # warm-up, not counted
+                rate, latencies = await blast(http, requests[200:], senders)
+            ms = [t * 1000 for t in latencies]
+            figures = f"{rate:6.0f} POSTs/s (p50 {pct(ms, 0.5):.1f} ms, p99 {pct(ms, 0.99):.1f} ms)"
+            if name == "relay":
+                ours.append(rate)
+                tails.append(pct(ms, 0.99))
+                print(f"  round {n + 1}: relay {figures}", end="")
+            else:
+                bare.append(rate)
+                print(f", bare {figures}")
+    mine, base = statistics.median(ours), statistics.median(bare)
+    print(
+        f"ingest, {senders} senders, signed durable POSTs: relay {mine:.0f}/s vs bare "
+        f"Starlette+SQLite {base:.0f}/s (medians of {rounds}): ratio {mine / base:.2f}; "
+        f"relay p99 {statistics.median(tails):.1f} ms"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=3000, help="signed POSTs for ingest")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent senders")
+    parser.add_argument("--posts", type=int, default=4000, help="signed POSTs per round")
+    parser.add_argument("--senders", type=int, default=16, help="concurrent senders")
+    parser.add_argument("--rounds", type=int, default=3, help="relay/bare rounds")
     parser.add_argument("--samples", type=int, default=300, help="latency samples")
     parser.add_argument("--backlog", type=int, default=100_000, help="catch-up backlog size")
+    parser.add_argument("--quick", action="store_true", help="only the ingest comparison")
+    parser.add_argument(
+        "--synchronous", choices=["full", "normal"], default="full", help="for both servers"
+    )
     args = parser.parse_args()
+    SYNCHRONOUS[0] = args.synchronous
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, relay in its own process")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, servers in own processes")
     with tempfile.TemporaryDirectory() as tmp:
+        await compare(Path(tmp), args.posts, args.senders, args.rounds)
+        if args.quick:
+            return
         db = Path(tmp) / "relay.db"
         with relay_process(db) as (http, ws_url, pid):
-            for clients in sorted({1, args.clients}):
-                cpu_before = cpu_seconds(pid)
-                rate = await ingest(http, args.posts, clients)
-                cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / args.posts
-                print(
-                    f"ingest: {rate:8.0f} signed POSTs/s  ({args.posts} posts, "
-                    f"{clients} concurrent client{'s' if clients > 1 else ''}; relay CPU "
-                    f"{cpu_ms:.2f} ms per POST: verify, parse, commit, log line)"
-                )
+            cpu_before = cpu_seconds(pid)
+            rate = await ingest(http, args.posts, 4)
+            cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / args.posts
+            print(
+                f"ingest through httpx: {rate:8.0f} signed POSTs/s  ({args.posts} posts, "
+                f"4 concurrent clients; relay CPU {cpu_ms:.2f} ms per POST)"
+            )
             with EventLog(db) as log:
                 last = log.last_seq()
             times = await latency(http, ws_url, args.samples, last)
@@ -275,4 +434,12 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--serve-bare"]:
+        serve_bare(sys.argv[2], sys.argv[3])
+    else:
+        try:
+            import uvloop  # the load generator must not be the bottleneck
+
+            uvloop.run(main())
+        except ImportError:
+            asyncio.run(main())

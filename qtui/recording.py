@@ -23,6 +23,7 @@ class RecordedLine:
     error: str | None = None
     seq: int | None = None
     verified: bool | None = None
+    survey_id: str | None = None  # a relay frame's attribution
 
 
 def parse_line(lineno: int, text: str) -> RecordedLine | None:
@@ -38,11 +39,13 @@ def parse_line(lineno: int, text: str) -> RecordedLine | None:
         return RecordedLine(lineno, None, "expected a JSON object")
     if isinstance(body.get("envelope"), dict):
         seq = body.get("seq")
+        survey_id = body.get("survey_id")
         return RecordedLine(
             lineno,
             body["envelope"],
             seq=seq if isinstance(seq, int) else None,
             verified=body.get("verified"),
+            survey_id=survey_id if isinstance(survey_id, str) and survey_id else None,
         )
     return RecordedLine(lineno, body)
 

@@ -29,7 +29,7 @@ def test_ci_runs_the_readme_test_command():
 def test_importing_the_core_pulls_in_no_ui_or_network_library():
     code = (
         "import sys, qtui.core.models, qtui.core.events, qtui.core.store, qtui.core.outline\n"
-        "import qtui.core.logic, qtui.core.routes\n"
+        "import qtui.core.logic, qtui.core.routes, qtui.core.fieldwork\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'textual', 'httpx', 'websockets', 'starlette', 'uvicorn', 'sqlite3'})\n"
         "print(','.join(bad))"

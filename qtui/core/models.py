@@ -18,9 +18,13 @@ from pydantic import (
     Discriminator,
     Field,
     GetCoreSchemaHandler,
+    SerializerFunctionWrapHandler,
     Tag,
     TypeAdapter,
+    ValidationError,
     ValidatorFunctionWrapHandler,
+    WrapSerializer,
+    WrapValidator,
 )
 from pydantic_core import CoreConfig, SchemaValidator, core_schema
 
@@ -64,14 +68,25 @@ class AttentionRequired(Model):
     dismissed: bool = False
 
 
+def _choice_of_text(value: Any) -> Any:
+    """A bare string (or number) where a choice is expected is a choice of that text."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = str(value)
+        return {"label": text, "value": text}
+    return value
+
+
 # Questra's choice values are strings ("5"); a number sent by hand means the same.
 _CHOICE_TEXT = core_schema.str_schema(coerce_numbers_to_str=True)
-_CHOICE_FIELDS = core_schema.typed_dict_schema(
-    {
-        "label": core_schema.typed_dict_field(_CHOICE_TEXT, required=False),
-        "value": core_schema.typed_dict_field(_CHOICE_TEXT),
-    },
-    extra_behavior="allow",
+_CHOICE_FIELDS = core_schema.no_info_before_validator_function(
+    _choice_of_text,
+    core_schema.typed_dict_schema(
+        {
+            "label": core_schema.typed_dict_field(_CHOICE_TEXT, required=False),
+            "value": core_schema.typed_dict_field(_CHOICE_TEXT),
+        },
+        extra_behavior="allow",
+    ),
 )
 
 
@@ -275,6 +290,57 @@ class GenericConfig(BlockConfigBase):
     """A block type this version of qtui does not know: shown and saved, never dropped."""
 
 
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class UnparsedConfig(BlockConfigBase):
+    """A config whose shape the typed model does not accept: kept as received, never dropped.
+
+    `raw` is the config exactly as it arrived (dumped back unchanged); `problem` is the
+    validation message saying what was not understood. The common fields (`type`, `name`,
+    `label`, `showIf`) are read from it when they are text, so the block still shows in
+    trees and lists under its own name.
+    """
+
+    type: str = "?"
+    raw: Any = Field(default=None, exclude=True)
+    problem: str = Field(default="", exclude=True)
+
+    @classmethod
+    def of(cls, raw: Any, problem: str) -> UnparsedConfig:
+        fields = raw if isinstance(raw, dict) else {}
+        return cls.model_construct(
+            type=_text_or_none(fields.get("type")) or "?",
+            name=_text_or_none(fields.get("name")),
+            label=_text_or_none(fields.get("label")),
+            showIf=_text_or_none(fields.get("showIf")),
+            content_type=_text_or_none(fields.get("content_type")),
+            raw=raw,
+            problem=problem,
+        )
+
+    @property
+    def is_question(self) -> bool:
+        return self.type not in ("Text", "Loop")
+
+    @property
+    def summary(self) -> str:
+        content = self.raw.get("content") if isinstance(self.raw, dict) else None
+        return (self.label or _text_or_none(content) or "").strip()
+
+    def dump(self) -> Any:  # type: ignore[override]  # the config as received
+        return self.raw
+
+
+def _problem(exc: ValidationError) -> str:
+    """A validation error in one line: the first problem's field path and message."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"] if part not in _CONFIG_TAGS)
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where + ': ' if where else ''}{err['msg']}{more}"
+
+
 KNOWN_BLOCK_TYPES: dict[str, type[BlockConfigBase]] = {
     "Text": TextConfig,
     "TextInput": TextInputConfig,
@@ -293,7 +359,8 @@ def _config_tag(value: Any) -> str:
     return kind if kind in KNOWN_BLOCK_TYPES else "generic"
 
 
-BlockConfig = Annotated[
+# The typed configs only: what Questra's API accepts (its emulator validates with this).
+StrictBlockConfig = Annotated[
     Annotated[TextConfig, Tag("Text")]
     | Annotated[TextInputConfig, Tag("TextInput")]
     | Annotated[MultipleChoiceConfig, Tag("MultipleChoice")]
@@ -305,6 +372,32 @@ BlockConfig = Annotated[
     | Annotated[LoopConfig, Tag("Loop")]
     | Annotated[GenericConfig, Tag("generic")],
     Discriminator(_config_tag),
+]
+_CONFIG_TAGS = {*KNOWN_BLOCK_TYPES, "generic"}
+
+
+def _lenient_config(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    if isinstance(value, UnparsedConfig):
+        return value
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if not isinstance(value, dict):
+            kind = "null" if value is None else type(value).__name__
+            return UnparsedConfig.of(value, f"config is {kind}, not an object")
+        return UnparsedConfig.of(value, _problem(exc))
+
+
+def _dump_config(config: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    if isinstance(config, UnparsedConfig):
+        return config.raw
+    return handler(config)
+
+
+# A config of a known type that does not validate becomes an `UnparsedConfig`: the block
+# stays in the survey, its config kept as received, marked with what was not understood.
+BlockConfig = Annotated[
+    StrictBlockConfig, WrapValidator(_lenient_config), WrapSerializer(_dump_config)
 ]
 
 

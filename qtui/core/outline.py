@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qtui.core.models import AttentionRequired, Block, NavigationRule, Page, Survey, reference_names
+from qtui.core.models import (
+    AttentionRequired,
+    Block,
+    NavigationRule,
+    Page,
+    Survey,
+    UnparsedConfig,
+    reference_names,
+)
 from qtui.core.store import Progress
 
 TYPE_BADGES = {
@@ -50,6 +58,8 @@ def block_line(block: Block, ref: str | None) -> str:
         extra = f"  ({count} options)"
     if config.showIf:
         extra += f"  [show if {short(config.showIf, 40)}]"
+    if isinstance(config, UnparsedConfig):
+        extra += f"  [config not understood: {short(config.problem, 60)}]"
     return f"{mark}{name:<6} {badge(block.type):<5} {short(config.summary)}{extra}"
 
 

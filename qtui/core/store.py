@@ -12,6 +12,11 @@ in the same tree:
   arrived (or is deleted) is kept and shown once its page is there; a page delete hides its
   blocks and rules without losing them, so a late move of a block to another page still
   shows it.
+* Items are scoped by survey: two surveys whose page or block ids collide (two recordings
+  replayed together, two organisations) each keep their own items. An item's survey is the
+  one the caller names (`apply(event, survey_id=…)`, a relay frame's attribution), else the
+  one its payload names (a page's or variable's `survey_id`), else its parent page's. An
+  item whose survey cannot be told yet waits unscoped and joins its survey with its page.
 
 `apply` returns a `Change` describing what became visible, so a UI patches one node
 instead of rebuilding the tree.
@@ -101,110 +106,202 @@ def _sort_key(item: Page | Block | NavigationRule) -> tuple[int, datetime, str]:
     return (item.order, _as_utc(item.created_at or _EPOCH), item.id)
 
 
+_ORPHANS = ""  # the scope of items whose survey is not known yet
+_CHILDREN = {"block": "page_id", "navigation_rule": "source_page_id"}
+
+
+class _Scope:
+    """One survey's items (or, under `_ORPHANS`, items waiting for theirs), by entity."""
+
+    __slots__ = ("items", "versions", "tombstones", "children")
+
+    def __init__(self) -> None:
+        entities = ("page", "block", "navigation_rule", "variable")
+        self.items: dict[str, dict[str, Any]] = {e: {} for e in entities}
+        self.versions: dict[str, dict[str, datetime]] = {e: {} for e in entities}
+        self.tombstones: dict[str, set[str]] = {e: set() for e in entities}
+        # parent page id -> ids of its blocks / rules
+        self.children: dict[str, dict[str, set[str]]] = {e: defaultdict(set) for e in _CHILDREN}
+
+
 class SurveyStore:
     """All surveys qtui knows, kept current by `apply(event)`."""
 
     def __init__(self) -> None:
         self._surveys: dict[str, Survey] = {}
-        self._pages: dict[str, Page] = {}
-        self._blocks: dict[str, Block] = {}
-        self._rules: dict[str, NavigationRule] = {}
-        self._variables: dict[str, Variable] = {}
-        self._versions: dict[str, datetime] = {}
-        self._tombstones: dict[str, str] = {}  # id -> entity
-        self._pages_of: dict[str, set[str]] = defaultdict(set)
-        self._blocks_of: dict[str, set[str]] = defaultdict(set)
-        self._rules_of: dict[str, set[str]] = defaultdict(set)
-        self._variables_of: dict[str, set[str]] = defaultdict(set)
+        self._survey_versions: dict[str, datetime] = {}
+        self._dead_surveys: set[str] = set()
+        self._scopes: dict[str, _Scope] = {_ORPHANS: _Scope()}
+        # (entity, id) -> the scopes holding an item of that id, most recently written last
+        self._homes: dict[tuple[str, str], list[str]] = {}
+        self._preferred: str | None = None
         self._job_started: dict[str, tuple[datetime, ProgrammingJob]] = {}
         self._job_finished: dict[str, tuple[datetime, ProgrammingJob]] = {}
         self._changesets: dict[str, Changeset] = {}
         self.unknown_events: int = 0
-        self._tables: dict[str, dict[str, Any]] = {
-            "survey": self._surveys,
-            "page": self._pages,
-            "block": self._blocks,
-            "navigation_rule": self._rules,
-            "variable": self._variables,
-        }
-        self._indexes: dict[str, dict[str, set[str]]] = {
-            "page": self._pages_of,
-            "block": self._blocks_of,
-            "navigation_rule": self._rules_of,
-            "variable": self._variables_of,
-        }
+
+    def prefer(self, survey_id: str | None) -> None:
+        """Read an id several surveys share (and that no caller scoped) from this survey."""
+        self._preferred = survey_id
+
+    # --- scopes -----------------------------------------------------------------------
+
+    def _scope(self, survey_id: str) -> _Scope:
+        scope = self._scopes.get(survey_id)
+        if scope is None:
+            scope = self._scopes[survey_id] = _Scope()
+        return scope
+
+    def _pick(self, candidates: list[str]) -> str | None:
+        """One scope of several: the preferred survey's, else the most recently written."""
+        if not candidates:
+            return None
+        if len(candidates) > 1 and self._preferred in candidates:
+            return self._preferred
+        return candidates[-1]
+
+    def _home_of(self, entity: str, item_id: str, survey_id: str | None = None) -> str | None:
+        """The survey whose item of this id a reader means (never the orphans' scope)."""
+        if survey_id is not None:
+            return survey_id
+        homes = self._homes.get((entity, item_id))
+        if not homes:
+            return None
+        return self._pick([h for h in homes if h != _ORPHANS])
+
+    def _scope_of_write(self, entity: str, item: Model, hint: str | None, created: bool) -> str:
+        if hint:
+            return hint
+        if entity in ("page", "variable"):
+            named = item.survey_id  # type: ignore[attr-defined]
+            if named:
+                return named
+        item_id: str = item.id  # type: ignore[attr-defined]
+        homes = [h for h in self._homes.get((entity, item_id), ()) if h != _ORPHANS]
+        field = _CHILDREN.get(entity)
+        if field is not None:
+            parent = getattr(item, field)
+            parents = [h for h in self._homes.get(("page", parent or ""), ()) if h != _ORPHANS]
+            if parents:
+                # A new item joins the survey whose page was written last; an update stays
+                # in the survey that last held the item.
+                mine = [] if created else [h for h in homes if h in parents]
+                return self._pick(mine or parents) or _ORPHANS
+        return self._pick(homes) or _ORPHANS
+
+    def _remember(self, entity: str, item_id: str, scope_id: str) -> None:
+        homes = self._homes.setdefault((entity, item_id), [])
+        if homes and homes[-1] == scope_id:
+            return
+        if scope_id in homes:
+            homes.remove(scope_id)
+        homes.append(scope_id)
+
+    def _forget(self, entity: str, item_id: str, scope_id: str) -> None:
+        homes = self._homes.get((entity, item_id))
+        if homes and scope_id in homes:
+            homes.remove(scope_id)
 
     # --- reading ----------------------------------------------------------------------
 
     def survey_ids(self) -> list[str]:
-        ids = set(self._surveys) | set(self._pages_of) | set(self._variables_of)
-        return sorted(i for i in ids if i not in self._tombstones)
+        ids = set(self._surveys)
+        ids.update(
+            key
+            for key, scope in self._scopes.items()
+            if key != _ORPHANS and (scope.items["page"] or scope.items["variable"])
+        )
+        return sorted(i for i in ids if i not in self._dead_surveys)
 
     def survey_record(self, survey_id: str) -> Survey | None:
         """The survey's own fields (no pages), as last written."""
-        if survey_id in self._tombstones:
+        if survey_id in self._dead_surveys:
             return None
         return self._surveys.get(survey_id)
 
     def pages(self, survey_id: str) -> list[Page]:
         """The survey's visible pages in display order (without their blocks)."""
-        if survey_id in self._tombstones:
+        scope = self._scopes.get(survey_id)
+        if scope is None or not survey_id or survey_id in self._dead_surveys:
             return []
-        found = (
-            self._pages[i] for i in self._pages_of.get(survey_id, ()) if i not in self._tombstones
-        )
+        dead = scope.tombstones["page"]
+        found = (page for page_id, page in scope.items["page"].items() if page_id not in dead)
         return sorted(found, key=_sort_key)
 
-    def page(self, page_id: str) -> Page | None:
-        page = self._pages.get(page_id)
-        if page is None or page_id in self._tombstones:
+    def _page_in(self, scope_id: str | None, page_id: str) -> Page | None:
+        if not scope_id or scope_id in self._dead_surveys:
             return None
-        if page.survey_id is not None and page.survey_id in self._tombstones:
+        scope = self._scopes.get(scope_id)
+        if scope is None or page_id in scope.tombstones["page"]:
             return None
-        return page
+        return scope.items["page"].get(page_id)
 
-    def blocks(self, page_id: str) -> list[Block]:
-        if self.page(page_id) is None:
+    def page(self, page_id: str, survey_id: str | None = None) -> Page | None:
+        return self._page_in(self._home_of("page", page_id, survey_id), page_id)
+
+    def _children(self, entity: str, page_id: str, survey_id: str | None) -> list[Any]:
+        scope_id = self._home_of("page", page_id, survey_id)
+        if self._page_in(scope_id, page_id) is None:
             return []
-        found = (
-            self._blocks[i] for i in self._blocks_of.get(page_id, ()) if i not in self._tombstones
-        )
+        scope = self._scopes[scope_id]  # type: ignore[index]
+        items, dead = scope.items[entity], scope.tombstones[entity]
+        found = [items[i] for i in scope.children[entity].get(page_id, ()) if i not in dead]
+        if entity == "navigation_rule":
+            return sorted(
+                (r for r in found if self._target_alive(scope, r)), key=lambda r: (r.order, r.id)
+            )
         return sorted(found, key=_sort_key)
 
-    def block(self, block_id: str) -> Block | None:
-        block = self._blocks.get(block_id)
-        if block is None or block_id in self._tombstones or block.page_id is None:
+    def blocks(self, page_id: str, survey_id: str | None = None) -> list[Block]:
+        return self._children("block", page_id, survey_id)
+
+    def rules(self, page_id: str, survey_id: str | None = None) -> list[NavigationRule]:
+        return self._children("navigation_rule", page_id, survey_id)
+
+    def _child(self, entity: str, item_id: str, survey_id: str | None) -> Any:
+        scope_id = self._home_of(entity, item_id, survey_id)
+        if not scope_id:
             return None
-        return block if self.page(block.page_id) is not None else None
+        scope = self._scopes.get(scope_id)
+        if scope is None or item_id in scope.tombstones[entity]:
+            return None
+        item = scope.items[entity].get(item_id)
+        if item is None or self._page_in(scope_id, getattr(item, _CHILDREN[entity]) or "") is None:
+            return None
+        if entity == "navigation_rule" and not self._target_alive(scope, item):
+            return None
+        return item
 
-    def rules(self, page_id: str) -> list[NavigationRule]:
-        if self.page(page_id) is None:
-            return []
-        found = (self._rules[i] for i in self._rules_of.get(page_id, ()) if self._rule_visible(i))
-        return sorted(found, key=lambda r: (r.order, r.id))
+    def block(self, block_id: str, survey_id: str | None = None) -> Block | None:
+        return self._child("block", block_id, survey_id)
 
-    def rule(self, rule_id: str) -> NavigationRule | None:
-        return self._rules[rule_id] if self._rule_visible(rule_id) else None
+    def rule(self, rule_id: str, survey_id: str | None = None) -> NavigationRule | None:
+        return self._child("navigation_rule", rule_id, survey_id)
+
+    @staticmethod
+    def _target_alive(scope: _Scope, rule: NavigationRule) -> bool:
+        return rule.target_page_id is None or rule.target_page_id not in scope.tombstones["page"]
 
     def variables(self, survey_id: str) -> list[Variable]:
-        if survey_id in self._tombstones:
+        scope = self._scopes.get(survey_id)
+        if scope is None or not survey_id or survey_id in self._dead_surveys:
             return []
-        found = (
-            self._variables[i]
-            for i in self._variables_of.get(survey_id, ())
-            if i not in self._tombstones
-        )
+        dead = scope.tombstones["variable"]
+        found = (v for i, v in scope.items["variable"].items() if i not in dead)
         return sorted(found, key=lambda v: (_as_utc(v.created_at or _EPOCH), v.name, v.id))
 
-    def variable(self, variable_id: str) -> Variable | None:
-        var = self._variables.get(variable_id)
-        if var is None or variable_id in self._tombstones or var.survey_id in self._tombstones:
+    def variable(self, variable_id: str, survey_id: str | None = None) -> Variable | None:
+        scope_id = self._home_of("variable", variable_id, survey_id)
+        if not scope_id or scope_id in self._dead_surveys:
             return None
-        return var
+        scope = self._scopes.get(scope_id)
+        if scope is None or variable_id in scope.tombstones["variable"]:
+            return None
+        return scope.items["variable"].get(variable_id)
 
     def survey(self, survey_id: str) -> Survey | None:
         """The survey in FullSurvey form: pages and blocks in display order, rules by order."""
-        if survey_id in self._tombstones:
+        if survey_id in self._dead_surveys:
             return None
         record = self._surveys.get(survey_id)
         pages = self.pages(survey_id)
@@ -213,7 +310,12 @@ class SurveyStore:
             return None
         base = record.model_copy() if record is not None else Survey(id=survey_id)
         base.pages = [
-            p.model_copy(update={"blocks": self.blocks(p.id), "navigation_rules": self.rules(p.id)})
+            p.model_copy(
+                update={
+                    "blocks": self.blocks(p.id, survey_id),
+                    "navigation_rules": self.rules(p.id, survey_id),
+                }
+            )
             for p in pages
         ]
         base.variables = variables
@@ -233,58 +335,68 @@ class SurveyStore:
         return Progress(len(pages), done, running, status, job, started, finished)
 
     def pending_count(self) -> int:
-        """Items held back because their parent has not arrived (or was deleted)."""
-        blocks = sum(1 for i in self._blocks if i not in self._tombstones and self.block(i) is None)
-        pages = sum(1 for i in self._pages if i not in self._tombstones and self.page(i) is None)
-        return blocks + pages
+        """Items held back because their parent (or survey) has not arrived, or was deleted."""
+        pending = 0
+        for scope_id, scope in self._scopes.items():
+            for entity in ("page", "block"):
+                dead = scope.tombstones[entity]
+                for item_id in scope.items[entity]:
+                    if item_id in dead:
+                        continue
+                    if not self._visible_in(scope_id, entity, item_id):
+                        pending += 1
+        return pending
 
     def survey_of(self, item_id: str) -> str | None:
         """The survey an item (survey, page, block, rule, variable) belongs to, when known."""
         if item_id in self._surveys:
             return item_id
-        if item_id in self._pages:
-            return self._pages[item_id].survey_id
-        if item_id in self._blocks:
-            page = self._pages.get(self._blocks[item_id].page_id or "")
-            return page.survey_id if page else None
-        if item_id in self._rules:
-            page = self._pages.get(self._rules[item_id].source_page_id or "")
-            return page.survey_id if page else None
-        if item_id in self._variables:
-            return self._variables[item_id].survey_id
+        for entity in ("page", "block", "navigation_rule", "variable"):
+            home = self._home_of(entity, item_id)
+            if home:
+                return home
         return None
 
     # --- writing ----------------------------------------------------------------------
 
-    def load(self, full_survey: Survey | dict[str, Any], as_of: datetime | None = None) -> None:
+    def load(
+        self,
+        full_survey: Survey | dict[str, Any],
+        as_of: datetime | None = None,
+    ) -> None:
         """Merge a FullSurvey snapshot (from REST or a file) under the same rules as events.
 
         Items without `updated_at` are versioned `as_of` (default: the survey's `updated_at`),
-        so a later event still wins over them. Blocks, rules and variables that already name
-        their parent are stored as given, not copied; the store never changes an item.
+        so a later event still wins over them. Every item is scoped to this survey. Blocks,
+        rules and variables that already name their parent are stored as given, not copied;
+        the store never changes an item.
         """
         survey = (
             full_survey if isinstance(full_survey, Survey) else Survey.model_validate(full_survey)
         )
         fallback = _as_utc(as_of or survey.updated_at or _EPOCH)
+        sid = survey.id
         self._write("survey", survey, fallback)  # kept without its pages and variables
         for page in survey.pages:
             flat = page.model_copy(
                 update={
                     "blocks": [],
                     "navigation_rules": [],
-                    "survey_id": page.survey_id or survey.id,
+                    "survey_id": page.survey_id or sid,
                 }
             )
-            self._write("page", flat, fallback)
+            self._write("page", flat, fallback, sid)
             for block in page.blocks:
-                self._write("block", _with_parent(block, "page_id", page.id), fallback)
+                self._write("block", _with_parent(block, "page_id", page.id), fallback, sid)
             for rule in page.navigation_rules:
                 self._write(
-                    "navigation_rule", _with_parent(rule, "source_page_id", page.id), fallback
+                    "navigation_rule",
+                    _with_parent(rule, "source_page_id", page.id),
+                    fallback,
+                    sid,
                 )
         for var in survey.variables:
-            self._write("variable", _with_parent(var, "survey_id", survey.id), fallback)
+            self._write("variable", _with_parent(var, "survey_id", sid), fallback, sid)
 
     def load_json(self, raw: bytes | str, as_of: datetime | None = None) -> Survey:
         """`load` a FullSurvey from its JSON text; returns the validated survey.
@@ -297,8 +409,12 @@ class SurveyStore:
         self.load(survey, as_of)
         return survey
 
-    def apply(self, event: Event) -> Change | None:
-        """Apply one event; returns what a reader would see change, or None."""
+    def apply(self, event: Event, survey_id: str | None = None) -> Change | None:
+        """Apply one event; returns what a reader would see change, or None.
+
+        `survey_id` names the survey the event belongs to when the caller knows it (a relay
+        frame's attribution); without it the payload and the parent page tell.
+        """
         moment = _as_utc(event.timestamp)
         if event.entity == "programming":
             return self._apply_programming(event.action, event.data, moment)
@@ -310,8 +426,9 @@ class SurveyStore:
             self.unknown_events += 1
             return None
         if event.action == "deleted":
-            return self._delete(event.entity, event.data, moment)
-        return self._write(event.entity, event.data, moment)
+            return self._delete(event.entity, event.data, moment, survey_id or None)
+        created = event.action == "created"
+        return self._write(event.entity, event.data, moment, survey_id or None, created)
 
     def _apply_programming(
         self, action: str, job: ProgrammingJob, moment: datetime
@@ -339,49 +456,122 @@ class SurveyStore:
         updated = getattr(item, "updated_at", None)
         return _as_utc(updated) if updated is not None else moment
 
-    def _table(self, entity: str) -> dict[str, Any]:
-        return self._tables[entity]
-
-    def _write(self, entity: str, item: Model, moment: datetime) -> Change | None:
-        item_id: str = item.id  # type: ignore[attr-defined]
-        if item_id in self._tombstones:
+    def _write_survey(self, survey: Survey, moment: datetime) -> Change | None:
+        survey_id = survey.id
+        if survey_id in self._dead_surveys:
             return None
+        survey = survey.model_copy(update={"pages": [], "variables": []})
+        before = self._surveys.get(survey_id)
+        version = self._version_of(survey, moment)
+        if before is not None and not self._newer(
+            version, self._survey_versions[survey_id], survey, before
+        ):
+            return None
+        self._surveys[survey_id] = survey
+        self._survey_versions[survey_id] = version
+        if before is None:
+            return Change("created", "survey", survey_id, survey_id, after=survey)
+        return Change("updated", "survey", survey_id, survey_id, None, None, before, survey)
+
+    @staticmethod
+    def _newer(version: datetime, held: datetime, item: Model, before: Model) -> bool:
+        if version != held:
+            return version > held
+        # Same version twice: a duplicate, or a tie settled by content, not by order.
+        return _content_key(item) > _content_key(before)
+
+    def _write(
+        self,
+        entity: str,
+        item: Model,
+        moment: datetime,
+        hint: str | None = None,
+        created: bool = False,
+    ) -> Change | None:
         if entity == "survey":
-            item = item.model_copy(update={"pages": [], "variables": []})
-        table = self._tables[entity]
+            return self._write_survey(item, moment)  # type: ignore[arg-type]
+        scope_id = self._scope_of_write(entity, item, hint, created)
+        item_id: str = item.id  # type: ignore[attr-defined]
+        scope = self._scope(scope_id)
+        if item_id in scope.tombstones[entity]:
+            return None
+        orphans = self._scopes[_ORPHANS]
+        if scope_id != _ORPHANS and item_id in orphans.tombstones[entity]:
+            # Deleted before anyone could tell its survey: the delete was this one's.
+            self._adopt_tombstone(entity, item_id, scope_id)
+            return None
+        table = scope.items[entity]
         before = table.get(item_id)
         version = self._version_of(item, moment)
-        if before is not None:
-            held = self._versions[item_id]
-            if version < held:
-                return None
-            if version == held:
-                # Same version twice: a duplicate, or a tie settled by content, not by order.
-                if _content_key(item) <= _content_key(before):
-                    return None
-        visible_before = before is not None and self._visible(entity, item_id)
-        table[item_id] = item
-        self._versions[item_id] = version
-        old_parent = self._reindex(entity, before, item)
-        visible_after = self._visible(entity, item_id)
-        return self._describe(entity, item, before, old_parent, visible_before, visible_after)
-
-    def _delete(self, entity: str, data: Deleted, moment: datetime) -> Change | None:
-        item_id = data.id
-        if item_id in self._tombstones:
+        if before is not None and not self._newer(
+            version, scope.versions[entity][item_id], item, before
+        ):
             return None
-        visible_before = self._visible(entity, item_id)
-        self._tombstones[item_id] = entity
-        before = self._table(entity).get(item_id)
+        visible_before = before is not None and self._visible_in(scope_id, entity, item_id)
+        table[item_id] = item
+        scope.versions[entity][item_id] = version
+        self._remember(entity, item_id, scope_id)
+        old_parent = self._reindex(scope, entity, before, item)
+        if entity == "page" and scope_id != _ORPHANS:
+            self._adopt_children(item_id, scope_id)
+        visible_after = self._visible_in(scope_id, entity, item_id)
+        return self._describe(
+            scope_id, entity, item, before, old_parent, visible_before, visible_after
+        )
+
+    def _adopt_tombstone(self, entity: str, item_id: str, scope_id: str) -> None:
+        self._scopes[_ORPHANS].tombstones[entity].discard(item_id)
+        self._scope(scope_id).tombstones[entity].add(item_id)
+        self._remember(entity, item_id, scope_id)
+
+    def _adopt_children(self, page_id: str, scope_id: str) -> None:
+        """Blocks and rules that waited unscoped for this page join its survey."""
+        orphans = self._scopes[_ORPHANS]
+        for entity in _CHILDREN:
+            waiting = orphans.children[entity].pop(page_id, None)
+            if not waiting:
+                continue
+            for item_id in waiting:
+                item = orphans.items[entity].pop(item_id)
+                version = orphans.versions[entity].pop(item_id)
+                self._forget(entity, item_id, _ORPHANS)
+                dead = item_id in orphans.tombstones[entity]
+                if dead:
+                    self._adopt_tombstone(entity, item_id, scope_id)
+                scope = self._scopes[scope_id]
+                held = scope.items[entity].get(item_id)
+                if held is not None and not self._newer(
+                    version, scope.versions[entity][item_id], item, held
+                ):
+                    continue
+                scope.items[entity][item_id] = item
+                scope.versions[entity][item_id] = version
+                self._remember(entity, item_id, scope_id)
+                self._reindex(scope, entity, held, item)
+
+    def _delete(
+        self, entity: str, data: Deleted, moment: datetime, hint: str | None = None
+    ) -> Change | None:
+        item_id = data.id
+        if entity == "survey":
+            if item_id in self._dead_surveys:
+                return None
+            visible = item_id in self._surveys
+            self._dead_surveys.add(item_id)
+            before = self._surveys.get(item_id)
+            return Change("deleted", "survey", item_id, item_id, before=before) if visible else None
+        scope_id = hint or self._pick(self._homes.get((entity, item_id), [])) or _ORPHANS
+        scope = self._scope(scope_id)
+        if item_id in scope.tombstones[entity]:
+            return None
+        visible_before = self._visible_in(scope_id, entity, item_id)
+        scope.tombstones[entity].add(item_id)
+        self._remember(entity, item_id, scope_id)
+        before = scope.items[entity].get(item_id)
         if not visible_before:
             return None
         return Change(
-            "deleted",
-            entity,
-            item_id,
-            self.survey_of(item_id),
-            self._parent(entity, before),
-            before=before,
+            "deleted", entity, item_id, scope_id, self._parent(entity, before), before=before
         )
 
     def _parent(self, entity: str, item: Model | None) -> str | None:
@@ -395,14 +585,13 @@ class SurveyStore:
             return item.survey_id  # type: ignore[attr-defined]
         return None
 
-    def _index(self, entity: str) -> dict[str, set[str]] | None:
-        return self._indexes.get(entity)
-
-    def _reindex(self, entity: str, before: Model | None, after: Model) -> str | None:
-        index = self._index(entity)
-        if index is None:
-            return None
+    def _reindex(
+        self, scope: _Scope, entity: str, before: Model | None, after: Model
+    ) -> str | None:
         old_parent = self._parent(entity, before)
+        if entity not in _CHILDREN:
+            return old_parent
+        index = scope.children[entity]
         new_parent = self._parent(entity, after)
         item_id: str = after.id  # type: ignore[attr-defined]
         if old_parent is not None and old_parent != new_parent:
@@ -411,27 +600,16 @@ class SurveyStore:
             index[new_parent].add(item_id)
         return old_parent
 
-    def _rule_visible(self, rule_id: str) -> bool:
-        rule = self._rules.get(rule_id)
-        if rule is None or rule_id in self._tombstones or rule.source_page_id is None:
-            return False
-        if rule.target_page_id is not None and rule.target_page_id in self._tombstones:
-            return False
-        return self.page(rule.source_page_id) is not None
-
-    def _visible(self, entity: str, item_id: str) -> bool:
-        if entity == "survey":
-            return item_id in self._surveys and item_id not in self._tombstones
+    def _visible_in(self, scope_id: str, entity: str, item_id: str) -> bool:
         if entity == "page":
-            return self.page(item_id) is not None
-        if entity == "block":
-            return self.block(item_id) is not None
-        if entity == "navigation_rule":
-            return self._rule_visible(item_id)
-        return self.variable(item_id) is not None
+            return self._page_in(scope_id, item_id) is not None
+        if entity in _CHILDREN:
+            return self._child(entity, item_id, scope_id) is not None if scope_id else False
+        return bool(scope_id) and self.variable(item_id, scope_id) is not None
 
     def _describe(
         self,
+        survey_id: str,
         entity: str,
         item: Model,
         before: Model | None,
@@ -440,15 +618,16 @@ class SurveyStore:
         visible_after: bool,
     ) -> Change | None:
         item_id: str = item.id  # type: ignore[attr-defined]
-        survey_id = self.survey_of(item_id)
         parent = self._parent(entity, item)
+        if entity in ("page", "variable"):
+            parent = survey_id
         if not visible_after:
             if visible_before:  # moved under a parent that is not (yet) shown
                 return Change("deleted", entity, item_id, survey_id, old_parent, before=before)
             return None
         if not visible_before:
             return Change("created", entity, item_id, survey_id, parent, after=item)
-        if old_parent is not None and parent != old_parent:
+        if entity in _CHILDREN and old_parent is not None and parent != old_parent:
             return Change(
                 "moved", entity, item_id, survey_id, parent, old_parent, before, item, True
             )

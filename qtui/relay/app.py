@@ -1,25 +1,24 @@
 """The relay: signed webhooks in, a durable log, a resumable websocket stream out.
 
     POST /hooks/{source}   verify, parse, append to the log, then answer 2xx
-    WS   /stream?after=SEQ[&survey=ID][&token=T]   backlog after SEQ, then live events
-    GET  /events?after=SEQ&limit=N[&survey=ID]      the same frames, a page at a time
+    WS   /stream?after=SEQ[&survey=ID][&source=S,…][&token=T]   backlog, then live events
+    GET  /events?after=SEQ&limit=N[&survey=ID][&source=S,…]      the same, a page at a time
     GET  /health                                    last seq, event count, subscribers
 
 A delivery is answered only after its append has committed, so a 2xx means the event
-is on disk; anything else makes the sender retry. SQLite work runs in worker threads so
-the event loop keeps serving streams while a delivery is being written.
+is on disk; anything else makes the sender retry. Deliveries are written by one writer
+thread in batches, one commit per batch (`qtui.relay.writer`); reads run in worker
+threads, so the event loop keeps serving streams while deliveries are being written.
 
 Stream protocol and the no-gap argument are in docs/relay.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,8 +44,9 @@ from qtui.relay.frames import (
     overflow_frame,
 )
 from qtui.relay.hub import OVERFLOW, Hub, LiveEvent, Subscription
-from qtui.relay.log import AppendResult, EventLog, LoggedEvent
+from qtui.relay.log import AppendResult, Delivery, EventLog, LoggedEvent
 from qtui.relay.sources import Source, questra_source
+from qtui.relay.writer import GroupCommit
 from qtui.requestlog import RequestLog
 
 logger = logging.getLogger("qtui.relay")
@@ -75,9 +75,8 @@ class RelayState:
     queue_size: int
     max_body_bytes: int
     started: float = field(default_factory=time.monotonic)
-    # Held from append to publish so live frames are handed to the hub in seq order even
-    # when several deliveries are written by different worker threads at once.
-    order_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The one writer: it hands stored events to the hub in seq order.
+    writer: GroupCommit | None = None
 
 
 def create_relay_app(
@@ -90,11 +89,13 @@ def create_relay_app(
     allow_unsigned: bool = False,
     extra_sources: Iterable[Source] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
+    request_log: bool = True,
 ) -> Starlette:
     """Build the relay app around `log` (the caller opens and closes the log).
 
     `secret` verifies Questra deliveries; without one the relay refuses to start unless
-    `allow_unsigned` is set, and then stores deliveries as unverified.
+    `allow_unsigned` is set, and then stores deliveries as unverified. Without
+    `request_log` no line is written per request, and nothing is spent preparing one.
     """
     if secret is None and not allow_unsigned:
         raise ValueError(
@@ -113,6 +114,11 @@ def create_relay_app(
         queue_size=queue_size,
         max_body_bytes=max_body_bytes,
     )
+    state.writer = GroupCommit(log, functools.partial(_publish, state))
+    middleware = []
+    if request_log:
+        write = logging.getLogger("qtui.relay.requests").info
+        middleware.append(Middleware(RequestLog, write=write))
     app = Starlette(
         routes=[
             Route("/hooks/{source}", functools.partial(receive_hook, state), methods=["POST"]),
@@ -120,7 +126,7 @@ def create_relay_app(
             Route("/events", functools.partial(list_events, state), methods=["GET"]),
             Route("/health", functools.partial(health, state), methods=["GET"]),
         ],
-        middleware=[Middleware(RequestLog, write=logging.getLogger("qtui.relay.requests").info)],
+        middleware=middleware,
     )
     app.state.relay = state
     return app
@@ -162,6 +168,8 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
     body = await _read_body(request, state.max_body_bytes)
     if body is None:
         return _error(request, 413, f"body larger than {state.max_body_bytes} bytes")
+    if source.read is not None:
+        return await _receive_read(state, request, source, body)
     delivery_id = request.headers.get(source.delivery_header) or None
     try:
         verified = source.verify(body, request.headers)
@@ -180,20 +188,49 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
     except EnvelopeError as exc:
         return _error(request, 400, str(exc))
 
-    store = functools.partial(
-        _store,
-        state,
-        asyncio.get_running_loop(),
+    delivery = Delivery(
         body,
-        envelope=envelope,
         source=name,
         delivery_id=delivery_id,
         event_type=event_type,
         verified=verified,
         received_at=datetime.now(UTC),
+        envelope=envelope,
     )
+    return await _append(state, request, delivery)
+
+
+async def _receive_read(
+    state: RelayState, request: Request, source: Source, body: bytes
+) -> Response:
+    """A delivery from a source that reads it whole (Oktave, Qualtrics): see relay/sources."""
+    name = source.name
+    assert source.read is not None
     try:
-        result = await anyio.to_thread.run_sync(store)
+        intake = source.read(body, request.headers, request.query_params)
+    except SignatureError as exc:
+        logger.warning("rejected %s delivery from %s: %s", name, _client(request), exc.reason)
+        return _error(request, 401, exc.reason)
+    except EnvelopeError as exc:
+        return _error(request, 400, str(exc))
+    delivery = Delivery(
+        intake.stored,
+        source=name,
+        delivery_id=intake.delivery_id,
+        event_type=intake.event_type,
+        verified=intake.verified,
+        received_at=datetime.now(UTC),
+        envelope=intake.envelope,
+        survey_id=intake.survey_id,
+    )
+    return await _append(state, request, delivery)
+
+
+async def _append(state: RelayState, request: Request, delivery: Delivery) -> Response:
+    name, delivery_id, event_type = delivery.source, delivery.delivery_id, delivery.event_type
+    assert state.writer is not None
+    try:
+        result = await state.writer.append(delivery)
     except sqlite3.Error as exc:
         # Not 2xx, so the sender retries; the log says what broke.
         logger.error("event log write failed for %s delivery %s: %s", name, delivery_id, exc)
@@ -204,44 +241,21 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
     return JSONResponse({"status": status, "seq": result.seq})
 
 
-def _store(
-    state: RelayState,
-    loop: asyncio.AbstractEventLoop,
-    body: bytes,
-    *,
-    envelope: dict[str, object],
-    source: str,
-    delivery_id: str | None,
-    event_type: str,
-    verified: bool,
-    received_at: datetime,
-) -> AppendResult:
-    with state.order_lock:
-        result = state.log.append(
-            body,
-            source=source,
-            delivery_id=delivery_id,
-            event_type=event_type,
-            verified=verified,
-            received_at=received_at,
-            envelope=envelope,
-        )
-        if not result.duplicate:
-            logged = LoggedEvent(
-                seq=result.seq,
-                source=source,
-                delivery_id=delivery_id,
-                event_type=event_type,
-                survey_id=result.survey_id,
-                verified=verified,
-                received_at=received_at,
-                envelope=body,
-            )
-            live = LiveEvent(result.seq, result.survey_id, event_frame_text(logged))
-            # Scheduled while the lock is held: callbacks run in the order scheduled,
-            # so the hub sees seqs in increasing order.
-            loop.call_soon_threadsafe(state.hub.publish, live)
-    return result
+def _publish(state: RelayState, delivery: Delivery, result: AppendResult) -> None:
+    """Hand a newly stored event to the live subscribers (called in seq order)."""
+    logged = LoggedEvent(
+        seq=result.seq,
+        source=delivery.source,
+        delivery_id=delivery.delivery_id,
+        event_type=delivery.event_type,
+        survey_id=result.survey_id,
+        verified=delivery.verified,
+        received_at=delivery.received_at,
+        envelope=delivery.envelope_bytes,
+    )
+    state.hub.publish(
+        LiveEvent(result.seq, result.survey_id, event_frame_text(logged), delivery.source)
+    )
 
 
 # -- reading: shared by /stream and /events -----------------------------------------
@@ -278,11 +292,23 @@ def _survey_param(conn: HTTPConnection) -> str | None:
     return conn.query_params.get("survey") or None
 
 
+def _sources_param(conn: HTTPConnection) -> frozenset[str] | None:
+    """`?source=oktave,qualtrics` (or repeated `source=`): only events from those sources."""
+    values = conn.query_params.getlist("source")
+    names = {n.strip() for v in values for n in v.split(",") if n.strip()}
+    return frozenset(names) if names else None
+
+
 def _read_frames(
-    log: EventLog, after: int, limit: int, survey: str | None
+    log: EventLog,
+    after: int,
+    limit: int,
+    survey: str | None,
+    sources: frozenset[str] | None = None,
 ) -> list[tuple[int, str]]:
     """(seq, frame text) for a page of the log; runs in a worker thread."""
-    return [(e.seq, event_frame_text(e)) for e in log.read_after(after, limit, survey)]
+    events = log.read_after(after, limit, survey, sources=sources)
+    return [(e.seq, event_frame_text(e)) for e in events]
 
 
 async def list_events(state: RelayState, request: Request) -> Response:
@@ -294,9 +320,10 @@ async def list_events(state: RelayState, request: Request) -> Response:
     except QueryError as exc:
         return _error(request, 400, str(exc))
     survey = _survey_param(request)
+    sources = _sources_param(request)
 
     def read() -> tuple[list[tuple[int, str]], int]:
-        return _read_frames(state.log, after, limit, survey), state.log.last_seq()
+        return _read_frames(state.log, after, limit, survey, sources), state.log.last_seq()
 
     frames, last_seq = await anyio.to_thread.run_sync(read)
     request.state.note = f"{len(frames)} events after={after}"
@@ -340,11 +367,13 @@ class StreamSession:
         subscription: Subscription,
         after: int,
         survey: str | None,
+        sources: frozenset[str] | None = None,
     ) -> None:
         self.state = state
         self.websocket = websocket
         self.subscription = subscription
         self.survey = survey
+        self.sources = sources
         self.last_seen = after
         self.sent = 0
 
@@ -371,7 +400,7 @@ class StreamSession:
         state = self.state
         while True:
             page = await anyio.to_thread.run_sync(
-                _read_frames, state.log, self.last_seen, BACKLOG_PAGE, self.survey
+                _read_frames, state.log, self.last_seen, BACKLOG_PAGE, self.survey, self.sources
             )
             for seq, text in page:
                 if before is not None and seq >= before:
@@ -384,6 +413,8 @@ class StreamSession:
 
     def _wanted(self, event: LiveEvent) -> bool:
         # Same rule as EventLog.read_after: events of unknown survey go to everyone.
+        if self.sources is not None and event.source not in self.sources:
+            return False
         return self.survey is None or event.survey_id in (None, self.survey)
 
     async def _live(self) -> str:
@@ -430,10 +461,11 @@ async def stream(state: RelayState, websocket: WebSocket) -> None:
         await _refuse(websocket, CLOSE_BAD_REQUEST, str(exc))
         return
     survey = _survey_param(websocket)
+    sources = _sources_param(websocket)
 
     await websocket.accept()
     subscription = state.hub.subscribe(state.queue_size)
-    session = StreamSession(state, websocket, subscription, after, survey)
+    session = StreamSession(state, websocket, subscription, after, survey, sources)
     logger.info("WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client)
     ended = "client closed"
     try:

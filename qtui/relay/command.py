@@ -18,6 +18,20 @@ import uvicorn
 from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
 from qtui.relay.loopback import is_loopback
+from qtui.relay.sources import Source, oktave_source, qualtrics_source
+
+
+def fieldwork_sources(
+    oktave_secret: str | None, oktave_window: float, qualtrics_secrets: tuple[str, ...]
+) -> list[Source]:
+    """The fieldwork sources the given secrets enable (none without secrets)."""
+    sources = []
+    if oktave_secret:
+        sources.append(oktave_source(oktave_secret, window_s=oktave_window))
+    secrets_given = [s for s in qualtrics_secrets if s]
+    if secrets_given:
+        sources.append(qualtrics_source(secrets_given))
+    return sources
 
 
 def default_db_path() -> Path:
@@ -88,9 +102,42 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     help="At start, prune the log to its newest N events.",
 )
 @click.option(
+    "--oktave-secret",
+    envvar="QTUI_OKTAVE_SECRET",
+    help="Oktave webhook secret; enables POST /hooks/oktave [env QTUI_OKTAVE_SECRET].",
+)
+@click.option(
+    "--oktave-window",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds an Oktave-Timestamp may be off before a delivery is refused.",
+)
+@click.option(
+    "--qualtrics-secret",
+    "qualtrics_secrets",
+    multiple=True,
+    envvar="QTUI_QUALTRICS_HOOK_SECRET",
+    help="A Qualtrics subscription secret (repeatable); enables POST /hooks/qualtrics "
+    "[env QTUI_QUALTRICS_HOOK_SECRET].",
+)
+@click.option(
     "--allow-unsigned",
     is_flag=True,
     help="Accept deliveries without a secret (stored as unverified; loopback only).",
+)
+@click.option(
+    "--synchronous",
+    type=click.Choice(["full", "normal"], case_sensitive=False),
+    default="full",
+    show_default=True,
+    help="full: a 2xx survives a power loss; normal: faster commits, the last ones may not.",
+)
+@click.option(
+    "--request-log/--no-request-log",
+    default=True,
+    show_default=True,
+    help="One line per request on stderr (off: nothing is spent on it).",
 )
 def relay(
     host: str,
@@ -99,7 +146,12 @@ def relay(
     db: Path | None,
     token: str | None,
     keep_last: int | None,
+    oktave_secret: str | None,
+    oktave_window: float,
+    qualtrics_secrets: tuple[str, ...],
     allow_unsigned: bool,
+    synchronous: str,
+    request_log: bool,
 ) -> None:
     """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
     secret = secret or None
@@ -118,7 +170,7 @@ def relay(
     path = db or default_db_path()
     sock = listen_socket(host, port)
     try:
-        log = EventLog(path)
+        log = EventLog(path, synchronous=synchronous)
     except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
         sock.close()
         _fail(f"cannot open the event log {path} ({exc}); pass another --db")
@@ -129,13 +181,22 @@ def relay(
             pruned = log.prune(keep_last)
             click.echo(f"pruned {pruned} old events (kept the newest {keep_last})")
         app = create_relay_app(
-            log=log, secret=secret, subscriber_token=token, allow_unsigned=allow_unsigned
+            log=log,
+            secret=secret,
+            subscriber_token=token,
+            allow_unsigned=allow_unsigned,
+            extra_sources=fieldwork_sources(oktave_secret, oktave_window, qualtrics_secrets),
+            request_log=request_log,
         )
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         http, ws = f"http://{shown}:{bound_port}", f"ws://{shown}:{bound_port}"
         click.echo(f"qtui relay listening on {shown}:{bound_port}")
         click.echo(f"  webhook  {http}/hooks/questra   (register it in Questra, behind HTTPS)")
+        if oktave_secret:
+            click.echo(f"  oktave   {http}/hooks/oktave   (signed; window {oktave_window:.0f}s)")
+        if any(qualtrics_secrets):
+            click.echo(f"  qualtrics {http}/hooks/qualtrics?secret=…   (qtui qualtrics subscribe)")
         click.echo(f"  stream   {ws}/stream?after=0" + ("   (token required)" if token else ""))
         click.echo(f"  events   {http}/events?after=0")
         click.echo(f"  health   {http}/health")

@@ -19,6 +19,7 @@ class LiveEvent:
     seq: int
     survey_id: str | None
     text: str
+    source: str | None = None
 
 
 class Overflow:

@@ -13,13 +13,15 @@ import gc
 import re
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
@@ -43,7 +45,7 @@ from qtui.tui.messages import (
     SourceFailed,
     SurveyChosen,
 )
-from qtui.tui.palette import QtuiCommands
+from qtui.tui.palette import PageCommands, key_commands
 from qtui.tui.problems import NodeKey, ProblemReport, RouteChecker, count_text, summary
 from qtui.tui.screens.help import HelpScreen
 from qtui.tui.screens.json_view import JsonScreen, pretty
@@ -97,7 +99,7 @@ class QtuiApp(EditActions, App[None]):
     ]
     TITLE = "qtui"
     BINDINGS: ClassVar[list[BindingType]] = keys.bindings()  # type: ignore[assignment]
-    COMMANDS = App.COMMANDS | {QtuiCommands}
+    COMMANDS = App.COMMANDS | {PageCommands}
     ENABLE_COMMAND_PALETTE = True
 
     HELP: ClassVar[str] = ""
@@ -220,6 +222,7 @@ class QtuiApp(EditActions, App[None]):
     # --- messages from the source -----------------------------------------------------
 
     def show_survey(self, survey_id: str) -> None:
+        self.store.prefer(survey_id)  # an id another survey shares reads as this survey's
         self.main.show_survey(survey_id)
         self.problems.show(survey_id, self.tree.page_count())
 
@@ -316,7 +319,7 @@ class QtuiApp(EditActions, App[None]):
                 self.survey_id = adopted
                 self.show_survey(adopted)
         before_name = self._item_name(event)  # deletes carry only an id: name it first
-        change = self.store.apply(event)
+        change = self.store.apply(event, frame.survey_id)
         name = self._item_name(event) if change is None or change.kind != "deleted" else None
         note = "" if change is not None or not event.is_known else "no change"
         if not event.is_known:
@@ -537,6 +540,14 @@ class QtuiApp(EditActions, App[None]):
         if text.startswith("## "):
             title = text.splitlines()[0].removeprefix("## ")
         self.push_screen(HelpScreen(title, text, self.keymap))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from key_commands(
+            self.keymap,
+            lambda action: self.check_action(action, ()) is not False,
+            lambda action: self.call_next(self.run_action, action),
+        )
 
     def page_choices(self) -> list[tuple[str, str]]:
         survey_id = self.survey_id

@@ -130,7 +130,7 @@ def _replayed_store(lines: list[Any]) -> Any:
         if line.envelope is None:
             continue
         try:
-            store.apply(parse_event(line.envelope))
+            store.apply(parse_event(line.envelope), line.survey_id)
         except EventError as exc:
             click.echo(f"line {line.lineno}: {exc} (skipped)", err=True)
     return store

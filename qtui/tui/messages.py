@@ -27,6 +27,7 @@ class Frame:
     source: str | None = None
     error: str | None = None
     lineno: int | None = None
+    survey_id: str | None = None  # the survey the relay attributed the event to, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,73 +1,80 @@
-"""The command palette: every command of the key table, the themes, and the pages.
+"""The command palette: the key table's commands, and a page finder.
 
-Built from the same table as the bindings and the help screen, and filtered by what makes
-sense now (replay controls only while replaying), like posting's context-aware provider.
+qtui's commands reach the palette through `QtuiApp.get_system_commands`, beside Textual's own
+(Theme, Quit, Keys, Screenshot), so each title appears once. They are built from the same
+table as the bindings and the help screen, and filtered by what makes sense now (replay
+controls only while replaying). The page finder is a provider of its own; it reaches the app
+through the small `PageFinder` protocol, never by importing it.
+
+The palette reads titles and help as Textual markup: key lists (`[? f1]`) and page names
+are escaped or given as `Text`, so a `[` in them is shown, not parsed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Protocol, cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from rich.text import Text
+from textual.app import SystemCommand
+from textual.command import Hit, Hits, Matcher, Provider
+from textual.markup import escape
 
 from qtui.tui.keys import KEYS, display, keys_for
-from qtui.tui.themes import THEMES
 
-if TYPE_CHECKING:
-    from qtui.tui.app import QtuiApp
+# Commands Textual's own `App.get_system_commands` already offers, by title.
+TEXTUAL_TITLES = frozenset({"Theme", "Quit", "Keys", "Maximize", "Minimize", "Screenshot"})
 
 
-class QtuiCommands(Provider):
-    @property
-    def qtui(self) -> QtuiApp:
-        return cast("QtuiApp", self.app)
+def key_commands(
+    keymap: Mapping[str, str],
+    available: Callable[[str], bool],
+    run: Callable[[str], object],
+) -> Iterator[SystemCommand]:
+    """The key table's palette commands whose action is `available` now; `run(action)` runs one."""
+    for key in KEYS:
+        if not key.palette or key.title in TEXTUAL_TITLES or not available(key.action):
+            continue
+        keys = display(keys_for(key, keymap))
+        title = key.title if key.title != "Go to page" else "Go to page…"
+        yield SystemCommand(title, escape(f"{key.help}  [{keys}]"), _runner(run, key.action))
 
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app = self.qtui
-        found: list[tuple[str, Callable[[], object], str]] = []
-        for key in KEYS:
-            if not key.palette or app.check_action(key.action, ()) is False:
-                continue
-            keys = display(keys_for(key, app.keymap))
-            found.append(
-                (
-                    key.title if key.title != "Go to page" else "Go to page…",
-                    _runner(app, key.action),
-                    f"{key.help}  [{keys}]",
-                )
-            )
-        for theme in THEMES:
-            found.append((f"Theme: {theme.name}", _theme_setter(app, theme.name), "Switch theme"))
-        return found
 
-    async def discover(self) -> Hits:
-        for title, callback, help_text in self._commands():
-            yield DiscoveryHit(title, callback, help=help_text)
+def _runner(run: Callable[[str], object], action: str) -> Callable[[], object]:
+    return lambda: run(action)
+
+
+class PageFinder(Protocol):
+    """What the page finder needs of the app."""
+
+    def page_choices(self) -> list[tuple[str, str]]: ...
+
+    def go_to_page(self, page_id: str) -> None: ...
+
+
+def highlight(matcher: Matcher, text: str) -> Text:
+    """`text` as plain `Text` (survey text is never markup) with the matched letters styled."""
+    result = Text(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                result.stylize(matcher.match_style.rich_style, offset, offset + 1)
+    return result
+
+
+class PageCommands(Provider):
+    """`Go to page 3. Satisfaction`, for every page of the survey shown."""
 
     async def search(self, query: str) -> Hits:
+        finder = cast(PageFinder, self.app)
         matcher = self.matcher(query)
-        for title, callback, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
-        for page_id, label in self.qtui.page_choices():
+        for page_id, label in finder.page_choices():
             text = f"Go to page {label}"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score * 0.9, matcher.highlight(text), _jumper(self.qtui, page_id))
+                yield Hit(score * 0.9, highlight(matcher, text), _jumper(finder, page_id), text)
 
 
-def _runner(app: QtuiApp, action: str) -> Callable[[], object]:
-    return lambda: app.call_next(app.run_action, action)
-
-
-def _theme_setter(app: QtuiApp, name: str) -> Callable[[], object]:
-    def set_theme() -> None:
-        app.theme = name
-
-    return set_theme
-
-
-def _jumper(app: QtuiApp, page_id: str) -> Callable[[], object]:
-    return lambda: app.go_to_page(page_id)
+def _jumper(finder: PageFinder, page_id: str) -> Callable[[], object]:
+    return lambda: finder.go_to_page(page_id)

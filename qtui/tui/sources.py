@@ -132,7 +132,12 @@ def frame_from_relay(frame: dict[str, Any]) -> Frame:
         delivery_id=frame.get("delivery_id"),
         source=frame.get("source"),
         error=None if isinstance(envelope, dict) else "frame without an envelope",
+        survey_id=_text_or_none(frame.get("survey_id")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class LiveSource(EventSource):
@@ -323,6 +328,7 @@ class ReplaySource(EventSource):
                 source="recording",
                 error=line.error,
                 lineno=line.lineno,
+                survey_id=getattr(line, "survey_id", None),
             )
             for line in lines
         ]

@@ -85,8 +85,8 @@ def test_unknown_event_type_is_kept_not_fatal():
         ),
         (
             b'{"event": "block.created", "timestamp": "2025-04-01T10:00:00Z", '
-            b'"data": {"id": "b", "config": {"type": "MultipleChoice", "choices": [{}]}}}',
-            "data.config.MultipleChoice.choices.0.value",
+            b'"data": {"id": "b", "page_id": "p"}}',
+            "data.config: Field required",
         ),
         (b"\xff\xfe", "not UTF-8"),
     ],

@@ -90,15 +90,23 @@ def test_malformed_input_names_the_field_path():
         "pages": [
             {
                 "id": "p1",
-                "blocks": [
-                    {"id": "b1", "config": {"type": "MultipleChoice", "choices": [{"label": "x"}]}}
-                ],
+                "blocks": [{"id": "b1", "order": "first", "config": {"type": "Text"}}],
             }
         ],
     }
     with pytest.raises(ValidationError) as err:
         Survey.model_validate(bad)
-    assert "pages.0.blocks.0.config.MultipleChoice.choices.0.value" in str(err.value)
+    assert "pages.0.blocks.0.order" in str(err.value)
+
+
+def test_a_config_of_another_shape_names_the_field_path_and_keeps_the_block():
+    config = {"type": "MultipleChoice", "choices": [{"label": "x"}]}
+    survey = Survey.model_validate(
+        {"id": "s1", "pages": [{"id": "p1", "blocks": [{"id": "b1", "config": config}]}]}
+    )
+    block = survey.pages[0].blocks[0]
+    assert block.config.problem == "choices.0.value: Field required"
+    assert block.dump()["config"] == config
 
 
 def test_status_and_platform_become_enums_and_unknown_values_are_kept():

@@ -229,22 +229,6 @@ async def test_help_lists_every_key_from_the_table_and_the_focused_panels_help(
         assert ids == [key.id for key in KEYS]
 
 
-async def test_palette_offers_the_commands_of_the_key_table(feed: FeedSource) -> None:
-    from qtui.tui.palette import QtuiCommands
-
-    async with screener_app(feed) as (app, pilot):
-        provider = QtuiCommands(app.screen)
-        titles = [title for title, _, _ in provider._commands()]
-        assert "Pause" in titles and "Copy" in titles and "Go to page…" in titles
-        assert "Problems" in titles
-        assert "Step" not in titles  # replay controls only while replaying
-        assert "Theme: qtui-high-contrast" in titles
-        hits = [hit async for hit in provider.search("satisf")]
-        assert any(
-            "Go to page 3. Satisfaction" in str(hit.text or hit.match_display) for hit in hits
-        )
-
-
 async def test_keymap_from_the_config_file_remaps_pause(
     feed: FeedSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

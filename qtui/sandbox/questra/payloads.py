@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from qtui.core.models import KNOWN_BLOCK_TYPES, BlockConfig, TargetPlatform
+from qtui.core.models import KNOWN_BLOCK_TYPES, StrictBlockConfig, TargetPlatform
 from qtui.sandbox.questra.errors import ApiError, invalid
 
 SURVEY_SLUG = r"^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z]$"
@@ -118,7 +118,8 @@ class WebhookUpdate(Body):
     active: bool | None = None
 
 
-_block_config: TypeAdapter[Any] = TypeAdapter(BlockConfig)
+# Questra's API refuses a config of the wrong shape (qtui's reader keeps and marks it).
+_block_config: TypeAdapter[Any] = TypeAdapter(StrictBlockConfig)
 
 
 BodyT = TypeVar("BodyT", bound=Body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -12,7 +13,15 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from qtui.core.models import AttentionRequired, Block, Choice, NavigationRule, Page, Variable
+from qtui.core.models import (
+    AttentionRequired,
+    Block,
+    Choice,
+    NavigationRule,
+    Page,
+    UnparsedConfig,
+    Variable,
+)
 from qtui.core.outline import badge, needs_attention
 from qtui.core.routes import Finding
 from qtui.core.store import SurveyStore
@@ -273,9 +282,13 @@ the column); a page's programming status; the survey's status, platform and coun
             grid.add_row("Repeats", ", ".join(self.refs.get(b, b) for b in config.blocks) or "—")  # type: ignore[union-attr]
         grid.add_row("Show if", expression(config.showIf, s, "always shown"))
         grid.add_row("Reference", f"{ref or '—'}" + (" (named)" if config.name else ""))
-        extra = {k: v for k, v in config.dump().items() if k not in _SHOWN_CONFIG and v is not None}
-        for key, value in extra.items():
-            grid.add_row(key, Text(_scalar(value)))
+        if isinstance(config, UnparsedConfig):
+            grid.add_row(Text("Config", s["problem"]), self._unparsed(config, s))
+        else:
+            dumped = config.dump()
+            extra = {k: v for k, v in dumped.items() if k not in _SHOWN_CONFIG and v is not None}
+            for key, value in extra.items():
+                grid.add_row(key, Text(_scalar(value)))
         page = self.store.page(block.page_id or "")
         grid.add_row("Page", page.name if page else "—")
         grid.add_row("Order", str(block.order))
@@ -283,6 +296,15 @@ the column); a page's programming status; the survey's status, platform and coun
         grid.add_row("Id", Text(block.id, s["muted"]))
         parts.append(grid)
         return Group(*parts)
+
+    @staticmethod
+    def _unparsed(config: UnparsedConfig, s: Mapping[str, Style]) -> Text:
+        """What was not understood, then the config as received (kept, saved back as is)."""
+        text = Text("not understood: ", s["problem"])
+        text.append(config.problem)
+        text.append("\n")
+        text.append(json.dumps(config.raw, ensure_ascii=False, default=str)[:2000], s["muted"])
+        return text
 
     def _options(self, options: list[Choice], s: Mapping[str, Style]) -> Text:
         """`value  label` lines, values aligned (a nested table would centre itself)."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from rich.style import Style
 from rich.text import Text
 
-from qtui.core.models import Block, NavigationRule, Page, Survey, Variable
+from qtui.core.models import Block, NavigationRule, Page, Survey, UnparsedConfig, Variable
 from qtui.core.outline import badge, needs_attention, short
 from qtui.core.routes import Finding
 from qtui.tui.problems import short as kind_words
@@ -106,6 +106,9 @@ def block_label(
         text.append("  if…", _style(styles, "muted"))
     if needs_attention(config.attentionRequired):
         attention(text, styles)
+    if isinstance(config, UnparsedConfig):
+        text.append("  ")
+        text.append(f"{PROBLEM} config not understood", _style(styles, "problem"))
     problem(text, findings, styles)
     return text
 

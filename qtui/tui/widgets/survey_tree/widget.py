@@ -1,18 +1,18 @@
-"""The survey tree: survey → pages → blocks and navigation rules, then variables.
+"""The survey tree widget: a view of a `SurveyStore`.
 
-The tree is a view of a `SurveyStore`. It is patched by key (`(kind, id)` → node) from the
-store's `Change`s, never rebuilt, so the cursor, the scroll position and what is expanded
-stay put while a survey is being programmed. A page's children are built only when the page
-is first expanded, which keeps a 20,000-block survey quick to open; built pages are kept up
-to date from then on.
+The tree is patched by key (`(kind, id)` → node) from the store's `Change`s, never rebuilt,
+so the cursor, the scroll position and what is expanded stay put while a survey is being
+programmed. A page's children are built only when the page is first expanded, which keeps a
+20,000-block survey quick to open; built pages are kept up to date from then on. What to show
+comes from `DesiredTree`; what a batch of changes asks for comes from `read_batch`.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -20,51 +20,18 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from qtui.core.models import Block, Page, reference_names
-from qtui.core.outline import badge
 from qtui.core.routes import Finding
 from qtui.core.store import Change, SurveyStore
 from qtui.tui.clock import Clock
 from qtui.tui.widgets import labels
-
-Kind = Literal["survey", "page", "block", "rule", "variables", "variable"]
-NodeKey = tuple[str, str]
-
-_ENTITY_KIND: dict[str, Kind] = {
-    "survey": "survey",
-    "page": "page",
-    "block": "block",
-    "navigation_rule": "rule",
-    "variable": "variable",
-}
+from qtui.tui.widgets.survey_tree.batching import read_batch
+from qtui.tui.widgets.survey_tree.desired import DesiredTree
+from qtui.tui.widgets.survey_tree.items import VARIABLES_KEY, Item, Kind, NodeKey
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """What a node stands for; the node's content is always read from the store."""
-
-    kind: Kind
-    id: str
-
-    @property
-    def key(self) -> NodeKey:
-        return (self.kind, self.id)
-
-
-VARIABLES_KEY: NodeKey = ("variables", "")
-# Up to this many pages, a page opens by itself when it is created, so blocks can be watched
-# arriving; beyond it pages open on demand and a 20,000-block survey stays quick.
-FOLLOW_PAGE_LIMIT = 200
-
-
-class _BlocksInOrder:
-    """What `reference_names` reads of a survey (its blocks in order), without building one."""
-
-    def __init__(self, blocks: list[Block]) -> None:
-        self._blocks = blocks
-
-    def blocks(self) -> list[Block]:
-        return self._blocks
+def _follow_page_limit() -> int:
+    # Read from the package at call time, where it is declared (and where tests lower it).
+    return sys.modules["qtui.tui.widgets.survey_tree"].FOLLOW_PAGE_LIMIT
 
 
 class SurveyTree(Tree[Item]):
@@ -110,22 +77,17 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         flash_ms: int = 1200,
         id: str | None = None,
     ) -> None:
+        self._desired = DesiredTree(store)  # before Tree's own set-up, which may read survey_id
         super().__init__("", data=Item("survey", ""), id=id)
         self.store = store
         self.clock = clock or Clock()
         self.flash_ms = flash_ms
-        self.survey_id: str | None = None
         self.guide_depth = 3
         self._index: dict[NodeKey, TreeNode[Item]] = {}
         self._built: set[str] = set()
-        self._refs: dict[str, str] = {}
-        # Page id → its visible blocks in order; refreshed with the reference names, i.e.
-        # whenever a block or page is created, deleted, moved or reordered.
-        self._page_blocks: dict[str, list[Block]] = {}
         self._page_numbers: dict[str, int] = {}
         self._flash: dict[NodeKey, float] = {}
         self._fresh: set[NodeKey] = set()
-        self._filter = ""
         self._styles: dict[str, Style] = {}
         self._frame = 0
         self._spinning: set[str] = set()
@@ -138,8 +100,16 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     # --- reading ----------------------------------------------------------------------
 
     @property
+    def survey_id(self) -> str | None:
+        return self._desired.survey_id
+
+    @survey_id.setter
+    def survey_id(self, survey_id: str | None) -> None:
+        self._desired.survey_id = survey_id
+
+    @property
     def filter_text(self) -> str:
-        return self._filter
+        return self._desired.filter
 
     @property
     def item(self) -> Item | None:
@@ -160,12 +130,12 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         return len(self._index)
 
     def ref_name(self, block_id: str) -> str | None:
-        return self._refs.get(block_id)
+        return self._desired.refs.get(block_id)
 
     @property
     def refs(self) -> dict[str, str]:
         """Block id → reference name (`q3`), by the core's numbering rule."""
-        return self._refs
+        return self._desired.refs
 
     def page_numbers(self) -> dict[str, int]:
         return dict(self._page_numbers)
@@ -179,7 +149,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     def block_counts(self) -> dict[str, int]:
         """Page id → number of blocks, as last laid out."""
-        return {page_id: len(blocks) for page_id, blocks in self._page_blocks.items()}
+        return {page_id: len(blocks) for page_id, blocks in self._desired.page_blocks.items()}
 
     def labels(self, node: TreeNode[Item] | None = None) -> list[str]:
         """Plain labels of `node`'s children (root's by default), for tests and scripts."""
@@ -239,14 +209,14 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if self.survey_id is None:
             self.root.set_label(labels.survey_label(None, "", "", self._styles))
             return
-        self._compute_refs()
+        self._desired.compute_refs()
         self._sync_root()
         for page_id in expanded:
             node = self._index.get(("page", page_id))
             if node is not None:
                 self._build_page(node)
                 node.expand()
-        if self._filter:
+        if self._desired.filter:
             for key, node in list(self._index.items()):
                 if key[0] == "page":
                     self._build_page(node)
@@ -337,76 +307,20 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if page_id in self._built:
             return
         self._built.add(page_id)
-        self._sync_children(node, self._page_children(page_id))
-
-    # --- desired state, from the store ------------------------------------------------
-
-    def _matches(self, *texts: str | None) -> bool:
-        needle = self._filter
-        return any(needle in text.lower() for text in texts if text)
-
-    def _block_matches(self, block: Block) -> bool:
-        config = block.config
-        return self._matches(
-            config.summary, config.name, self._refs.get(block.id), badge(block.type), block.type
-        )
-
-    def _page_matches(self, page: Page) -> bool:
-        return self._matches(page.name)
-
-    def _page_children(self, page_id: str) -> list[Item]:
-        blocks = self.store.blocks(page_id)
-        rules = self.store.rules(page_id)
-        if self._filter:
-            page = self.store.page(page_id)
-            if page is None or not self._page_matches(page):
-                blocks = [b for b in blocks if self._block_matches(b)]
-                rules = [r for r in rules if self._rule_matches(r.condition, r.target_page_id)]
-        return [Item("block", b.id) for b in blocks] + [Item("rule", r.id) for r in rules]
-
-    def _rule_matches(self, condition: str | None, target_id: str | None) -> bool:
-        target = self.store.page(target_id or "")
-        return self._matches(condition, target.name if target else None)
-
-    def _pages(self) -> list[Page]:
-        assert self.survey_id is not None
-        pages = self.store.pages(self.survey_id)
-        if not self._filter:
-            return pages
-        return [p for p in pages if self._page_matches(p) or self._page_children(p.id)]
-
-    def _variables(self) -> list[Item]:
-        assert self.survey_id is not None
-        variables = self.store.variables(self.survey_id)
-        if self._filter:
-            variables = [v for v in variables if self._matches(v.name, v.expression)]
-        return [Item("variable", v.id) for v in variables]
-
-    def _compute_refs(self) -> set[str]:
-        """Reference names by the core's rule, over the whole survey (built or not)."""
-        before = self._refs
-        if self.survey_id is None:
-            self._refs = {}
-        else:
-            self._page_blocks = {
-                p.id: self.store.blocks(p.id) for p in self.store.pages(self.survey_id)
-            }
-            blocks = [b for page_blocks in self._page_blocks.values() for b in page_blocks]
-            self._refs = reference_names(_BlocksInOrder(blocks))  # type: ignore[arg-type]
-        return {block_id for block_id, ref in self._refs.items() if before.get(block_id) != ref}
+        self._sync_children(node, self._desired.page_children(page_id))
 
     # --- patching ---------------------------------------------------------------------
 
     def _sync_root(self) -> None:
-        pages = self._pages()
+        pages = self._desired.pages()
         renumbered = []
-        all_pages = self.store.pages(self.survey_id or "") if self._filter else pages
+        all_pages = self._desired.all_pages() if self._desired.filter else pages
         for number, page in enumerate(all_pages, start=1):
             if self._page_numbers.get(page.id) != number:
                 self._page_numbers[page.id] = number
                 renumbered.append(page.id)
         desired = [Item("page", p.id) for p in pages]
-        variables = self._variables()
+        variables = self._desired.variables()
         if variables:
             desired.append(Item("variables", ""))
         self._fresh: set[NodeKey] = set()
@@ -499,53 +413,29 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         """Patch the tree for a batch of changes; returns the keys of items that changed."""
         if self.survey_id is None:
             return set()
-        changed: set[NodeKey] = set()
-        fresh: set[NodeKey] = set()
-        parents: set[str] = set()
-        created_pages: list[str] = []
-        root_dirty = refs_dirty = rules_dirty = False
-        for change in changes:
-            kind = _ENTITY_KIND.get(change.entity)
-            if kind is None or not self._mine(change):
-                continue
-            key = (kind, change.id)
-            if kind == "page" and change.kind == "created":
-                created_pages.append(change.id)
-            changed.add(key)
-            if change.kind != "deleted":
-                fresh.add(key)
-            if kind == "survey":
-                continue
-            if kind in ("page", "variable"):
-                root_dirty = True
-                if kind == "page":
-                    rules_dirty = rules_dirty or change.kind in ("created", "deleted", "updated")
-                    refs_dirty = refs_dirty or change.kind != "updated" or change.reordered
-                continue
-            for parent in (change.parent_id, change.previous_parent_id):
-                if parent:
-                    parents.add(parent)
-                    changed.add(("page", parent))
-            if kind == "block":
-                refs_dirty = refs_dirty or self._renames(change)
-        if self._filter and changed:
-            root_dirty = True  # a change can make a page match or stop matching
-        if refs_dirty:
-            for block_id in self._compute_refs():
+        batch = read_batch(
+            changes,
+            self.survey_id,
+            lambda page_id: ("page", page_id) in self._index,
+            filtered=bool(self._desired.filter),
+        )
+        changed = batch.changed
+        if batch.refs_dirty:
+            for block_id in self._desired.compute_refs():
                 changed.add(("block", block_id))
         before = self._cursor_state()
-        if root_dirty:
+        if batch.root_dirty:
             self._sync_root()
-        self._follow(created_pages)
-        for page_id in parents:
+        self._follow(batch.created_pages)
+        for page_id in batch.parents:
             node = self._index.get(("page", page_id))
             if node is not None and page_id in self._built:
-                self._sync_children(node, self._page_children(page_id))
-        if rules_dirty:
+                self._sync_children(node, self._desired.page_children(page_id))
+        if batch.rules_dirty:
             for page_id in list(self._built):
                 node = self._index.get(("page", page_id))
                 if node is not None:
-                    self._sync_children(node, self._page_children(page_id))
+                    self._sync_children(node, self._desired.page_children(page_id))
                     for child in node.children:
                         if child.data is not None and child.data.kind == "rule":
                             changed.add(child.data.key)
@@ -555,12 +445,12 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             if node is not None:
                 self._relabel(node)
         self._restore_cursor(before)
-        self._start_flash(fresh)
+        self._start_flash(batch.fresh)
         return changed
 
     def _follow(self, page_ids: Iterable[str]) -> None:
         """Open pages created live (small surveys only), unless the user closed them."""
-        if len(self._page_numbers) > FOLLOW_PAGE_LIMIT:
+        if len(self._page_numbers) > _follow_page_limit():
             return
         for page_id in page_ids:
             node = self._index.get(("page", page_id))
@@ -574,23 +464,6 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
     def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[Item]) -> None:
         if event.node.data is not None and event.node.data.kind == "page":
             self._closed_by_user.add(event.node.data.id)
-
-    def _mine(self, change: Change) -> bool:
-        if change.survey_id is not None:
-            return change.survey_id == self.survey_id
-        if change.entity == "survey":
-            return change.id == self.survey_id
-        parent = change.parent_id or change.previous_parent_id
-        return parent is not None and ("page", parent) in self._index
-
-    @staticmethod
-    def _renames(change: Change) -> bool:
-        if change.kind != "updated" or change.reordered:
-            return True
-        before, after = change.before, change.after
-        if not isinstance(before, Block) or not isinstance(after, Block):
-            return True
-        return (before.config.name, before.is_question) != (after.config.name, after.is_question)
 
     # --- cursor -----------------------------------------------------------------------
 
@@ -679,7 +552,10 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             page = store.page(item.id)
             if page is None:
                 return None
-            blocks, rules = len(self._page_blocks.get(item.id, ())), len(store.rules(item.id))
+            blocks, rules = (
+                len(self._desired.page_blocks.get(item.id, ())),
+                len(store.rules(item.id)),
+            )
             node.allow_expand = bool(blocks or rules)
             number = self._page_numbers.get(item.id, 0)
             if page.programming_state == "programming":
@@ -701,7 +577,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             block = store.block(item.id)
             if block is None:
                 return None
-            return labels.block_label(block, self._refs.get(item.id), styles, findings)
+            return labels.block_label(block, self._desired.refs.get(item.id), styles, findings)
         if item.kind == "rule":
             rule = store.rule(item.id)
             if rule is None:
@@ -775,9 +651,9 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     def set_filter(self, text: str) -> None:
         text = text.strip().lower()
-        if text == self._filter:
+        if text == self._desired.filter:
             return
-        self._filter = text
+        self._desired.filter = text
         self.rebuild()
 
     def match_count(self) -> int:

@@ -1,0 +1,1 @@
+"""Oktave: webhook signing and the envelope it sends (see docs/fieldwork.md)."""
