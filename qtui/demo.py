@@ -39,6 +39,7 @@ class Demo:
     qualtrics_base_url: str
     qualtrics_token: str
     sandbox: QuestraSandbox = field(repr=False)
+    qualtrics: QualtricsSandbox | None = field(default=None, repr=False)
     _servers: list[RunningServer] = field(default_factory=list, repr=False)
     _log: EventLog | None = field(default=None, repr=False)
     _workdir: Path | None = field(default=None, repr=False)
@@ -73,9 +74,8 @@ async def start_demo(
         servers.append(relay)
         sandbox = QuestraSandbox(speed=speed, seed=seed, fail_programming=fail)
         qualtrics_token = "qualtrics-sandbox-token"
-        sandbox_server = start_in_thread(
-            create_sandbox_app(sandbox, QualtricsSandbox(token=qualtrics_token))
-        )
+        qualtrics = QualtricsSandbox(token=qualtrics_token)
+        sandbox_server = start_in_thread(create_sandbox_app(sandbox, qualtrics))
         servers.append(sandbox_server)
         async with QuestraClient(sandbox_server.url, sandbox.api_key, sandbox.org_id) as client:
             await client.create_webhook(url=f"{relay.url}/hooks/questra", secret=secret)
@@ -98,6 +98,7 @@ async def start_demo(
         qualtrics_base_url=f"{sandbox_server.url}/API/v3",
         qualtrics_token=qualtrics_token,
         sandbox=sandbox,
+        qualtrics=qualtrics,
         _servers=servers,
         _log=log,
         _workdir=workdir,

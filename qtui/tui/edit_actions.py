@@ -41,6 +41,7 @@ class EditActions:
     """Mixed into `QtuiApp`."""
 
     editing: EditSession
+    push_client_options: dict[str, Any] = {}  # e.g. fewer retries (tests)
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -342,3 +343,28 @@ class EditActions:
             return
         box.replace([])
         self.send_edits(drafts)
+
+    # --- push -----------------------------------------------------------------------------
+
+    def action_push(self) -> None:
+        if not self._on_main():
+            return
+        from qtui.tui.screens.push import PushScreen, push_target
+
+        survey = self.editing.survey()
+        if survey is None:
+            self.notify("No survey loaded yet to push.", severity="warning")  # type: ignore[attr-defined]
+            return
+        kinds: dict[str, str] = {survey.id: "survey"}
+        for page in survey.pages:
+            kinds[page.id] = "page"
+            kinds.update({block.id: "block" for block in page.blocks})
+            kinds.update({rule.id: "rule" for rule in page.navigation_rules})
+        kinds.update({variable.id: "variable" for variable in survey.variables})
+
+        def chosen(picked: tuple[str, str] | None) -> None:
+            if picked is not None:
+                self.go_to_item(picked[0], picked[1])  # type: ignore[attr-defined]
+
+        screen = PushScreen(survey, push_target(self), kinds, self.push_client_options)
+        self.push_screen(screen, chosen)  # type: ignore[attr-defined]
