@@ -30,6 +30,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
     "qa": ("qtui.qualtrics.commands", "qa", "Run a scripted walkthrough on a Qualtrics survey."),
+    "fieldwork": (
+        "qtui.fieldwork.command",
+        "fieldwork",
+        "Print a survey's fieldwork figures from the relay's log.",
+    ),
+    "qualtrics": (
+        "qtui.qualtrics.subscribe_command",
+        "qualtrics",
+        "Qualtrics account jobs: subscribe the relay to response events.",
+    ),
 }
 
 

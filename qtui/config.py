@@ -49,6 +49,11 @@ class RelaySettings(Section):
 class QualtricsSettings(Section):
     base_url: str | None = None
     token: SecretStr | None = None
+    hook_secret: SecretStr | None = None  # the secret in event-subscription callback URLs
+
+
+class OktaveSettings(Section):
+    secret: SecretStr | None = None  # the account's webhook secret (signs Oktave-Signature)
 
 
 class UISettings(Section):
@@ -87,6 +92,7 @@ class Settings(BaseSettings):
     questra: QuestraSettings = Field(default_factory=QuestraSettings)
     relay: RelaySettings = Field(default_factory=RelaySettings)
     qualtrics: QualtricsSettings = Field(default_factory=QualtricsSettings)
+    oktave: OktaveSettings = Field(default_factory=OktaveSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     @classmethod

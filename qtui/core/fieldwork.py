@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # -- Oktave objects -------------------------------------------------------------------------
 
@@ -336,25 +336,28 @@ class SurveyShape:
     ending: Mapping[str, Disposition] = field(default_factory=dict)
 
 
-def survey_shape(survey: Any, extra_keys: Mapping[str, str] | None = None) -> SurveyShape:
-    """The shape of a Questra `Survey` (pages in order, blocks and reference names → page).
+def survey_shape(survey: Any, definition: Mapping[str, Any] | None = None) -> SurveyShape:
+    """The shape of a Questra `Survey`: its pages in order, endings, block names → page.
 
-    `extra_keys` adds platform keys (QID → Questra block id, for instance); each is
-    resolved through the block it names.
+    With the pushed Qualtrics `definition`, each QID maps to the page of the Questra block
+    whose reference name is its DataExportTag (how qtui compiles), so Qualtrics responses
+    land on Questra pages. Oktave components are matched by title (the reference name).
     """
+    from qtui.core.models import reference_names
+
     order: list[str] = []
     names: dict[str, str] = {}
     page_of: dict[str, str] = {}
     ending: dict[str, Disposition] = {}
-    for page in sorted(survey.pages, key=lambda p: p.order):
+    refs = reference_names(survey)
+    for page in survey.ordered_pages():
         order.append(page.id)
         names[page.id] = page.name or page.id
         page_of[page.id] = page.id
         for block in page.blocks:
             page_of[block.id] = page.id
-            ref = getattr(block, "reference_name", None) or getattr(block, "name", None)
-            if isinstance(ref, str) and ref:
-                page_of.setdefault(ref, page.id)
+            if block.id in refs:
+                page_of.setdefault(refs[block.id], page.id)
         if page.ends_survey:
             status = (page.assign_response_status or "").strip().lower().replace("-", "_")
             if status in _OVER_QUOTA_STATUSES:
@@ -363,10 +366,76 @@ def survey_shape(survey: Any, extra_keys: Mapping[str, str] | None = None) -> Su
                 ending[page.id] = "completed"
             else:
                 ending[page.id] = "screened_out"
-    for key, target in (extra_keys or {}).items():
-        if target in page_of:
-            page_of[key] = page_of[target]
+    for qid, tag in _definition_tags(definition).items():
+        if tag in page_of:
+            page_of[qid] = page_of[tag]
+    _place_unnamed_questions(definition, page_of, names)
     return SurveyShape(tuple(order), names, page_of, ending)
+
+
+def _place_unnamed_questions(
+    definition: Mapping[str, Any] | None, page_of: dict[str, str], names: Mapping[str, str]
+) -> None:
+    """QIDs with no reference name (text blocks) join the page of their Qualtrics block.
+
+    qtui compiles a page into a block described by the page's name, so a block's page is
+    the page of any question in it already placed, else the page its description names.
+    """
+    by_name = {name: page for page, name in names.items()}
+    for block in ((definition or {}).get("Blocks") or {}).values():
+        if not isinstance(block, Mapping):
+            continue
+        qids = [
+            str(e["QuestionID"])
+            for e in block.get("BlockElements") or ()
+            if isinstance(e, Mapping) and e.get("QuestionID")
+        ]
+        placed = {page_of[q] for q in qids if q in page_of}
+        page = next(iter(placed)) if len(placed) == 1 else None
+        if page is None and not placed:
+            page = by_name.get(str(block.get("Description") or ""))
+        if page is not None:
+            for qid in qids:
+                page_of.setdefault(qid, page)
+
+
+def definition_shape(definition: Mapping[str, Any]) -> SurveyShape:
+    """The shape of a Qualtrics definition alone: its blocks, in flow order, are the pages."""
+    blocks = definition.get("Blocks") or {}
+    order: list[str] = []
+    for element in _flow_elements((definition.get("SurveyFlow") or {}).get("Flow") or []):
+        if element.get("Type") in ("Block", "Standard") and element.get("ID") in blocks:
+            if element["ID"] not in order:
+                order.append(element["ID"])
+    names: dict[str, str] = {}
+    page_of: dict[str, str] = {}
+    tags = _definition_tags(definition)
+    for block_id in order:
+        block = blocks[block_id]
+        names[block_id] = str(block.get("Description") or block_id)
+        for item in block.get("BlockElements") or ():
+            qid = item.get("QuestionID") if isinstance(item, Mapping) else None
+            if qid:
+                page_of[qid] = block_id
+                if qid in tags:
+                    page_of.setdefault(tags[qid], block_id)
+    return SurveyShape(tuple(order), names, page_of, {})
+
+
+def _definition_tags(definition: Mapping[str, Any] | None) -> dict[str, str]:
+    questions = (definition or {}).get("Questions") or {}
+    return {
+        str(qid): str(q["DataExportTag"])
+        for qid, q in questions.items()
+        if isinstance(q, Mapping) and q.get("DataExportTag")
+    }
+
+
+def _flow_elements(elements: Iterable[Any]) -> Iterable[Mapping[str, Any]]:
+    for element in elements:
+        if isinstance(element, Mapping):
+            yield element
+            yield from _flow_elements(element.get("Flow") or ())
 
 
 @dataclass(frozen=True)
@@ -480,6 +549,7 @@ class FieldworkTally:
         self._seen: set[tuple[str, str]] = set()
         self._sources: Counter[str] = Counter()
         self.last_seq = 0
+        self.malformed = 0  # signed deliveries whose object could not be read
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -513,12 +583,26 @@ class FieldworkTally:
         if not isinstance(data, Mapping):
             return True
         when = _moment(envelope.get("timestamp")) or received
+        try:
+            self._oktave_object(event_type, data, when)
+        except ValidationError:
+            # Stored by the relay (it was signed) but not the documented object: skipped,
+            # and counted so the view can say so.
+            self.malformed += 1
+        return True
+
+    def _oktave_object(
+        self, event_type: str, data: Mapping[str, Any], when: datetime | None
+    ) -> None:
         if event_type in ("response.started", "response.completed"):
             self._oktave_response(Response.model_validate(data), when)
         elif event_type == "answer.saved":
             answer = Answer.model_validate(data)
-            respondent = self._respondent(f"oktave:{answer.response_id}", "oktave")
-            self._reach(respondent, self._answer_page(answer))
+            # An Answer names no survey; it counts only for a response already seen here
+            # (Oktave sends response.started first, with any answers given before it).
+            known = self._respondents.get(f"oktave:{answer.response_id}")
+            if known is not None:
+                self._reach(known, self._answer_page(answer))
         elif event_type.startswith("incident."):
             incident = Incident.model_validate(data)
             known = self._incidents.get(incident.id)
@@ -527,7 +611,6 @@ class FieldworkTally:
         elif event_type == "blacklist_item.created":
             item = BlacklistItem.model_validate(data)
             self._blacklist[item.id] = item
-        return True
 
     def apply_qualtrics(self, fields: Mapping[str, Any], received: datetime | None = None) -> bool:
         try:

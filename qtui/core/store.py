@@ -88,6 +88,18 @@ class Progress:
     def running(self) -> bool:
         return self.job is not None and self.job_finished_at is None
 
+    def elapsed_s(self, newest: datetime | None) -> float | None:
+        """How long the last programming job ran, on Questra's clock: from its
+        `programming.started` timestamp to its `programming.finished` timestamp, or, while it
+        runs, to `newest` (the newest event's timestamp). None when no job has started."""
+        started = self.job_started_at
+        if started is None:
+            return None
+        until = self.job_finished_at or newest
+        if until is None:
+            return 0.0
+        return max(0.0, (_as_utc(until) - _as_utc(started)).total_seconds())
+
 
 def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import click
@@ -56,13 +56,56 @@ def _banner(url: str, questra: QuestraSandbox, qualtrics_token: str, relay: str 
     return "\n".join(lines)
 
 
-async def _serve(app: object, host: str, port: int, banner: Callable[[str], str]) -> None:
+async def _serve(
+    app: object,
+    host: str,
+    port: int,
+    banner: Callable[[str], str],
+    background: Callable[[str], Callable[[], Awaitable[None]] | None] | None = None,
+) -> None:
     server = await serve_in_loop(app, host, port)
     try:
         click.echo(banner(server.url))
+        work = background(server.url) if background is not None else None
+        if work is not None:
+            await work()
         await asyncio.Event().wait()
     finally:
         await server.aclose()
+
+
+def _subscribe_relay(qualtrics: QualtricsSandbox, relay: str, secret: str) -> None:
+    """Every survey's callbacks to the relay (as `qtui qualtrics subscribe` does per survey)."""
+    from qtui.qualtrics.subscriptions import TOPICS, publication_url
+
+    url = publication_url(relay, secret)
+    for topic in TOPICS:
+        qualtrics.subscriptions.create({"topics": f"{topic}.*", "publicationUrl": url})
+
+
+async def _field(
+    qualtrics: QualtricsSandbox,
+    url: str,
+    token: str,
+    rate: float,
+    relay: str | None,
+    oktave_secret: str | None,
+    seed: int | None,
+) -> None:
+    import httpx
+
+    from qtui.qualtrics.client import QualtricsClient
+    from qtui.sandbox import oktave
+    from qtui.sandbox.fieldwork import keep_fielding
+
+    async with (
+        QualtricsClient(url + QUALTRICS_PREFIX, token) as client,
+        httpx.AsyncClient(timeout=5.0) as http,
+    ):
+        emitter = None
+        if relay and oktave_secret:
+            emitter = oktave.OktaveEmitter(f"{relay.rstrip('/')}/hooks/oktave", oktave_secret, http)
+        await keep_fielding(qualtrics, client, rate, emitter=emitter, seed=seed or 0, log=_log)
 
 
 @click.command("sandbox")
@@ -89,6 +132,23 @@ async def _serve(app: object, host: str, port: int, banner: Callable[[str], str]
     show_default=True,
     help="X-API-TOKEN the Qualtrics sandbox accepts.",
 )
+@click.option(
+    "--fieldwork",
+    "fieldwork_rate",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="RATE",
+    help="Send RATE simulated respondents a second into the live Qualtrics survey.",
+)
+@click.option(
+    "--oktave-secret",
+    metavar="S",
+    help="With --relay: send Oktave incidents and blacklist items, signed with S.",
+)
+@click.option(
+    "--qualtrics-hook-secret",
+    metavar="S",
+    help="With --relay: subscribe the relay to every survey's response callbacks (?secret=S).",
+)
 def sandbox(
     host: str,
     port: int,
@@ -100,6 +160,9 @@ def sandbox(
     relay: str | None,
     relay_secret: str | None,
     qualtrics_token: str,
+    fieldwork_rate: float | None = None,
+    oktave_secret: str | None = None,
+    qualtrics_hook_secret: str | None = None,
 ) -> None:
     """Run the Questra sandbox (with Qualtrics under /API/v3) until Ctrl-C.
 
@@ -122,12 +185,29 @@ def sandbox(
         hook_url = f"{relay.rstrip('/')}/hooks/questra"
         questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
     questra.dispatcher.on_delivery(_log_failed_delivery)
-    app = create_sandbox_app(questra, QualtricsSandbox(token=qualtrics_token), log=_log)
+    qualtrics = QualtricsSandbox(token=qualtrics_token)
+    if (oktave_secret or qualtrics_hook_secret) and not relay:
+        raise click.UsageError("--oktave-secret and --qualtrics-hook-secret need --relay URL")
+    if relay and qualtrics_hook_secret:
+        _subscribe_relay(qualtrics, relay, qualtrics_hook_secret)
+    app = create_sandbox_app(questra, qualtrics, log=_log)
     _check_port(host, port)
-    try:
-        asyncio.run(
-            _serve(app, host, port, lambda url: _banner(url, questra, qualtrics_token, hook_url))
+
+    def banner(url: str) -> str:
+        text = _banner(url, questra, qualtrics_token, hook_url)
+        if fieldwork_rate:
+            text += f"\nFieldwork          {fieldwork_rate:g} respondents/s into the live survey"
+        return text
+
+    def field(url: str) -> Callable[[], Awaitable[None]] | None:
+        if not fieldwork_rate:
+            return None
+        return lambda: _field(
+            qualtrics, url, qualtrics_token, fieldwork_rate, relay, oktave_secret, seed
         )
+
+    try:
+        asyncio.run(_serve(app, host, port, banner, field))
     except KeyboardInterrupt:
         _log("sandbox stopped")
 

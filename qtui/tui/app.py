@@ -129,7 +129,9 @@ class QtuiApp(EditActions, App[None]):
         self.received = 0
         self.snapshots_loaded = 0
         self._loading = 0
-        self.latest_event_at: datetime | None = None
+        self.latest_event_at: datetime | None = None  # newest received
+        self.newest_shown_at: datetime | None = None  # newest that reached the widgets
+        self._newest_queued: datetime | None = None  # newest waiting for the next flush
         self.pending_events = 0  # received while the view is paused
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
         self.timings: dict[str, float] = {}  # last snapshot load, by phase
@@ -313,6 +315,8 @@ class QtuiApp(EditActions, App[None]):
         moment = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
         if self.latest_event_at is None or moment > self.latest_event_at:
             self.latest_event_at = moment
+        if self._newest_queued is None or moment > self._newest_queued:
+            self._newest_queued = moment
         if self.survey_id is None:
             adopted = _survey_of(event)
             if adopted:
@@ -375,6 +379,9 @@ class QtuiApp(EditActions, App[None]):
         changes, self._changes = self._changes, []
         entries, self._entries = self._entries, []
         self.main.apply(changes, entries)
+        queued, self._newest_queued = self._newest_queued, None
+        if queued is not None and (self.newest_shown_at is None or queued > self.newest_shown_at):
+            self.newest_shown_at = queued
         if changes:
             self.problems.changed(self.tree.page_count())
         if self.problems.report is not self._shown_report:
@@ -409,7 +416,9 @@ class QtuiApp(EditActions, App[None]):
         self._shown_report = report
         found = ("", "muted")
         if report is not None:
-            found = (count_text(report.count), "error") if report.count else ("none found", "ok")
+            found = (
+                (count_text(report.count), "error") if report.count else ("no problems found", "ok")
+            )
             if report.count:
                 found = (f"{found[0]} · {self.problems_key} lists them", found[1])
         self.main.show_problems(report, found)
@@ -481,10 +490,11 @@ class QtuiApp(EditActions, App[None]):
             problems=summary(
                 self.problems.state, self._shown_report, self.problems.error, self.problems_key
             ),
+            newest=self.newest_shown_at,
         )
-        # A replay's "now" is its latest event, so elapsed times read as they did live.
-        now = self.latest_event_at if self.source.replay else None
-        self.main.show_status(info, progress, now)
+        # A running job's time is measured on Questra's clock, to the newest event shown,
+        # as its final time is (programming.started → programming.finished).
+        self.main.show_status(info, progress, self.newest_shown_at)
 
     # --- actions ----------------------------------------------------------------------
 

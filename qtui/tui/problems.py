@@ -131,22 +131,21 @@ def summary(
     state: State, report: ProblemReport | None, error: str | None = None, key: str = "x"
 ) -> tuple[str, str]:
     """The one line the status bar and the survey's detail say, and its tone (ok, warn,
-    error or muted). `key` is the key that opens the list of problems."""
+    error or muted). One state at a time: a check running, its result, or why there is none
+    (with the key that checks). `key` is the key that opens the list of problems."""
     if state == "none":
         return "", "muted"
     if state == "failed":
-        return f"route check failed: {error}", "error"
+        return f"route check failed: {error} · {key} retries", "error"
     if state == "unchecked":
-        return f"routes not checked · {key} checks", "muted"
-    if report is None:
-        return "checking routes…", "muted"
-    found = f"{count_text(report.count)} ({key})" if report.count else "no problems"
-    tone = "error" if report.count else "ok"
+        return f"routes not checked yet · {key} checks", "muted"
     if state == "outdated":
-        return f"{found} · outdated, {key} checks again", "warn"
-    if state == "checking":
-        return f"{found} · checking…", tone
-    return found, tone
+        return f"routes changed since the last check · {key} checks", "warn"
+    if state == "checking" or report is None:
+        return "checking routes…", "muted"
+    if report.count:
+        return f"{count_text(report.count)} ({key})", "error"
+    return "no problems found", "ok"
 
 
 class RouteChecker:

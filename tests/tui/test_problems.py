@@ -21,7 +21,7 @@ async def test_a_page_no_route_reaches_is_marked_until_a_later_event_fixes_it(
     feed: FeedSource,
 ) -> None:
     async with screener_app(feed) as (app, pilot):
-        assert "· no problems ·" in status_text(app)
+        assert "· no problems found ·" in status_text(app)
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
         feed.push(
             page(c.tick(), "p4", "Bonus", 3),
@@ -37,7 +37,7 @@ async def test_a_page_no_route_reaches_is_marked_until_a_later_event_fixes_it(
         )
         await settle(pilot, app)
         assert label(app, "page", "p4") == "· 4. Bonus  0 blocks"
-        assert "· no problems ·" in status_text(app)
+        assert "· no problems found ·" in status_text(app)
 
 
 async def test_a_rule_to_a_page_not_created_yet_is_marked_until_the_page_arrives(
@@ -133,7 +133,7 @@ async def test_a_big_survey_is_checked_only_when_asked(feed: FeedSource) -> None
         feed.push(*problem_stream())
         await settle(pilot, app)
         assert app.problems.report is None
-        assert "routes not checked · x checks" in status_text(app)
+        assert "routes not checked yet · x checks" in status_text(app)
         assert "✗" not in label(app, "page", "p4")
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ProblemsScreen))

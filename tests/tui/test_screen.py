@@ -82,29 +82,6 @@ async def test_rule_condition_that_does_not_parse_shows_the_error_with_a_caret(
         assert lines[error + 2].index("^") == source_col + 9
 
 
-async def test_status_bar_shows_status_platform_progress_and_connection(
-    feed: FeedSource,
-) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        feed.connection("reconnecting", retry_in=3.0)
-        await settle(pilot, app)
-        status = status_text(app)
-        assert status.startswith(" LIVE ")
-        assert "programming" in status
-        assert "qualtrics" in status
-        assert "◌ reconnecting in 3s" in status
-        assert "never pushed" in status
-        progress = app.query_one(ProgressRow)
-        assert "-running" in progress.classes
-        # The job's size is unknown while it runs: pages so far, never a fraction done.
-        assert str(progress.query_one("#progress-info").render()) == "1 of 3 pages so far · 0:58"
-        feed.connection("live", lag_s=0.25)
-        await pilot.pause()
-        assert "● live · lag 0.2s" in status_text(app) or "● live · lag 0.3s" in status_text(app)
-
-
 async def test_finished_job_shows_its_outcome_and_reason(feed: FeedSource) -> None:
     app = make_app(feed)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -51,6 +51,7 @@ from qtui.sandbox.qualtrics.envelope import (
 )
 from qtui.sandbox.qualtrics.ids import IdMaker
 from qtui.sandbox.qualtrics.store import OWNER_ID, SurveyRecord, iso_now, mysql_now
+from qtui.sandbox.qualtrics.subscriptions import EventSubscriptions
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -98,6 +99,8 @@ class QualtricsSandbox:
         self.surveys: dict[str, SurveyRecord] = {}
         self.sessions: dict[str, Session] = {}
         self.responses: dict[str, dict[str, Any]] = {}
+        self.subscriptions = EventSubscriptions()
+        self.recipients: dict[str, str] = {}  # session id → RecipientID for callbacks
         self.request_count = 0
         self._ids = IdMaker(seed)
         self._failures: list[_Failure] = []
@@ -155,6 +158,11 @@ class QualtricsSandbox:
             Route("/surveys/{sid}/sessions/{session}", e(self.update_session), methods=["POST"]),
             Route("/surveys/{sid}/sessions/{session}", e(self.delete_session), methods=["DELETE"]),
             Route("/surveys/{sid}/responses/{rid}", e(self.get_response), methods=["GET"]),
+            Route("/eventsubscriptions", e(self.create_subscription), methods=["POST"]),
+            Route("/eventsubscriptions/", e(self.create_subscription), methods=["POST"]),
+            Route("/eventsubscriptions", e(self.list_subscriptions), methods=["GET"]),
+            Route("/eventsubscriptions/{sub}", e(self.get_subscription), methods=["GET"]),
+            Route("/eventsubscriptions/{sub}", e(self.delete_subscription), methods=["DELETE"]),
         ]
 
     def _endpoint(self, handler: Callable[[Request], Awaitable[Any]]) -> Handler:
@@ -603,6 +611,9 @@ class QualtricsSandbox:
             started=iso_now(),
         )
         self.sessions[session_id] = session
+        recipient = embedded.get("RecipientID")
+        self.recipients[session_id] = str(recipient) if recipient else "MLRP_" + session_id[3:]
+        self.subscriptions.started(survey.id, self.recipients[session_id], mysql_now())
         self._record_if_done(session)
         return 201, session.view()
 
@@ -657,6 +668,8 @@ class QualtricsSandbox:
             response_id = self._ids.response()
             session.response_id = response_id
             self.responses[response_id] = session.response(response_id, iso_now())
+            recipient = self.recipients.get(session.id, "MLRP_" + session.id[3:])
+            self.subscriptions.recorded(self.responses[response_id], recipient)
 
     async def get_response(self, request: Request) -> dict[str, Any]:
         survey = self._survey(request)
@@ -665,6 +678,20 @@ class QualtricsSandbox:
         if response is None or response["surveyId"] != survey.id:
             raise not_found(f"Response {rid} of survey {survey.id}")
         return copy.deepcopy(response)
+
+    # --- event subscriptions (see subscriptions.py) ----------------------------------------
+
+    async def create_subscription(self, request: Request) -> dict[str, Any]:
+        return self.subscriptions.create(await self._body(request))
+
+    async def list_subscriptions(self, request: Request) -> dict[str, Any]:
+        return self._page(request, self.subscriptions.list())
+
+    async def get_subscription(self, request: Request) -> dict[str, Any]:
+        return self.subscriptions.get(request.path_params["sub"])
+
+    async def delete_subscription(self, request: Request) -> None:
+        self.subscriptions.delete(request.path_params["sub"])
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:

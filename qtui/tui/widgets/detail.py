@@ -25,7 +25,7 @@ from qtui.core.models import (
 from qtui.core.outline import badge, needs_attention
 from qtui.core.routes import Finding
 from qtui.core.store import SurveyStore
-from qtui.tui.clock import Clock, duration
+from qtui.tui.clock import Clock, stopwatch
 from qtui.tui.problems import short as kind_words
 from qtui.tui.widgets.expression import expression
 from qtui.tui.widgets.survey_tree import Item, NodeKey
@@ -212,10 +212,17 @@ the column); a page's programming status; the survey's status, platform and coun
         )
         if progress.job is not None:
             job = progress.job
-            state = "running" if progress.running else str(job.status or "finished")
-            if progress.job_started_at and progress.job_finished_at:
-                took = (progress.job_finished_at - progress.job_started_at).total_seconds()
-                state += f" after {duration(took)}"
+            if progress.running:
+                state = f"running since {self.clock.hms(progress.job_started_at)}"
+            else:
+                state = str(job.status or "finished")
+                took = progress.elapsed_s(None)
+                if took is not None:
+                    # The same figure as the progress row, and where it comes from.
+                    state += (
+                        f" · {stopwatch(took)} from programming.started to "
+                        "programming.finished (Questra's timestamps)"
+                    )
             grid.add_row("Programming", state)
             reason = _failure_reason(job)
             if reason:

@@ -13,10 +13,10 @@ from textual.containers import Horizontal
 from textual.renderables.bar import Bar as BarRenderable
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from qtui.core.store import Progress
-from qtui.tui.clock import Clock, stopwatch
+from qtui.tui.clock import Clock, duration, stopwatch
 from qtui.tui.messages import Connection, ReplayPosition
 
 
@@ -32,14 +32,27 @@ class StatusInfo:
     replay: ReplayPosition | None = None
     filter: str = ""
     problems: tuple[str, str] = ("", "muted")  # what the route check found, and its tone
+    # The newest event the view shows, by its Questra timestamp: live, how old it is (the
+    # lag); in a replay, where the replayed stream stands.
+    newest: datetime | None = None
 
 
-def connection_text(connection: Connection) -> tuple[str, str]:
-    """(text, tone) for a connection: tone is ok, warn, error or muted."""
+def connection_text(
+    connection: Connection, newest: datetime | None = None, clock: Clock | None = None
+) -> tuple[str, str]:
+    """(text, tone) for a connection: tone is ok, warn, error or muted.
+
+    Live, the lag is `now` − the newest shown event's timestamp, said as such ("last event
+    2m40s ago"): it includes time spent in the relay and waiting for the screen, and grows
+    while nothing happens. In a replay the replayed stream's time takes its place.
+    """
     status = connection.status
-    lag = f" · lag {connection.lag_s:.1f}s" if connection.lag_s is not None else ""
+    clock = clock or Clock()
     if status == "live":
-        return f"● live{lag}", "ok"
+        if newest is None:
+            return "● live", "ok"
+        age = (clock.now() - newest).total_seconds()
+        return f"● live · last event {duration(age)} ago", "ok" if age < 60 else "warn"
     if status == "reconnecting":
         wait = f" in {connection.retry_in:.0f}s" if connection.retry_in is not None else ""
         return f"◌ reconnecting{wait}", "warn"
@@ -49,14 +62,43 @@ def connection_text(connection: Connection) -> tuple[str, str]:
         reason = f": {connection.error}" if connection.error else ""
         return f"✗ offline{reason}", "error"
     if status == "replay":
-        return "▷ replay", "muted"
+        return (f"▷ replay at {clock.hms(newest)}" if newest else "▷ replay"), "muted"
     if status == "done":
         return "■ end of stream", "muted"
     return status, "muted"
 
 
-class StatusBar(Static):
-    """LIVE/PAUSED badge, survey status, problems, connection, rate, platform, last push."""
+# What the status bar keeps when the terminal is too narrow for all of it: parts are dropped
+# from the end of this list first (rate first, the LIVE/PAUSED/replay badge never).
+PRIORITY: tuple[str, ...] = (
+    "mode",  # LIVE / PAUSED / PLAYING 12/40 · ×1
+    "pending",  # +N pending while paused
+    "connection",  # live · last event Ns ago / reconnecting / offline / replay at …
+    "problems",  # checking routes… / N problems (x) / no problems found / not checked
+    "filter",  # filter: text
+    "status",  # the survey's status
+    "platform",
+    "pushed",
+    "rate",  # ev/s
+)
+# The order they are shown in, left to right.
+ORDER: tuple[str, ...] = (
+    "mode",
+    "pending",
+    "status",
+    "problems",
+    "connection",
+    "rate",
+    "platform",
+    "pushed",
+    "filter",
+)
+
+
+class StatusBar(Widget):
+    """LIVE/PAUSED badge, survey status, problems, connection, rate, platform, last push.
+
+    Laid out for its width: when everything does not fit, parts go by `PRIORITY`."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status-bar--live",
@@ -73,59 +115,100 @@ class StatusBar(Static):
         super().__init__(id=id)
         self.clock = clock or Clock()
         self.info: StatusInfo | None = None
+        self._parts: dict[str, Text] = {}
 
     def show(self, info: StatusInfo) -> None:
-        if info == self.info:
+        """Show `info`; called every second too, as the lag moves with the clock."""
+        parts = self.parts(info)
+        if info == self.info and parts == self._parts:
             return
-        self.info = info
-        self.update(self._text(info))
+        self.info, self._parts = info, parts
+        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         if self.info is not None:
-            self.update(self._text(self.info))
+            self._parts = self.parts(self.info)
+            self.refresh()
+
+    def render(self) -> Text:
+        return self.fit(self._parts, self.size.width or 10_000)
+
+    @property
+    def shown(self) -> list[str]:
+        """The names of the parts shown at the current width (for tests)."""
+        return self.fitting(self._parts, self.size.width or 10_000)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"status-bar--{name}", partial=True)
 
-    def _text(self, info: StatusInfo) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
+    def parts(self, info: StatusInfo) -> dict[str, Text]:
+        """Every part's text, by name (see `ORDER`); parts with nothing to say are left out."""
+        muted = self._style("muted")
+        parts: dict[str, Text] = {}
+        mode = Text()
         if info.replay is not None:
             r = info.replay
             state = "PLAYING" if r.playing else "ENDED" if r.position >= r.total else "PAUSED"
-            text.append(f" {state} ", self._style("replay" if r.playing else "paused"))
-            text.append(f" {r.position}/{r.total} · ×{r.speed:g}", self._style("muted"))
+            mode.append(f" {state} ", self._style("replay" if r.playing else "paused"))
+            mode.append(f" {r.position}/{r.total} · ×{r.speed:g}", muted)
             if info.paused:
-                text.append("  ")
-                text.append(" VIEW PAUSED ", self._style("paused"))
+                mode.append("  ")
+                mode.append(" VIEW PAUSED ", self._style("paused"))
         elif info.paused:
-            text.append(" PAUSED ", self._style("paused"))
+            mode.append(" PAUSED ", self._style("paused"))
         else:
-            text.append(" LIVE ", self._style("live"))
+            mode.append(" LIVE ", self._style("live"))
+        parts["mode"] = mode
         if info.pending:
-            text.append(f"  +{info.pending} pending", self._style("warn"))
-        text.append("  ")
-        text.append(info.status or "unknown", self._style("key"))
+            parts["pending"] = Text(f"+{info.pending} pending", self._style("warn"))
+        parts["status"] = Text(info.status or "unknown", self._style("key"))
         problems, tone = info.problems
         if problems:
-            self._sep(text)
-            text.append(problems, self._style(tone))
-        conn, tone = connection_text(info.connection)
-        self._sep(text)
-        text.append(conn, self._style(tone))
-        self._sep(text)
-        text.append(f"{info.rate:.1f} ev/s", self._style("muted"))
-        self._sep(text)
-        text.append(info.platform or "no platform")
-        self._sep(text)
-        text.append(f"pushed {self.clock.hms(info.pushed)}" if info.pushed else "never pushed")
+            parts["problems"] = Text(problems, self._style(tone))
+        conn, tone = connection_text(info.connection, info.newest, self.clock)
+        parts["connection"] = Text(conn, self._style(tone))
+        parts["rate"] = Text(f"{info.rate:.1f} ev/s", muted)
+        parts["platform"] = Text(info.platform or "no platform")
+        parts["pushed"] = Text(self._pushed(info.pushed))
         if info.filter:
-            self._sep(text)
-            text.append(f"filter: {info.filter}", self._style("warn"))
-        return text
+            parts["filter"] = Text(f"filter: {info.filter}", self._style("warn"))
+        return parts
 
-    def _sep(self, text: Text) -> None:
-        text.append(" · ", self._style("muted"))
+    def _pushed(self, pushed: datetime | None) -> str:
+        if pushed is None:
+            return "never pushed"
+        same_day = self.clock.local(pushed).date() == self.clock.local(self.clock.now()).date()
+        return (
+            f"pushed {self.clock.hms(pushed)}" if same_day else f"pushed {self.clock.stamp(pushed)}"
+        )
+
+    @staticmethod
+    def fitting(parts: dict[str, Text], width: int) -> list[str]:
+        """The parts that fit in `width` cells, dropping by `PRIORITY` from its end."""
+        names = [name for name in ORDER if name in parts]
+
+        def cells(kept: list[str]) -> int:
+            rest = [parts[name].cell_len for name in kept if name != "mode"]
+            return parts["mode"].cell_len + 2 + sum(rest) + 3 * max(0, len(rest) - 1)
+
+        for name in reversed(PRIORITY):
+            if cells(names) <= width or len(names) == 1:
+                break
+            if name in names and name != "mode":
+                names.remove(name)
+        return names
+
+    def fit(self, parts: dict[str, Text], width: int) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if not parts:
+            return text
+        names = self.fitting(parts, width)
+        text.append_text(parts["mode"])
+        text.append("  ")
+        separator = Text(" · ", self._style("muted"))
+        text.append_text(separator.join(parts[name] for name in names if name != "mode"))
+        return text
 
 
 class PulseBar(Widget):
@@ -193,25 +276,23 @@ class ProgressRow(Horizontal):
         yield self._bar
         yield self._info
 
-    def show(self, progress: Progress, now: datetime | None = None) -> None:
-        """`now` is the time elapsed is measured to (a replay's latest event time)."""
+    def show(self, progress: Progress, newest: datetime | None = None) -> None:
+        """`newest` is the newest event's timestamp: a running job's time is measured to it,
+        on Questra's clock, as its final time is (`Progress.elapsed_s`)."""
         job = progress.job
         done, total = progress.pages_done, progress.pages_total
+        elapsed = progress.elapsed_s(newest)
         if progress.running:
-            started = progress.job_started_at
-            until = now or self.clock.now()
-            elapsed = (until - started).total_seconds() if started else 0
             title = "Programming"
-            text = (
-                f"{done} of {total} page{'' if total == 1 else 's'} so far · {stopwatch(elapsed)}"
-            )
+            text = f"{done} of {total} page{'' if total == 1 else 's'} so far"
+            if elapsed is not None:
+                text += f" · {stopwatch(elapsed)}"
             tone = "running"
         elif job is not None:
             outcome = str(job.status or "finished")
             parts = [f"{done}/{total} pages"]
-            if progress.job_started_at and progress.job_finished_at:
-                took = (progress.job_finished_at - progress.job_started_at).total_seconds()
-                parts.append(stopwatch(took))
+            if elapsed is not None:
+                parts.append(stopwatch(elapsed))
             reason = _reason(job)
             parts.append(f"{outcome}: {reason}" if reason else outcome)
             title, text = "Programming", " · ".join(parts)

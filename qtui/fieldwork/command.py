@@ -1,0 +1,139 @@
+"""`qtui fieldwork SURVEY`: a survey's fieldwork figures from the relay's log, headless.
+
+SURVEY is the id the platforms file responses under (a Qualtrics `SV_…`, or an Oktave
+campaign's survey id). Recorded Qualtrics responses are read from Qualtrics when
+QTUI_QUALTRICS_BASE_URL / QTUI_QUALTRICS_TOKEN are set (their end and pages); pages are
+the Qualtrics survey's blocks. Figures on stdout (`--json` for scripts), problems on
+stderr; exit 0 on success, 1 when the relay or Qualtrics cannot be read, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from typing import Any, NoReturn
+
+import click
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"qtui fieldwork: {message}", err=True)
+    sys.exit(code)
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def render_text(survey_id: str, figures: Any) -> str:
+    """The figures as lines a person (or a chat bot) reads."""
+    incidence = "—" if figures.incidence is None else f"{figures.incidence:.0%}"
+    rate = "—" if figures.completes_per_hour is None else f"{figures.completes_per_hour:.1f}"
+    lines = [
+        f"fieldwork  {survey_id}   (relay seq {figures.last_seq})",
+        f"  started {figures.started}   completed {figures.completed}   "
+        f"screened out {figures.screened_out}   over quota {figures.over_quota}   "
+        f"partial {figures.partial}   in progress {figures.in_progress}",
+        f"  incidence {incidence}   completes/hour {rate}   "
+        f"median LOI {_minutes(figures.median_loi_s)}",
+        f"  incidents {len(figures.incidents)}   blacklisted {figures.blacklisted}",
+    ]
+    if any(p.reached for p in figures.pages):
+        lines.append("  page                               reached   left   ended")
+        for page in figures.pages:
+            lines.append(
+                f"  {page.name[:34]:<34} {page.reached:>7} {page.dropped:>6} {page.ended:>7}"
+            )
+    for incident in figures.incidents:
+        lines.append(
+            f"  incident [{incident.status}] {incident.title} ({len(incident.comments)} comments)"
+        )
+    return "\n".join(lines)
+
+
+async def gather(
+    survey_id: str,
+    relay: str,
+    *,
+    token: str | None,
+    since: datetime | None,
+    qualtrics: Any | None,
+) -> Any:
+    """Read the log (and Qualtrics' responses) into figures."""
+    from qtui.core.fieldwork import FieldworkTally, definition_shape
+    from qtui.fieldwork.feed import fetch_details, read_log
+
+    shape = None
+    if qualtrics is not None and survey_id.startswith("SV_"):
+        shape = definition_shape(await qualtrics.get_definition(survey_id))
+    tally = FieldworkTally(shape)
+    await read_log(relay, survey_id, tally, token=token, since=since)
+    if qualtrics is not None:
+        await fetch_details(tally, qualtrics)
+    return tally.figures()
+
+
+@click.command("fieldwork")
+@click.argument("survey_id", metavar="SURVEY")
+@click.option("--relay", "relay_url", metavar="URL", help="Relay URL [env QTUI_RELAY_URL].")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option(
+    "--since", metavar="T", help="Only deliveries received since T (ISO time, or 30m, 2h, 1d)."
+)
+@click.option(
+    "--details/--no-details",
+    default=True,
+    show_default=True,
+    help="Read recorded Qualtrics responses from Qualtrics (needs its URL and token).",
+)
+def fieldwork(
+    survey_id: str, relay_url: str | None, as_json: bool, since: str | None, details: bool
+) -> None:
+    """Print a survey's fieldwork (starts, completes, screen-outs, pages, incidents)."""
+    from qtui.config import ConfigError, load_settings
+    from qtui.fieldwork.feed import FeedError, parse_since
+    from qtui.qualtrics.client import QualtricsClient
+    from qtui.qualtrics.errors import ConfigurationError, QualtricsError
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        _fail(str(error), EXIT_USAGE)
+    relay = relay_url or settings.relay.url
+    if not relay:
+        _fail("no relay URL: pass --relay http://HOST:PORT or set QTUI_RELAY_URL", EXIT_USAGE)
+    try:
+        since_at = parse_since(since) if since else None
+    except ValueError as error:
+        _fail(str(error), EXIT_USAGE)
+    token = settings.relay.token.get_secret_value() if settings.relay.token else None
+
+    async def run() -> Any:
+        client = None
+        if details and settings.qualtrics.base_url and settings.qualtrics.token:
+            try:
+                client = QualtricsClient.from_settings(settings, max_retries=2)
+            except ConfigurationError as error:
+                _fail(str(error), EXIT_USAGE)
+        try:
+            return await gather(survey_id, relay, token=token, since=since_at, qualtrics=client)
+        finally:
+            if client is not None:
+                await client.aclose()
+
+    try:
+        figures = asyncio.run(run())
+    except FeedError as error:
+        _fail(str(error), EXIT_FAILED)
+    except QualtricsError as error:
+        _fail(f"{error} (or pass --no-details)", EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"survey": survey_id, **figures.to_json()}, indent=2))
+    else:
+        click.echo(render_text(survey_id, figures))
