@@ -56,6 +56,7 @@ class EditSession:
         self._reason: str | None = None
         self.sent = 0
         self.confirmed_at: dict[tuple[str, str], float] = {}  # for bench/edit.py
+        self.seen_at: dict[tuple[str, str], float] = {}  # last event per item (monotonic)
 
     # --- where edits go ---------------------------------------------------------------
 
@@ -209,6 +210,8 @@ class EditSession:
         if frame.source == "qtui":
             return
         now = time.monotonic()
+        if event.item_id:
+            self.seen_at[(event.entity, event.item_id)] = now
         if self.pending.confirm(event.entity, event.action, event.item_id, _updated(event), now):
             self.confirmed_at[(event.entity, event.item_id or "")] = now
             self.app.edits_changed()

@@ -341,3 +341,30 @@ async def test_open_a_file_edit_it_save_it_and_read_it_back(tmp_path: Path):
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.store.block("b2") is not None)
         assert app.store.block("b2").config.label == "Age group"
+
+
+async def test_no_answer_offers_retry_or_a_draft_that_is_kept_on_disk(feed, tmp_path, monkeypatch):
+    from qtui.editing.questra import QuestraEditor
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        # nothing listens on port 9: every attempt is refused
+        app.editing.attach(QuestraEditor.connect("http://127.0.0.1:9", "key", "org", SURVEY))
+        app.go_to_item("variable", "v1")
+        await pilot.press("enter")
+        await until_screen(pilot, "VariableForm")
+        await type_into(pilot, "#f-name", "grownUp")
+        await pilot.press("f2")
+        await until(
+            pilot, lambda: "Not sent" in str(app.screen.query_one("#form-message").render())
+        )
+        assert "cannot reach Questra" in str(app.screen.query_one("#form-message").render())
+        await pilot.click("#form-draft")
+        await until_screen(pilot, "MainScreen")
+        drafts = app.editing.drafts().list()
+        assert len(drafts) == 1 and drafts[0].fields == {"name": "grownUp"}
+        assert app.store.variable("v1").name == "isAdult"  # nothing shown as done
+        assert (tmp_path / "qtui" / "drafts").is_dir()

@@ -140,3 +140,25 @@ async def test_enter_on_a_compile_issue_goes_to_its_item():
         await pilot.press("enter")
         await until_screen(pilot, "MainScreen")
         assert app.tree.item is not None and app.tree.item.key == ("rule", rule.id)
+
+
+async def test_esc_cancels_between_requests_and_resume_finishes_the_push():
+    async with demo_app() as (app, pilot, client):
+        await finished(pilot, app)
+        app.push_client_options = {"max_retries": 3, "backoff_base": 1.0, "backoff_max": 1.0}
+        # a question is throttled once, so the push waits about a second mid-way
+        app.source.demo.qualtrics.fail_next(1, status=429, path_contains="/questions", after=2)
+        screen = await open_push(pilot, app)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.transport is not None and screen.transport.requests > 3)
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.state == "cancelled", rounds=1500)
+        assert type(app.screen).__name__ == "PushScreen"  # esc while pushing only cancels
+        assert "Cancelled" in screen_text(app, "#push-result")
+        await pilot.press("r")
+        await until(pilot, lambda: screen.state == "done", rounds=1500)
+        demo = app.source.demo
+        sid = screen.result.qualtrics_survey_id
+        async with QualtricsClient(demo.qualtrics_base_url, demo.qualtrics_token) as qualtrics:
+            definition = await qualtrics.get_definition(sid)
+        assert len(definition["Questions"]) == len(compile_survey(screen.survey).question_list())

@@ -103,6 +103,10 @@ class EditForm(ModalScreen[str | None]):
         yield Static("", id=f"err-{name.replace('.', '-')}", classes="form-error")
 
     def on_mount(self) -> None:
+        clock = getattr(self.app, "clock", None)
+        if clock is not None and not clock.animate:  # stopped time: no blinking (pictures)
+            for widget in self.query("Input, TextArea"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
         first = self.query("#form-fields Input, #form-fields TextArea, #form-fields Select")
         focusable = [w for w in first if not w.disabled]
         if focusable:
