@@ -202,13 +202,19 @@ def _print_report(report: Any, survey: Survey) -> None:
     is_flag=True,
     help="Push even if a navigation rule would be left out or a route would end elsewhere.",
 )
+@click.option(
+    "--for-sessions",
+    is_flag=True,
+    help="Compile for session walks (qtui qa): text blocks fold into their page's question.",
+)
 def push(
     survey: str,
     platform: str,
     target: str | None,
     dry_run: bool,
     as_json: bool,
-    allow_routing_changes: bool,
+    allow_routing_changes: bool = False,
+    for_sessions: bool = False,
 ) -> None:
     """Compile SURVEY (a FullSurvey JSON file, or a Questra survey id or slug) and push it.
 
@@ -233,7 +239,7 @@ def push(
             _fail(f"could not fetch survey {survey!r} from Questra: {error}", EXIT_FAILED)
     model = _survey_model(data, survey)
     if not allow_routing_changes:
-        _refuse_routing_changes(model, settings, target)
+        _refuse_routing_changes(model, settings, target, for_sessions)
 
     async def run() -> Any:
         if dry_run:
@@ -242,12 +248,19 @@ def push(
                 key = api_base(base) if base else "(not configured)"
             except ConfigurationError:
                 key = "(not configured)"
-            return dry_run_report(model, PushState.load(model.id, key), target=target)
+            return dry_run_report(
+                model, PushState.load(model.id, key), target=target, for_sessions=for_sessions
+            )
         client = _client(settings, as_json)
         async with client:
             state = PushState.load(model.id, client.base_url)
             return await push_survey(
-                client, model, target=target, state=state, progress=_Progress(not as_json)
+                client,
+                model,
+                target=target,
+                state=state,
+                progress=_Progress(not as_json),
+                for_sessions=for_sessions,
             )
 
     try:
@@ -263,7 +276,9 @@ def push(
     sys.exit(EXIT_ISSUES if report.issues else EXIT_OK)
 
 
-def _refuse_routing_changes(model: Survey, settings: Any, target: str | None) -> None:
+def _refuse_routing_changes(
+    model: Survey, settings: Any, target: str | None, for_sessions: bool = False
+) -> None:
     """Exit 3, before anything is sent, if the push would change where respondents go."""
     from qtui.qualtrics.client import api_base
     from qtui.qualtrics.errors import ConfigurationError
@@ -276,7 +291,8 @@ def _refuse_routing_changes(model: Survey, settings: Any, target: str | None) ->
     except ConfigurationError:
         key = "(not configured)"
     try:
-        plan = dry_run_report(model, PushState.load(model.id, key), target=target)
+        state = PushState.load(model.id, key)
+        plan = dry_run_report(model, state, target=target, for_sessions=for_sessions)
     except ValueError as error:  # an unreadable push state file
         _fail(str(error), EXIT_USAGE)
     last = load_last_push(model.id, key)

@@ -126,28 +126,36 @@ async def push_survey(
     dry_run: bool = False,
     force_response: bool = True,
     concurrency: int = 4,
+    for_sessions: bool = False,
 ) -> PushReport:
     """Compile `survey` and make the Qualtrics survey match it (see the module docstring).
 
     `concurrency` is how many blocks have their questions sent at the same time. With
     `dry_run` nothing is sent (the client may be None): the report holds the plan.
+    `for_sessions` compiles for session walks (see `compile_survey`).
     """
+    options = {"force_response": force_response, "for_sessions": for_sessions}
     if dry_run:
-        return dry_run_report(survey, state, target=target, force_response=force_response)
+        return dry_run_report(survey, state, target=target, **options)
     if client is None:
         raise ValueError("push_survey needs a client unless dry_run is set")
-    run = _Push(client, survey, state, progress, force_response, max(1, concurrency))
+    run = _Push(client, survey, state, progress, options, max(1, concurrency))
     return await run.go(target)
 
 
 def dry_run_report(
-    survey: Survey, state: PushState, *, target: str | None = None, force_response: bool = True
+    survey: Survey,
+    state: PushState,
+    *,
+    target: str | None = None,
+    force_response: bool = True,
+    for_sessions: bool = False,
 ) -> PushReport:
     """What a push would do, from the push state alone: no request is sent, nothing written."""
     known = state.target
     if target and known.survey_id != target:
         known = TargetState(survey_id=target)
-    compiled = compile_for(survey, known, force_response=force_response)
+    compiled = compile_for(survey, known, force_response=force_response, for_sessions=for_sessions)
     return PushReport(
         survey.id,
         known.survey_id,
@@ -166,7 +174,7 @@ class _Push:
         survey: Survey,
         state: PushState,
         progress: Callable[[PushProgress], None] | None,
-        force_response: bool,
+        options: dict[str, Any],
         concurrency: int = 1,
     ) -> None:
         self.client = client
@@ -174,7 +182,7 @@ class _Push:
         self.survey = survey
         self.state = state
         self.progress = progress or (lambda _: None)
-        self.force_response = force_response
+        self.options = options
         self.qid_map: dict[str, str] = {}
         self.block_map: dict[str, str] = {}
         self.created_into: dict[str, list[str]] = {}  # BL_ created now → QIDs created into it
@@ -193,7 +201,7 @@ class _Push:
         report = PushReport(self.survey.id, self.t.survey_id)
         try:
             await self.ensure_survey(target, report)
-            compiled = compile_for(self.survey, self.t, force_response=self.force_response)
+            compiled = compile_for(self.survey, self.t, **self.options)
             report.issues = compiled.issues
             report.plan = plan_push(compiled, self.t)
             await self.create_blocks(compiled, report)
@@ -458,6 +466,7 @@ class _Push:
 
     async def put_flow(self, compiled: CompiledSurvey, report: PushReport) -> None:
         flow = rebind(compiled.flow, self.qid_map, self.block_map)
+        _mark_default_block(flow["Flow"], self.t.default_block_id)
         wanted = digest(flow)
         self.progress(PushProgress("flow", 0, 1))
         if self.t.flow_hash != wanted:
@@ -490,6 +499,14 @@ class _Push:
             self.state.record("active", active=True)
             report.activated = True
         self.progress(PushProgress("activate", 1, 1))
+
+
+def _mark_default_block(elements: list[Any], default_block_id: str | None) -> None:
+    """The survey's default block is a "Block" flow element, every other block "Standard"."""
+    for element in elements:
+        if element.get("Type") in ("Block", "Standard"):
+            element["Type"] = "Block" if element.get("ID") == default_block_id else "Standard"
+        _mark_default_block(element.get("Flow") or [], default_block_id)
 
 
 def _qids_used(definition: dict[str, Any]) -> set[str]:

@@ -1,8 +1,9 @@
 """`SessionDriver`: take a published Qualtrics survey through the sessions API, page by page.
 
 Answers can name a question by QID or by its DataExportTag (qtui sets it to the Questra
-reference name, e.g. `q1`), and give a multiple-choice answer as a recode value (qtui sets
-these to the Questra choice values), a choice id or a choice label — tried in that order —
+reference name, e.g. `q1`), and give a multiple-choice answer as a choice's value (its
+`VariableNaming`, else its recode value: qtui puts numeric Questra values in `RecodeValues`
+and the others in `VariableNaming`), a choice id or a choice label — tried in that order —
 or a list of those for several choices.
 Text entry takes a string, NPS a number 0–10.
 """
@@ -49,7 +50,7 @@ class QuestionInfo:
     tag: str
     kind: str
     text: str
-    choices: list[tuple[str, str, str]]  # (choice id, label, recode value)
+    choices: list[tuple[str, str, str]]  # (choice id, label, value: variable name or recode)
     multi: bool
 
 
@@ -69,11 +70,14 @@ def question_index(definition: Mapping[str, Any]) -> dict[str, QuestionInfo]:
             choices = {}
         order = question.get("ChoiceOrder") or list(choices)
         recodes = question.get("RecodeValues") or {}
+        names = question.get("VariableNaming") or {}
+        recodes = recodes if isinstance(recodes, dict) else {}
+        names = names if isinstance(names, dict) else {}
         listed = [
             (
                 str(cid),
                 _plain(str(choices[str(cid)].get("Display", ""))),
-                str(recodes.get(str(cid), cid)),
+                str(names.get(str(cid), recodes.get(str(cid), cid))),
             )
             for cid in order
             if str(cid) in choices
@@ -297,6 +301,19 @@ def _describe_page(page: SessionPage, index: Mapping[str, QuestionInfo]) -> str:
     return f"page {page.number}: " + ", ".join(names)
 
 
+def end_reason(response: Mapping[str, Any]) -> str | None:
+    """How a recorded response ended, read from the Responses API shape: Screenout when
+    `values.Q_TerminateFlag` is "Screened", else Completed or Closed by `values.finished`."""
+    values = response.get("values") or {}
+    if values.get("Q_TerminateFlag") == "Screened":
+        return "Screenout"
+    if values.get("finished") in (1, "1", True, "true"):
+        return "Completed"
+    if values.get("finished") in (0, "0", False, "false"):
+        return "Closed"
+    return None
+
+
 async def walkthrough(
     driver: SessionDriver,
     answers: Mapping[str, Any],
@@ -353,8 +370,5 @@ async def walkthrough(
             response = await driver.client.get_response(driver.survey_id, page.response_id)
         except QualtricsError:
             response = {}
-        values = response.get("values") or {}
-        walk.end_reason = response.get("endReason") or (
-            "Completed" if values.get("finished") in (1, "1", True) else None
-        )
+        walk.end_reason = end_reason(response)
     return walk

@@ -15,6 +15,7 @@ Stream protocol and the no-gap argument are in docs/relay.md.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import logging
@@ -23,6 +24,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -44,7 +46,13 @@ from qtui.relay.frames import (
     overflow_frame,
 )
 from qtui.relay.hub import OVERFLOW, Hub, LiveEvent, Subscription
-from qtui.relay.log import AppendResult, Delivery, EventLog, LoggedEvent
+from qtui.relay.log import (
+    AppendResult,
+    Delivery,
+    EventLog,
+    LoggedEvent,
+    LogUnavailableError,
+)
 from qtui.relay.sources import Source, questra_source
 from qtui.relay.writer import GroupCommit
 from qtui.requestlog import RequestLog
@@ -75,8 +83,10 @@ class RelayState:
     queue_size: int
     max_body_bytes: int
     started: float = field(default_factory=time.monotonic)
-    # The one writer: it hands stored events to the hub in seq order.
-    writer: GroupCommit | None = None
+    # What stores deliveries: one writer that hands stored events to the hub in seq order
+    # (SQLite), or a log shared with other relays whose stream feeds the hub (JetStream).
+    writer: Any = None
+    following: bool = False
 
 
 def create_relay_app(
@@ -114,7 +124,11 @@ def create_relay_app(
         queue_size=queue_size,
         max_body_bytes=max_body_bytes,
     )
-    state.writer = GroupCommit(log, functools.partial(_publish, state))
+    if hasattr(log, "follow"):
+        # Shared with other relays: live events come from the stream itself, all of them.
+        state.writer = _SharedLogWriter(log)
+    else:
+        state.writer = GroupCommit(log, functools.partial(_publish, state))
     middleware = []
     if request_log:
         write = logging.getLogger("qtui.relay.requests").info
@@ -228,10 +242,10 @@ async def _receive_read(
 
 async def _append(state: RelayState, request: Request, delivery: Delivery) -> Response:
     name, delivery_id, event_type = delivery.source, delivery.delivery_id, delivery.event_type
-    assert state.writer is not None
+    _follow(state)
     try:
         result = await state.writer.append(delivery)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, LogUnavailableError) as exc:
         # Not 2xx, so the sender retries; the log says what broke.
         logger.error("event log write failed for %s delivery %s: %s", name, delivery_id, exc)
         return _error(request, 503, f"event log unavailable ({exc}); the sender should retry")
@@ -239,6 +253,30 @@ async def _append(state: RelayState, request: Request, delivery: Delivery) -> Re
     status = "duplicate" if result.duplicate else "stored"
     request.state.note = f"{status} seq={result.seq} {event_type}"
     return JSONResponse({"status": status, "seq": result.seq})
+
+
+class _SharedLogWriter:
+    """Appends to a log other relays write too (JetStream): no batching needed here."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+
+    async def append(self, delivery: Delivery) -> AppendResult:
+        return await self.log.append_async(delivery)
+
+
+def _follow(state: RelayState) -> None:
+    """Feed the hub from a shared log's stream, once, on the running loop."""
+    if state.following or not hasattr(state.log, "follow"):
+        return
+    state.following = True
+    loop = asyncio.get_running_loop()
+    state.log.follow(loop, functools.partial(_publish_logged, state), state.hub.last_seq)
+
+
+def _publish_logged(state: RelayState, logged: LoggedEvent) -> None:
+    frame = event_frame_text(logged)
+    state.hub.publish(LiveEvent(logged.seq, logged.survey_id, frame, logged.source))
 
 
 def _publish(state: RelayState, delivery: Delivery, result: AppendResult) -> None:
@@ -464,6 +502,7 @@ async def stream(state: RelayState, websocket: WebSocket) -> None:
     sources = _sources_param(websocket)
 
     await websocket.accept()
+    _follow(state)
     subscription = state.hub.subscribe(state.queue_size)
     session = StreamSession(state, websocket, subscription, after, survey, sources)
     logger.info("WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client)

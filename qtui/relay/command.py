@@ -10,7 +10,7 @@ import socket
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import uvicorn
@@ -70,6 +70,16 @@ def _configure_logging() -> None:
     relay_logger.handlers[:] = [handler]
     relay_logger.setLevel(logging.INFO)
     relay_logger.propagate = False
+
+
+def _open_log(log_url: str | None, path: Path, synchronous: str) -> Any:
+    if log_url:
+        if not log_url.startswith(("nats://", "tls://")):
+            raise ValueError("--log takes a nats:// URL, e.g. nats://127.0.0.1:4222/QTUI")
+        from qtui.relay.jetstream import JetStreamLog  # nats-py only when asked for
+
+        return JetStreamLog(log_url)
+    return EventLog(path, synchronous=synchronous)
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -134,6 +144,14 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     help="full: a 2xx survives a power loss; normal: faster commits, the last ones may not.",
 )
 @click.option(
+    "--log",
+    "log_url",
+    envvar="QTUI_RELAY_LOG",
+    metavar="nats://HOST:PORT[,HOST:PORT…][/STREAM]",
+    help="Keep the log in a NATS JetStream stream shared by several relays, instead of "
+    "--db (docs/relay.md) [env QTUI_RELAY_LOG].",
+)
+@click.option(
     "--request-log/--no-request-log",
     default=True,
     show_default=True,
@@ -151,6 +169,7 @@ def relay(
     qualtrics_secrets: tuple[str, ...],
     allow_unsigned: bool,
     synchronous: str,
+    log_url: str | None,
     request_log: bool,
 ) -> None:
     """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
@@ -168,11 +187,15 @@ def relay(
             _fail(f"--allow-unsigned is for loopback only; pass --secret to listen on {host}")
 
     path = db or default_db_path()
+    if log_url and db is not None:
+        _fail("--db and --log name two event logs: pass one of them")
     sock = listen_socket(host, port)
     try:
-        log = EventLog(path, synchronous=synchronous)
+        log = _open_log(log_url, path, synchronous)
     except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
         sock.close()
+        if log_url:
+            _fail(f"cannot open the JetStream log {log_url} ({exc}); is nats-server -js running?")
         _fail(f"cannot open the event log {path} ({exc}); pass another --db")
     # SIGTERM stops as cleanly as Ctrl-C (uvicorn takes over both while it runs).
     previous_sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -200,7 +223,9 @@ def relay(
         click.echo(f"  stream   {ws}/stream?after=0" + ("   (token required)" if token else ""))
         click.echo(f"  events   {http}/events?after=0")
         click.echo(f"  health   {http}/health")
-        click.echo(f"  log      {path}  ({log.count()} events, last seq {log.last_seq()})")
+        click.echo(
+            f"  log      {log_url or path}  ({log.count()} events, last seq {log.last_seq()})"
+        )
         if secret is None:
             click.echo("  unsigned deliveries accepted (stored as unverified)")
         click.echo("Ctrl-C stops.")

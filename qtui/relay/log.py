@@ -61,6 +61,10 @@ SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 _MAX_PARENT_HOPS = 4
 
 
+class LogUnavailableError(RuntimeError):
+    """The log could not store an event now (e.g. JetStream did not acknowledge it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One delivery to store: the body as received and what the relay learned of it."""

@@ -149,6 +149,11 @@ async def _field(
     metavar="S",
     help="With --relay: subscribe the relay to every survey's response callbacks (?secret=S).",
 )
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Let Qualtrics sessions show question types the sessions API does not support.",
+)
 def sandbox(
     host: str,
     port: int,
@@ -163,6 +168,7 @@ def sandbox(
     fieldwork_rate: float | None = None,
     oktave_secret: str | None = None,
     qualtrics_hook_secret: str | None = None,
+    lenient: bool = False,
 ) -> None:
     """Run the Questra sandbox (with Qualtrics under /API/v3) until Ctrl-C.
 
@@ -185,7 +191,9 @@ def sandbox(
         hook_url = f"{relay.rstrip('/')}/hooks/questra"
         questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
     questra.dispatcher.on_delivery(_log_failed_delivery)
-    qualtrics = QualtricsSandbox(token=qualtrics_token)
+    # Simulated fieldwork stands for respondents on the survey link, who see every question
+    # type (text pages included): its sessions are lenient.
+    qualtrics = QualtricsSandbox(token=qualtrics_token, strict=not (lenient or fieldwork_rate))
     if (oktave_secret or qualtrics_hook_secret) and not relay:
         raise click.UsageError("--oktave-secret and --qualtrics-hook-secret need --relay URL")
     if relay and qualtrics_hook_secret:

@@ -58,11 +58,11 @@ def test_push_prints_progress_on_stderr_and_the_report_on_stdout(env, tmp_path, 
 
 
 def test_push_with_compile_issues_exits_3_and_lists_them(env, tmp_path):
-    result = run(["push", write(tmp_path, "c.json", csat_survey())], env)
+    data = csat_survey()
+    data["variables"].append({"id": "v-size", "name": "size", "expression": "len(q2)"})
+    result = run(["push", write(tmp_path, "c.json", data)], env)
     assert result.exit_code == 3
-    assert (
-        "Compile issues (1):" in result.stdout and "variable unhappy  [variable]" in result.stdout
-    )
+    assert "Compile issues (1):" in result.stdout and "variable size  [variable]" in result.stdout
 
 
 def test_push_json_report_is_parseable_and_repush_is_idempotent(env, tmp_path, sandbox_server):
@@ -124,7 +124,9 @@ def test_push_refused_by_qualtrics_exits_1_with_one_line(env, tmp_path, sandbox_
 
 def pushed_survey_id(env: dict[str, str], tmp_path: Path) -> str:
     report = json.loads(
-        run(["push", write(tmp_path, "s.json", screener_survey()), "--json"], env).stdout
+        run(
+            ["push", write(tmp_path, "s.json", screener_survey()), "--json", "--for-sessions"], env
+        ).stdout
     )
     return report["qualtrics_survey_id"]
 
@@ -135,7 +137,8 @@ def test_qa_prints_each_page_and_the_response(env, tmp_path):
     result = run(["qa", survey_id, "--answers", answers], env)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Page 1" in out and "Page 2" in out and "Page 3" in out
+    # Pushed for sessions: the terminate page is text only, so the walk ends after page 2.
+    assert "Page 1" in out and "Page 2" in out and "Page 3" not in out
     assert 'answer: "Chef"' in out
     assert re.search(r"→ page 2: QID\d+ \(age\)", out)
     assert "Done: response R_" in out and "(Screenout)" in out
@@ -155,7 +158,7 @@ def test_qa_json_for_scripts(env, tmp_path):
     walk = json.loads(result.stdout)
     assert result.exit_code == 0
     assert walk["done"] and walk["end_reason"] == "Completed"
-    assert [p["page"] for p in walk["pages"]] == [1, 2, 3, 4]
+    assert [p["page"] for p in walk["pages"]] == [1, 2, 3]  # the text-only end page is not shown
     assert walk["pages"][-1]["next"] == "end of survey"
 
 

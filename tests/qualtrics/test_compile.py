@@ -127,7 +127,7 @@ def test_autosum_has_a_choices_total_validation():
     assert settings["Type"] == "ChoicesTotal" and settings["ChoiceTotal"] == "10"
 
 
-def test_matrix_rows_keep_their_values_as_export_tags_and_columns_recode():
+def test_matrix_rows_keep_their_values_as_export_tags_and_columns_are_named():
     definition, _ = compiled_question(
         {
             "type": "Matrix",
@@ -137,7 +137,9 @@ def test_matrix_rows_keep_their_values_as_export_tags_and_columns_recode():
         }
     )
     assert definition["ChoiceDataExportTags"] == {"1": "r1"}
-    assert definition["RecodeValues"] == {"1": "c1", "2": "c2"}
+    # Not numbers, so not recode values: the values are the columns' variable names.
+    assert "RecodeValues" not in definition
+    assert definition["VariableNaming"] == {"1": "c1", "2": "c2"}
     assert definition["AnswerOrder"] == ["1", "2"]
 
 
@@ -172,10 +174,38 @@ def test_markdown_becomes_simple_html():
     assert markdown_html("## Welcome\n\nHello") == "<h2>Welcome</h2><p>Hello</p>"
 
 
-def test_text_blocks_get_a_descriptive_block_without_an_export_tag():
+def test_text_blocks_get_a_descriptive_block_with_a_tag_of_their_own():
     definition, result = compiled_question({"type": "Text", "content": "**Bold**"})
     assert definition["QuestionText"] == "<p><strong>Bold</strong></p>"
-    assert "DataExportTag" not in definition and result.data_export_tags == {}
+    assert (definition["QuestionType"], definition["Selector"]) == ("DB", "TB")
+    # Every question carries a DataExportTag: replacing one without it is refused.
+    assert definition["DataExportTag"] == "text_1" and result.data_export_tags == {"b1": "text_1"}
+
+
+def test_for_sessions_text_is_folded_into_the_next_question_or_the_last_one():
+    survey = Survey.model_validate(
+        {
+            "id": "s",
+            "pages": [
+                page(
+                    "p1",
+                    "Intro",
+                    0,
+                    [
+                        block("t1", "p1", 0, type="Text", content="Welcome"),
+                        block("b1", "p1", 1, type="TextInput", label="Name?"),
+                        block("t2", "p1", 2, type="Text", content="Thanks"),
+                    ],
+                ),
+                page("p2", "Bye", 1, [block("t3", "p2", 0, type="Text", content="Bye")]),
+            ],
+        }
+    )
+    result = compile_survey(survey, for_sessions=True)
+    [only] = result.question_list()
+    assert only.definition["QuestionText"] == "<p>Welcome</p>Name?<p>Thanks</p>"
+    assert {q.definition["QuestionType"] for q in result.question_list()} == {"TE"}
+    assert ("t3", "text_for_sessions") in {(i.item_id, i.kind) for i in result.issues}
 
 
 def test_force_response_defaults_on_and_a_required_false_block_turns_it_off():
@@ -388,7 +418,7 @@ def flow_shape(elements: list[dict[str, Any]]) -> list[Any]:
         elif kind == "EmbeddedData":
             out.append(("ED", tuple(f"{i['Field']}={i['Value']}" for i in element["EmbeddedData"])))
         elif kind == "EndSurvey":
-            out.append(("End", (element.get("Options") or {}).get("Screenout")))
+            out.append(("End", (element.get("Options") or {}).get("ResponseFlag")))
         else:
             out.append((kind, element.get("ID")))
     return out
@@ -405,8 +435,9 @@ def test_survey_without_rules_compiles_to_a_flat_list_of_blocks():
         }
     )
     result = compile_survey(survey)
+    # The first block takes a new survey's default block, a "Block" element in real flows.
     assert flow_shape(result.flow["Flow"]) == [
-        ("Standard", result.blocks[0].block_id),
+        ("Block", result.blocks[0].block_id),
         ("Standard", result.blocks[1].block_id),
     ]
     assert [b.key for b in result.blocks] == ["a", "b"]
@@ -440,7 +471,7 @@ def test_terminal_pages_end_the_survey_and_terminate_is_a_screenout():
     assert result.terminal_pages == {"p-done": "Completed", "p-term": "Screenout"}
     complete, terminate = shape[-2], shape[-1]
     assert complete[0] == "Branch" and complete[1][-1] == ("End", None)
-    assert terminate[1][-1] == ("End", "true")
+    assert terminate[1][-1] == ("End", "Screened")
     assert ("ED", ("qtui_response_status=terminated",)) in terminate[1]
 
 
@@ -448,7 +479,7 @@ def test_pages_every_route_passes_stay_at_the_top_and_skippable_pages_are_wrappe
     result = compile_survey(Survey.model_validate(screener_survey()))
     top = [e for e in result.flow["Flow"]]
     assert top[1] == {
-        "Type": "Standard",
+        "Type": "Block",
         "ID": result.blocks[0].block_id,
         "FlowID": top[1]["FlowID"],
         "Autofill": [],
@@ -533,8 +564,14 @@ def test_variables_are_declared_at_the_top_and_answer_copies_placed_after_their_
     top = result.flow["Flow"][0]
     assert top["Type"] == "EmbeddedData"
     assert [i["Field"] for i in top["EmbeddedData"]][:2] == ["unhappy", "sat"]
-    assert ("v-unhappy", "variable") in {(i.item_id, i.kind) for i in result.issues}
-    assert "${q://QID2/SelectedChoicesRecode}" in repr(result.flow)
+    assert not [i for i in result.issues if i.kind == "variable"]
+    shape = flow_shape(result.flow["Flow"])
+    # unhappy = q1.value in ['1', '2']: "false", then a Branch on the condition sets "true".
+    at = shape.index(("ED", ("unhappy=false",)))
+    assert shape[at + 1] == ("Branch", [("ED", ("unhappy=true",))])
+    # sat = q1.value: one Branch per choice sets the choice's value.
+    branches = [s for s in shape if s[0] == "Branch" and s[1][0][1][0].startswith("sat=")]
+    assert sorted(b[1][0][1][0] for b in branches) == [f"sat={v}" for v in "12345"]
 
 
 def test_constant_variable_gets_its_value_at_the_top():

@@ -261,15 +261,18 @@ async def test_nps_question_without_choices_gets_eleven_points(api):
     assert question["ChoiceOrder"] == [str(i) for i in range(11)]
 
 
-async def test_update_question_replaces_it_and_keeps_its_tag(api):
+async def test_update_question_replaces_it_and_needs_its_tag(api):
     survey_id, _ = await new_survey(api)
     await api.post(f"/survey-definitions/{survey_id}/questions", json=MC)
-    response = await api.put(
-        f"/survey-definitions/{survey_id}/questions/QID1", json={**MC, "QuestionText": "Changed"}
-    )
+    url = f"/survey-definitions/{survey_id}/questions/QID1"
+    untagged = await api.put(url, json={**MC, "QuestionText": "Changed"})
+    assert untagged.status_code == 400
+    error = error_of(untagged)
+    assert "DataExportTag is required" in error["errorMessage"] and "'Q1'" in error["errorMessage"]
+    response = await api.put(url, json={**MC, "QuestionText": "Changed", "DataExportTag": "Q1"})
     assert response.status_code == 200
     assert "result" not in response.json()
-    question = (await api.get(f"/survey-definitions/{survey_id}/questions/QID1")).json()["result"]
+    question = (await api.get(url)).json()["result"]
     assert question["QuestionText"] == "Changed"
     assert question["DataExportTag"] == "Q1"
 

@@ -171,7 +171,7 @@ def pick(*selected: str, of: int = 0) -> dict:
 
 
 async def two_path_survey(api: httpx.AsyncClient) -> tuple[Builder, dict[str, str]]:
-    """Q1 yes/no; a branch on "no" to an EndSurvey flagged Screenout; otherwise Q2 and Q3."""
+    """Q1 yes/no; a branch on "no" to an EndSurvey flagged Screened; otherwise Q2 and Q3."""
     builder = Builder(api)
     await builder.survey()
     first, [[q1]] = await builder.block([mc("Qualify?", "Yes", "No")])
@@ -192,7 +192,12 @@ async def two_path_survey(api: httpx.AsyncClient) -> tuple[Builder, dict[str, st
                 "FlowID": builder.fid(),
                 "BranchLogic": logic([cond(f"q://{q1}/SelectableChoice/2")]),
                 "Flow": [
-                    {"Type": "EndSurvey", "FlowID": builder.fid(), "Options": {"Screenout": "true"}}
+                    {
+                        "Type": "EndSurvey",
+                        "FlowID": builder.fid(),
+                        "EndingType": "Advanced",
+                        "Options": {"Advanced": "true", "ResponseFlag": "Screened"},
+                    }
                 ],
             },
             builder.b(second),
@@ -226,10 +231,19 @@ async def test_branch_to_end_survey_ends_with_screenout_and_records_the_response
     response_id = result["responseId"]
     assert re.fullmatch(r"R_[A-Za-z0-9]{15}", response_id)
     stored = sandbox.responses[response_id]
-    assert stored["endReason"] == "Screenout"
-    assert stored["values"][q["q1"]] == 2
+    assert stored["values"]["Q_TerminateFlag"] == "Screened"
+    assert stored["values"][q["q1"]] == 2 and stored["labels"][q["q1"]] == "No"
+    assert stored["values"]["finished"] == 1
     got = await api.get(f"/surveys/{builder.sid}/responses/{response_id}")
-    assert got.json()["result"]["endOptions"] == {"Screenout": "true"}
+    # The Responses API shape: nothing of the sandbox's own invention.
+    assert set(got.json()["result"]) == {
+        "responseId",
+        "values",
+        "labels",
+        "displayedFields",
+        "displayedValues",
+    }
+    assert sandbox.responses_of(builder.sid) == [got.json()["result"]]
 
 
 async def test_answering_only_the_selected_choice_is_accepted(api):
@@ -251,9 +265,10 @@ async def test_page_breaks_split_a_block_and_display_logic_hides_a_question(api,
     # QID3 is on its own page and hidden by logic: the empty page is skipped, the flow ends.
     assert result["done"] is True
     stored = sandbox.responses[result["responseId"]]
-    assert stored["endReason"] == "Completed"
+    assert "Q_TerminateFlag" not in stored["values"] and stored["values"]["finished"] == 1
     assert q["q3"] not in stored["displayedFields"]
-    assert stored["values"][q["q2"]] == "hide"
+    assert q["q2"] in stored["displayedFields"]
+    assert stored["values"][f"{q['q2']}_TEXT"] == "hide"
 
 
 async def test_display_logic_true_shows_the_question_on_its_page(api):
@@ -332,7 +347,7 @@ async def test_close_records_an_unfinished_response_and_accepts_the_string_true(
     ).json()["result"]
     assert result["done"] is True
     stored = sandbox.responses[result["responseId"]]
-    assert stored["endReason"] == "Closed" and stored["values"]["finished"] == 0
+    assert stored["values"]["finished"] == 0 and stored["labels"]["finished"] == "False"
     again = await builder.update(session, advance=True)
     assert again.status_code == 409
 
@@ -402,19 +417,47 @@ async def test_survey_with_a_matrix_is_refused_as_unsupported_by_sessions(api):
     assert "not supported by the sessions API" in message and "Matrix" in message
 
 
-async def test_descriptive_text_is_shown_and_needs_no_answer(api):
+async def test_descriptive_text_is_refused_by_strict_sessions(api):
     builder = Builder(api)
     await builder.survey()
     block_id, [[db]] = await builder.block(
         [{"QuestionText": "<p>Hello</p>", "QuestionType": "DB", "Selector": "TB"}]
     )
     await builder.publish([builder.b(block_id)])
-    result = await builder.start()
-    assert result["questions"][0]["type"] == "DB"
-    refused = await builder.update(result["sessionId"], responses={db: "x"})
+    refused = await api.post(f"/surveys/{builder.sid}/sessions", json={"language": "EN"})
     assert refused.status_code == 400
-    done = (await builder.update(result["sessionId"], advance=True)).json()["result"]
-    assert done["done"] is True
+    error = refused.json()["meta"]["error"]
+    assert error["errorCode"] == "SESS_2" and f"{db} (DB/TB)" in error["errorMessage"]
+
+
+async def test_lenient_sandbox_shows_unsupported_types_and_text_takes_no_answer():
+    sandbox = QualtricsSandbox(strict=False)
+    app = Starlette(routes=[Mount("/API/v3", app=sandbox.app)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=BASE,
+        headers={"X-API-TOKEN": sandbox.token},
+    ) as client:
+        builder = Builder(client)
+        await builder.survey()
+        matrix = {
+            "QuestionText": "Rate",
+            "QuestionType": "Matrix",
+            "Selector": "Likert",
+            "SubSelector": "SingleAnswer",
+            "Choices": {"1": {"Display": "Speed"}},
+            "Answers": {"1": {"Display": "Good"}, "2": {"Display": "Bad"}},
+        }
+        block_id, [[db, grid]] = await builder.block(
+            [{"QuestionText": "<p>Hello</p>", "QuestionType": "DB", "Selector": "TB"}, matrix]
+        )
+        await builder.publish([builder.b(block_id)])
+        result = await builder.start()
+        assert [q["type"] for q in result["questions"]] == ["DB", "Matrix"]
+        refused = await builder.update(result["sessionId"], responses={db: "x"})
+        assert refused.status_code == 400
+        done = (await builder.update(result["sessionId"], advance=True)).json()["result"]
+        assert done["done"] is True
 
 
 async def test_nps_takes_choice_ids_0_to_10_and_records_the_number(api, sandbox):
@@ -450,7 +493,7 @@ async def test_multi_select_records_every_chosen_recode_and_honours_exclusive(ap
         "Blue",
         "None",
         selector="MAVR",
-        RecodeValues={"1": "red", "2": "blue", "3": "none"},
+        RecodeValues={"1": "10", "2": "20", "3": "-99"},
     )
     question["Choices"]["3"]["ExclusiveAnswer"] = True
     block_id, [[q]] = await builder.block([question])
@@ -463,7 +506,7 @@ async def test_multi_select_records_every_chosen_recode_and_honours_exclusive(ap
         await builder.update(result["sessionId"], responses={q: pick("2", "1")}, advance=True)
     ).json()["result"]
     stored = sandbox.responses[done["responseId"]]
-    assert stored["values"][q] == ["red", "blue"]
+    assert stored["values"][q] == [10, 20]
     assert stored["labels"][q] == ["Red", "Blue"]
 
 
@@ -602,7 +645,8 @@ async def test_group_is_walked_and_static_loop_repeats_its_block(api, sandbox):
         await builder.update(result["sessionId"], responses={q: pick("2")}, advance=True)
     ).json()["result"]
     values = sandbox.responses[done["responseId"]]["values"]
-    assert values["1_" + q] == ["1"] and values["2_" + q] == ["2"]
+    # Loop & merge answers are exported per iteration, the recode under `<loop>_QIDn`.
+    assert values["1_" + q] == 1 and values["2_" + q] == 2 and q not in values
 
 
 # --- the BooleanExpression evaluator -------------------------------------------------------

@@ -86,10 +86,10 @@ async def test_callbacks_are_form_posts_retried_until_2xx(sandbox):
             {"topics": "surveyengine.completedResponse.*", "publicationUrl": f"{hooks.url}/hook"}
         )
         sandbox.subscriptions.recorded(
-            {"surveyId": "SV_abc", "responseId": "R_1", "values": {"finished": 1}}, "MLRP_1"
+            {"responseId": "R_1", "values": {"finished": 1}}, "MLRP_1", "SV_abc"
         )
         sandbox.subscriptions.recorded(
-            {"surveyId": "SV_abc", "responseId": "R_2", "values": {"finished": 0}}, "MLRP_2"
+            {"responseId": "R_2", "values": {"finished": 0}}, "MLRP_2", "SV_abc"
         )
         sandbox.subscriptions.started("SV_abc", "MLRP_3", "2026-11-25 14:00:00")
         await sandbox.subscriptions.drain()

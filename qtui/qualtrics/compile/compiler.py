@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qtui.core.models import Block, Survey, reference_names
+from qtui.core.models import Block, Survey, TextConfig, reference_names
 from qtui.qualtrics.compile.flow import Flow
 from qtui.qualtrics.compile.layout import Layout
+from qtui.qualtrics.compile.markup import markdown_html
 from qtui.qualtrics.compile.model import CompiledQuestion, CompiledSurvey, CompileIssue
 from qtui.qualtrics.compile.questions import question
 from qtui.qualtrics.conditions import (
@@ -29,14 +30,18 @@ def compile_survey(
     qids: Mapping[str, str] | None = None,
     block_ids: Mapping[str, str] | None = None,
     force_response: bool = True,
+    for_sessions: bool = False,
 ) -> CompiledSurvey:
     """Compile a Questra survey.
 
     `qids` (Questra block id → QID) and `block_ids` (block key → BL_) name what already exists
     in Qualtrics; everything else gets provisional ids. `force_response` is the default for
-    question blocks (a block's own `required: false|true` wins).
+    question blocks (a block's own `required: false|true` wins). `for_sessions` compiles a
+    survey meant to be walked through the sessions API, which shows only MC, TE and NPS: a
+    text block's text is folded into the question after it on its page (or, last on its
+    page, the one before) instead of becoming a descriptive-text question.
     """
-    return Compiler(survey, qids, block_ids, force_response).run()
+    return Compiler(survey, qids, block_ids, force_response, for_sessions).run()
 
 
 class Compiler(Layout, Flow):
@@ -46,7 +51,9 @@ class Compiler(Layout, Flow):
         qids: Mapping[str, str] | None,
         block_ids: Mapping[str, str] | None,
         force_response: bool,
+        for_sessions: bool = False,
     ) -> None:
+        self.for_sessions = for_sessions
         self.survey = survey
         self.known_qids = qids
         self.known_blocks = block_ids
@@ -110,18 +117,40 @@ class Compiler(Layout, Flow):
             on_field=self.fields_read.add,
         )
         questions: dict[str, list[CompiledQuestion]] = {b.key: [] for b in self.blocks}
+        untagged = 0
+        folded: dict[str, list[Block]] = {}  # block key → text blocks waiting for a question
         for block_key, page, block, qid in self.placements:
-            definition = question(self, block, self.refs.get(block.id, ""))
+            tag = self.refs.get(block.id, "")
+            if self.for_sessions and isinstance(block.config, TextConfig):
+                folded.setdefault(block_key, []).append(block)
+                continue
+            if not tag:
+                # Every question carries its tag: replacing one (PUT) without it is refused.
+                untagged += 1
+                tag = f"text_{untagged}"
+            definition = question(self, block, tag)
             if definition is None:
                 continue
+            if folded.get(block_key):
+                self.fold_text(folded.pop(block_key), definition, before=True)
             logic = self.display_logic(block, block_key)
             if logic is not None:
                 definition["DisplayLogic"] = logic
             questions[block_key].append(
-                CompiledQuestion(
-                    block.id, page.id, block_key, qid, self.refs.get(block.id, ""), definition
-                )
+                CompiledQuestion(block.id, page.id, block_key, qid, tag, definition)
             )
+        for block_key, texts in folded.items():
+            if questions[block_key]:
+                self.fold_text(texts, questions[block_key][-1].definition, before=False)
+            else:
+                for text in texts:
+                    self.issue(
+                        text.id,
+                        "text_for_sessions",
+                        "a text block on a page with no question: sessions cannot show "
+                        "descriptive text, so a session walk does not see this page (its "
+                        "routing still runs)",
+                    )
         for compiled in self.blocks:
             compiled.question_ids = [q.qid for q in questions[compiled.key]]
         flow = self.build_flow()
@@ -144,6 +173,22 @@ class Compiler(Layout, Flow):
             issues=self.issues,
             terminal_pages={p: kind for p, (kind, _) in self.terminal.items()},
         )
+
+    def fold_text(self, texts: list[Block], definition: dict[str, Any], *, before: bool) -> None:
+        """Put text blocks' content into a question's text (sessions show no text blocks)."""
+        body = "".join(
+            markdown_html(t.config.content or t.config.label or "")  # type: ignore[union-attr]
+            for t in texts
+        )
+        for text in texts:
+            if text.config.showIf:
+                self.issue(
+                    text.id,
+                    "show_if",
+                    "the text is folded into a question for sessions; its showIf is not kept",
+                )
+        question_text = definition["QuestionText"]
+        definition["QuestionText"] = body + question_text if before else question_text + body
 
     def display_logic(self, block: Block, block_key: str) -> dict[str, Any] | None:
         text = block.config.showIf

@@ -20,15 +20,18 @@ from qtui.qualtrics.compile.model import (
     STATUS_FIELD,
     CompiledBlock,
 )
+from qtui.qualtrics.compile.questions import is_number
 from qtui.qualtrics.conditions import (
     DNF,
     Cond,
     QuestionRef,
     Untranslatable,
     boolean_expression,
+    choice_ids,
     conjoin,
     is_false,
     is_true,
+    questions_read,
 )
 
 _SCREENOUT_WORDS = re.compile(r"terminat|screen|disqualif|quota|reject|fail|not ?eligible", re.I)
@@ -78,26 +81,22 @@ class Flow:
                 {"Type": "EmbeddedData", "FlowID": self.next_flow_id(), "EmbeddedData": declared}
             )
         setters = self.variable_setters()
+        top.extend(setters.get(None, []))
         for i, page in enumerate(self.pages):
             if i not in reachable:
                 continue
             body = [
                 {
-                    "Type": "Standard",
+                    # The survey's default block (the first, as a new survey's default block
+                    # takes the first page) is a "Block" element in real flows.
+                    "Type": "Block" if compiled is self.blocks[0] else "Standard",
                     "ID": compiled.block_id,
                     "FlowID": self.next_flow_id(),
                     "Autofill": [],
                 }
                 for compiled in self.page_blocks[page.id]
             ]
-            if setters.get(page.id):
-                body.append(
-                    {
-                        "Type": "EmbeddedData",
-                        "FlowID": self.next_flow_id(),
-                        "EmbeddedData": setters[page.id],
-                    }
-                )
+            body.extend(setters.get(page.id, []))
             if page.id in self.terminal:
                 body.extend(self.ending(page))
             elif routing:
@@ -243,9 +242,16 @@ class Flow:
             return str(value)
         return None
 
-    def variable_setters(self) -> dict[str, list[dict[str, Any]]]:
-        """Page id → EmbeddedData items that copy an answer into a variable after that page."""
-        setters: dict[str, list[dict[str, Any]]] = {}
+    def variable_setters(self) -> dict[str | None, list[dict[str, Any]]]:
+        """Page id → flow elements that compute variables once that page is answered.
+
+        A variable is computed in the flow whenever Qualtrics can express it: a text answer
+        or a multi-answer of numeric choices is piped into an EmbeddedData field; a
+        single-answer choice sets its Questra value through one Branch per choice; a
+        condition sets "true" through a Branch (after a default "false"). The key None
+        holds variables that read no question (they run right after the declarations).
+        """
+        setters: dict[str | None, list[dict[str, Any]]] = {}
         for variable in self.survey.variables:
             if not variable.name:
                 continue
@@ -261,27 +267,72 @@ class Flow:
                 continue
             if expr is None or isinstance(expr, Literal):
                 continue
-            target = (
-                self.question_refs.get(expr.name)
-                if isinstance(expr, Reference) and expr.member in (None, "value", "values")
-                else None
-            )
-            if target is not None and isinstance(target.config, MultipleChoiceConfig):
-                value = f"${{q://{target.qid}/SelectedChoicesRecode}}"
-            elif target is not None and isinstance(target.config, TextInputConfig):
-                value = f"${{q://{target.qid}/ChoiceTextEntryValue}}"
-            else:
+            computed = self.compute_variable(variable.name, expr, text or "")
+            if computed is None:
                 self.issue(
                     variable.id,
                     "variable",
                     f"variable {variable.name!r} = {text!r} cannot be computed by "
-                    "Qualtrics embedded data; its value is left empty (conditions that "
+                    "Qualtrics survey flow; its value is left empty (conditions that "
                     "read it are compiled from its expression)",
                 )
                 continue
-            page_id = self._page_of_key(target.page_key)
-            setters.setdefault(page_id, []).append(_embedded(variable.name, value))
+            page_id, elements = computed
+            setters.setdefault(page_id, []).extend(elements)
         return setters
+
+    def compute_variable(
+        self, name: str, expr: Any, text: str
+    ) -> tuple[str | None, list[dict[str, Any]]] | None:
+        """(page after which it runs, flow elements) computing `name`, or None."""
+        target = (
+            self.question_refs.get(expr.name)
+            if isinstance(expr, Reference) and expr.member in (None, "value", "values")
+            else None
+        )
+        if target is not None:
+            page_id = self._page_of_key(target.page_key)
+            config = target.config
+            if isinstance(config, TextInputConfig):
+                value = f"${{q://{target.qid}/ChoiceTextEntryValue}}"
+                return page_id, [self.set_fields([_embedded(name, value)])]
+            if isinstance(config, MultipleChoiceConfig) and not config.allowMultiple:
+                ids = choice_ids(config)
+                return page_id, [
+                    self.branch(
+                        [[Cond("choice", target.qid, "Selected", choice=cid, label=choice.value)]],
+                        f"{name} = {choice.value}",
+                        [self.set_fields([_embedded(name, choice.value)])],
+                    )
+                    for cid, choice in zip(ids, config.choices, strict=True)
+                ]
+            if isinstance(config, MultipleChoiceConfig) and all(
+                is_number(c.value) for c in config.choices
+            ):
+                value = f"${{q://{target.qid}/SelectedChoicesRecode}}"
+                return page_id, [self.set_fields([_embedded(name, value)])]
+            return None
+        try:
+            dnf = self.translate(text)
+        except Untranslatable:
+            return None
+        pages = [self.page_index_of(qid) for qid in questions_read(dnf)]
+        page_id = self.pages[max(pages)].id if pages else None
+        elements = [self.set_fields([_embedded(name, "false")])]
+        if is_true(dnf):
+            elements = [self.set_fields([_embedded(name, "true")])]
+        elif not is_false(dnf):
+            body = [self.set_fields([_embedded(name, "true")])]
+            elements.append(self.branch(dnf, f"{name} is true", body))
+        return page_id, elements
+
+    def page_index_of(self, qid: str) -> int:
+        keys = {ref.qid: ref.page_key for ref in self.question_refs.values()}
+        page_id = self._page_of_key(keys.get(qid, ""))
+        return next((i for i, p in enumerate(self.pages) if p.id == page_id), 0)
+
+    def set_fields(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"Type": "EmbeddedData", "FlowID": self.next_flow_id(), "EmbeddedData": items}
 
     def _page_of_key(self, key: str) -> str:
         for compiled in self.blocks:
@@ -356,11 +407,13 @@ class Flow:
             )
         element: dict[str, Any] = {"Type": "EndSurvey", "FlowID": self.next_flow_id()}
         if kind == "Screenout":
+            # As exports mark a screen-out: the response is flagged Screened, which the
+            # Responses API reports as values.Q_TerminateFlag.
             element["EndingType"] = "Advanced"
             element["Options"] = {
                 "Advanced": "true",
                 "SurveyTermination": "DefaultMessage",
-                "Screenout": "true",
+                "ResponseFlag": "Screened",
             }
         out.append(element)
         return out

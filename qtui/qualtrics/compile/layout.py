@@ -157,12 +157,14 @@ class Layout:
         if isinstance(expr, Reference) and expr.member in (None, "value", "values"):
             target = self.question_refs.get(expr.name)
             if target is not None and isinstance(target.config, MultipleChoiceConfig):
+                locator = f"q://{target.qid}/ChoiceGroup/SelectedChoices"
                 return {
                     "Looping": "Question",
+                    # The keys of a loop over selected choices in real exports.
                     "LoopingOptions": {
+                        "Locator": locator,
                         "QID": target.qid,
-                        "ChoiceGroupLocator": f"q://{target.qid}/ChoiceGroup/SelectedChoices",
-                        "QuestionLoopLocators": [],
+                        "ChoiceGroupLocator": locator,
                         "Static": {},
                         "Randomization": "None",
                     },

@@ -7,6 +7,7 @@ reporting an issue) when the block cannot become a question.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -35,6 +36,13 @@ class Host(Protocol):
 
 
 Builder = Callable[[Host, Block, dict[str, Any]], dict[str, Any] | None]
+
+_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+
+
+def is_number(value: str) -> bool:
+    """Whether a choice value can be a Qualtrics recode value (a number)."""
+    return _NUMBER.match(value.strip()) is not None
 
 
 def question(host: Host, block: Block, tag: str) -> dict[str, Any] | None:
@@ -126,12 +134,13 @@ def _multiple_choice(host: Host, block: Block, base: dict[str, Any]) -> dict[str
         return None
     if is_nps(config):
         return {**base, "QuestionType": "MC", "Selector": "NPS", **_nps(config.choices)}
+    choices = _choices(config.choices)
     return {
         **base,
         "QuestionType": "MC",
         "Selector": "MAVR" if config.allowMultiple else "SAVR",
         "SubSelector": "TX",
-        **_choices(config.choices),
+        **choices,
     }
 
 
@@ -152,8 +161,9 @@ def _matrix(host: Host, block: Block, base: dict[str, Any]) -> dict[str, Any] | 
         "ChoiceOrder": rows["ChoiceOrder"],
         "Answers": columns["Answers"],
         "AnswerOrder": columns["AnswerOrder"],
-        # Matrix recodes apply to the columns; rows keep their values as export tags.
-        "RecodeValues": columns["RecodeValues"],
+        # Matrix recodes and variable names apply to the columns; rows keep their values as
+        # export tags.
+        **{k: v for k, v in columns.items() if k in ("RecodeValues", "VariableNaming")},
         "ChoiceDataExportTags": {str(i): row.value for i, row in enumerate(config.rows, start=1)},
         "DefaultChoices": False,
     }
@@ -165,7 +175,12 @@ def _input_list(host: Host, block: Block, base: dict[str, Any]) -> dict[str, Any
     if not config.inputs:
         host.issue(block.id, "not_expressed", "an input list with no inputs; skipped")
         return None
-    return {**base, "QuestionType": "TE", "Selector": "FORM", **_choices(config.inputs)}
+    return {
+        **base,
+        "QuestionType": "TE",
+        "Selector": "FORM",
+        **_choices(config.inputs, recodes=False),
+    }
 
 
 def _card_sort(host: Host, block: Block, base: dict[str, Any]) -> dict[str, Any] | None:
@@ -179,7 +194,7 @@ def _card_sort(host: Host, block: Block, base: dict[str, Any]) -> dict[str, Any]
         "QuestionType": "PGR",
         "Selector": "DragAndDrop",
         "SubSelector": "Columns",
-        **_choices(config.cards),
+        **_choices(config.cards, recodes=False),
         # Groups are listed by name; their order gives back the category values.
         "Groups": [c.label or c.value for c in config.categories],
         "NumberOfGroups": len(config.categories),
@@ -202,7 +217,7 @@ def _rank_order(host: Host, block: Block, base: dict[str, Any]) -> dict[str, Any
         "QuestionType": "RO",
         "Selector": "DND",
         "SubSelector": "TX",
-        **_choices(config.items),
+        **_choices(config.items, recodes=False),
     }
 
 
@@ -218,7 +233,7 @@ def _autosum(host: Host, block: Block, base: dict[str, Any]) -> dict[str, Any] |
         "QuestionType": "CS",
         "Selector": "VRTL",
         "SubSelector": "TX",
-        **_choices(config.items),
+        **_choices(config.items, recodes=False),
         "Validation": {
             "Settings": {
                 "ForceResponse": forced(host, block),
@@ -244,15 +259,31 @@ BUILDERS: dict[type, Builder] = {
 
 
 def _choices(
-    choices: Iterable[Any], key: str = "Choices", order_key: str = "ChoiceOrder"
+    choices: Iterable[Any],
+    key: str = "Choices",
+    order_key: str = "ChoiceOrder",
+    *,
+    recodes: bool = True,
 ) -> dict[str, Any]:
-    """Choice ids "1".."n" in order; RecodeValues carry the Questra values back."""
+    """Choice ids "1".."n" in order, and the Questra values under the same ids.
+
+    A recode value is the numeric value of a choice, so only numeric values go to
+    `RecodeValues` (and only on the types real exports carry them on: `recodes`); the others
+    go to `VariableNaming`, Qualtrics' name for a choice's value.
+    """
     items = list(choices)
-    return {
+    out: dict[str, Any] = {
         key: {str(i): {"Display": escape(c.label or c.value)} for i, c in enumerate(items, 1)},
         order_key: [str(i) for i in range(1, len(items) + 1)],
-        "RecodeValues": {str(i): c.value for i, c in enumerate(items, 1)},
     }
+    values = {str(i): c.value for i, c in enumerate(items, 1)}
+    numeric = {cid: v for cid, v in values.items() if recodes and is_number(v)}
+    named = {cid: v for cid, v in values.items() if cid not in numeric}
+    if numeric:
+        out["RecodeValues"] = numeric
+    if named:
+        out["VariableNaming"] = named
+    return out
 
 
 def _nps(choices: list[Any]) -> dict[str, Any]:
@@ -266,6 +297,6 @@ def _nps(choices: list[Any]) -> dict[str, Any]:
     return {
         "Choices": {c.value: {"Display": c.value} for c in choices},
         "ChoiceOrder": [c.value for c in choices],
-        "RecodeValues": {c.value: c.value for c in choices},
+        # No RecodeValues: an NPS choice's id is its value, and exports carry none.
         "ColumnLabels": column_labels,
     }

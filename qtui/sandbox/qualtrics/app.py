@@ -50,6 +50,7 @@ from qtui.sandbox.qualtrics.envelope import (
     success,
 )
 from qtui.sandbox.qualtrics.ids import IdMaker
+from qtui.sandbox.qualtrics.qsf import load_qsf
 from qtui.sandbox.qualtrics.store import OWNER_ID, SurveyRecord, iso_now, mysql_now
 from qtui.sandbox.qualtrics.subscriptions import EventSubscriptions
 
@@ -77,7 +78,9 @@ class QualtricsSandbox:
 
     Test hooks: `fail_next(n, status, path_contains)` makes the next n matching requests fail;
     `.surveys` (survey id → `SurveyRecord`), `.sessions` and `.responses` (response id → the
-    recorded response) can be inspected directly.
+    recorded response, in the Responses API shape; `responses_of(survey_id)` lists a survey's)
+    can be inspected directly. `strict` (on by default) makes sessions refuse surveys holding
+    question types the sessions API documents as unsupported; off, they show them anyway.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class QualtricsSandbox:
         datacenter: str = "sandbox",
         seed: int = 0,
         page_size: int = 100,
+        strict: bool = True,
     ) -> None:
         self.token = token
         self.rate_limit = rate_limit
@@ -98,7 +102,9 @@ class QualtricsSandbox:
         self.seed = seed
         self.surveys: dict[str, SurveyRecord] = {}
         self.sessions: dict[str, Session] = {}
+        self.strict = strict
         self.responses: dict[str, dict[str, Any]] = {}
+        self.response_survey: dict[str, str] = {}  # response id → survey id
         self.subscriptions = EventSubscriptions()
         self.recipients: dict[str, str] = {}  # session id → RecipientID for callbacks
         self.request_count = 0
@@ -267,6 +273,11 @@ class QualtricsSandbox:
         body = await self._body(request)
         if not isinstance(body, dict):
             raise bad_request("The request body must be a JSON object.")
+        if "SurveyElements" in body:  # a QSF document: import it as it is
+            record = load_qsf(body, self._ids.survey(), self._ids.block)
+            record.datacenter = self.datacenter
+            self.surveys[record.id] = record
+            return 200, {"SurveyID": record.id, "DefaultBlockID": record.default_block_id}
         for name in ("SurveyName", "Language", "ProjectCategory"):
             if not isinstance(body.get(name), str) or not body[name].strip():
                 raise bad_request(f"{name} is required.")
@@ -292,8 +303,9 @@ class QualtricsSandbox:
     async def delete_survey(self, request: Request) -> None:
         survey = self._survey(request)
         del self.surveys[survey.id]
-        for rid in [r for r, v in self.responses.items() if v["surveyId"] == survey.id]:
+        for rid in [r for r, s in self.response_survey.items() if s == survey.id]:
             del self.responses[rid]
+            del self.response_survey[rid]
         for sid in [s for s, v in self.sessions.items() if v.survey_id == survey.id]:
             del self.sessions[sid]
 
@@ -388,9 +400,13 @@ class QualtricsSandbox:
         survey = self._survey(request)
         qid, old = self._question(request, survey)
         question = check_question(await self._body(request))
-        question["QuestionID"] = qid
         if not question.get("DataExportTag"):
-            question["DataExportTag"] = old.get("DataExportTag") or f"Q{qid[3:]}"
+            # A PUT replaces the whole question; a real tenant refuses one without its tag.
+            raise bad_request(
+                f"DataExportTag is required when replacing question {qid}; send its tag "
+                f"({old.get('DataExportTag') or 'Q' + qid[3:]!r}) or a new one."
+            )
+        question["QuestionID"] = qid
         question.setdefault("QuestionDescription", _plain(question["QuestionText"])[:100])
         survey.questions[qid] = question
         survey.touch()
@@ -597,7 +613,8 @@ class QualtricsSandbox:
         embedded = body.get("embeddedData", {})
         if not isinstance(embedded, dict):
             raise bad_request("embeddedData must be an object of field names to values.")
-        check_supported(survey.published)
+        if self.strict:
+            check_supported(survey.published)
         session_id = self._ids.session()
         session = Session(
             session_id,
@@ -668,14 +685,19 @@ class QualtricsSandbox:
             response_id = self._ids.response()
             session.response_id = response_id
             self.responses[response_id] = session.response(response_id, iso_now())
+            self.response_survey[response_id] = session.survey_id
             recipient = self.recipients.get(session.id, "MLRP_" + session.id[3:])
-            self.subscriptions.recorded(self.responses[response_id], recipient)
+            self.subscriptions.recorded(self.responses[response_id], recipient, session.survey_id)
+
+    def responses_of(self, survey_id: str) -> list[dict[str, Any]]:
+        """The responses recorded for a survey, oldest first."""
+        return [self.responses[r] for r, s in self.response_survey.items() if s == survey_id]
 
     async def get_response(self, request: Request) -> dict[str, Any]:
         survey = self._survey(request)
         rid = request.path_params["rid"]
         response = self.responses.get(rid)
-        if response is None or response["surveyId"] != survey.id:
+        if response is None or self.response_survey.get(rid) != survey.id:
             raise not_found(f"Response {rid} of survey {survey.id}")
         return copy.deepcopy(response)
 

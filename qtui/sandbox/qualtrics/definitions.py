@@ -48,7 +48,7 @@ QUESTION_TYPES: dict[str, tuple[frozenset[str], frozenset[str] | None, bool]] = 
     ),
     "TE": (frozenset("SL ML ESTB FORM PW".split()), None, False),
     "Slider": (frozenset("HBAR HSLIDER STAR".split()), None, False),
-    "DB": (frozenset({"TB", "GRB"}), None, False),
+    "DB": (frozenset({"TB", "GRB", "PTB"}), None, False),
     "CS": (frozenset("VRTL HR HBAR HSLIDER".split()), None, False),
     "RO": (frozenset("DND RB TB SB".split()), None, False),
     "PGR": (frozenset({"DragAndDrop"}), frozenset({"Columns", "NoColumns"}), True),
@@ -76,6 +76,7 @@ FLOW_ID = re.compile(r"^FL_[1-9][0-9]*$")
 PAGE_BREAK_TYPES = ("Page Break", "PageBreak")
 PROJECT_CATEGORIES = ("CORE", "CX", "EX", "BX", "PX")
 LOOPING_KINDS = ("None", "Static", "Question")
+NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
 def _bad(message: str, code: str = BAD_REQUEST) -> ApiError:
@@ -174,7 +175,8 @@ def check_question(body: object) -> dict[str, Any]:
         question["Choices"] = {str(i): {"Display": str(i)} for i in range(11)}
         question["ChoiceOrder"] = [str(i) for i in range(11)]
     needs_choices = qtype in NEEDS_CHOICES or (qtype == "TE" and selector == "FORM")
-    if needs_choices and not (qtype == "MC" and "DynamicChoices" in question):
+    # Carried-forward choices (DynamicChoices) arrive at run time: Choices may be empty.
+    if needs_choices and "DynamicChoices" not in question:
         if not question.get("Choices"):
             raise _bad(f"Choices is required for QuestionType {qtype!r} and must not be empty.")
     if "Choices" in question and question["Choices"] not in ([], {}):
@@ -189,6 +191,7 @@ def check_question(body: object) -> dict[str, Any]:
             raise _bad("Groups is required for QuestionType 'PGR' (a list of group names).")
     if qtype == "DB" and selector == "GRB" and "Graphics" not in question:
         raise _bad("Graphics is required for a graphic descriptive block (Selector 'GRB').")
+    _check_recodes(question.get("RecodeValues"))
     _check_validation(question.get("Validation"))
     if "DisplayLogic" in question and question["DisplayLogic"] not in (None, False, {}):
         check_expression(question["DisplayLogic"], "DisplayLogic")
@@ -196,6 +199,29 @@ def check_question(body: object) -> dict[str, Any]:
     if tag is not None and not isinstance(tag, str):
         raise _bad("DataExportTag must be a string.")
     return question
+
+
+def is_number(value: object) -> bool:
+    """A recode value: an int, a float or a string holding one ("3", "-99", "2.5")."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and NUMBER.match(value.strip()) is not None
+
+
+def _check_recodes(recodes: object) -> None:
+    """RecodeValues map choice ids to numbers (exports show `[]` when none are set)."""
+    if recodes is None or recodes == []:
+        return
+    if not isinstance(recodes, dict):
+        raise _bad("RecodeValues must be an object mapping choice ids to numbers.")
+    for cid, value in recodes.items():
+        if not is_number(value):
+            raise _bad(
+                f"RecodeValues.{cid} {value!r} is not a number; a recode value is the numeric "
+                "value of a choice (put names in VariableNaming)."
+            )
 
 
 def _check_validation(validation: object) -> None:
@@ -354,8 +380,12 @@ def _check_flow_element(
             raise _bad(
                 f"{flow_id}.ID {block_id} is the trash block; it cannot be in the flow.", BAD_FLOW
             )
-    if kind in ("Branch", "BlockRandomizer", "Group") and not isinstance(element.get("Flow"), list):
+    children = element.get("Flow")
+    if kind in ("BlockRandomizer", "Group") and not isinstance(children, list):
         raise _bad(f"{flow_id}.Flow must be a list for a {kind} element.", BAD_FLOW)
+    if kind == "Branch" and children is not None and not isinstance(children, list):
+        # An empty branch is exported without Flow; one given must be a list.
+        raise _bad(f"{flow_id}.Flow must be a list for a Branch element.", BAD_FLOW)
     if kind == "Branch":
         check_expression(element.get("BranchLogic"), f"{flow_id}.BranchLogic", questions)
     if kind == "BlockRandomizer":

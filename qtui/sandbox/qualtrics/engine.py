@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from qtui.sandbox.qualtrics.definitions import MULTI_SELECTORS, choice_items, is_forced
@@ -35,6 +36,7 @@ from qtui.sandbox.qualtrics.logic import (
     Answer,
     Respondent,
     evaluate,
+    parse_locator,
     referenced_questions,
 )
 from qtui.sandbox.qualtrics.store import block_pages
@@ -43,19 +45,23 @@ _PIPE = re.compile(r"\$\{(e|q)://([^}]*)\}")
 
 
 def session_type(question: Mapping[str, Any]) -> str | None:
-    """The question's `type` in a session, or None when sessions cannot show it."""
+    """The question's `type` in a session (MC, NPS or TE), or None when the sessions API
+    documents it as unsupported (descriptive text included)."""
     qtype = question.get("QuestionType")
     if qtype == "MC":
         return "NPS" if question.get("Selector") == "NPS" else "MC"
     if qtype == "TE" and question.get("Selector") != "FORM":
         return "TE"
-    if qtype == "DB":
-        return "DB"
     return None
 
 
+def shown_type(question: Mapping[str, Any]) -> str:
+    """The `type` a session shows: the documented one, else the QuestionType (lenient mode)."""
+    return session_type(question) or str(question.get("QuestionType") or "?")
+
+
 def check_supported(snapshot: Mapping[str, Any]) -> None:
-    """Refuse a survey the v1 sessions API cannot take (only MC, TE, NPS and text)."""
+    """Refuse a survey the v1 sessions API cannot take: only MC, TE and NPS are documented."""
     unsupported = []
     for block in snapshot["Blocks"].values():
         if block.get("Type") == "Trash":
@@ -125,7 +131,9 @@ class Session:
         self.respondent = Respondent(embedded={k: _text(v) for k, v in embedded.items()})
         self.pending: dict[str, Any] = {}
         self.given: dict[str, Any] = {}  # every committed answer, in the wire form
-        self.loop_values: dict[str, Any] = {}
+        # (export key, QID, wire form) of every committed answer; inside a loop & merge
+        # iteration the key is `<loop>_QIDn`, as response exports name it.
+        self.answered: list[tuple[str, str, Any]] = []
         self.page: Page | None = None
         self.ending: Ending | None = None
         self.response_id: str | None = None
@@ -153,10 +161,8 @@ class Session:
                 self._set_fields(element.get("EmbeddedData", []))
             elif kind == "EndSurvey":
                 options = element.get("Options") or {}
-                screened = _truthy(options.get("Screenout")) or options.get("ResponseFlag") in (
-                    "Screened",
-                    "Screenout",
-                )
+                # Exports mark a screen-out as EndingType Advanced + Options.ResponseFlag.
+                screened = options.get("ResponseFlag") == "Screened"
                 yield Ending(
                     "Screenout" if screened else "Completed", element.get("FlowID"), dict(options)
                 )
@@ -167,15 +173,47 @@ class Session:
                 yield from self._walk(element.get("Flow", []))
             # WebService, QuotaCheck, TableOfContents…: nothing a session can show.
 
-    def _block(self, block_id: str) -> Iterator[Page]:
+    def _block(self, block_id: str) -> Iterator[Page | Ending]:
         block = self._snapshot["Blocks"].get(block_id)
         if block is None:
             return
+        skips = _skip_logic(block)
         for loop in self._iterations(block):
-            for qids in block_pages(block):
-                page = self._page(block_id, qids, loop)
-                if page is not None:
-                    yield page
+            pages = block_pages(block)
+            index = 0
+            while index < len(pages):
+                page = self._page(block_id, pages[index], loop)
+                index += 1
+                if page is None:
+                    continue
+                yield page
+                target = self._skip_target(page, skips)
+                if target == "ENDOFSURVEY":
+                    yield Ending("Completed")
+                    return
+                if target == "ENDOFBLOCK":
+                    break
+                if target is not None:
+                    # Skip to a later question: go on from the page that holds it.
+                    later = [i for i in range(index, len(pages)) if target in pages[i]]
+                    if later:
+                        index = later[0]
+
+    def _skip_target(self, page: Page, skips: Mapping[str, list[dict[str, Any]]]) -> str | None:
+        """Where the first skip logic of the page's questions that holds sends the respondent."""
+        for qid in page.questions:
+            for rule in skips.get(qid, []):
+                parsed = parse_locator(str(rule.get("Locator") or rule.get("ChoiceLocator") or ""))
+                if parsed is None:
+                    continue
+                answer = self.respondent.answers.get(parsed[0])
+                chosen = answer is not None and parsed[2] in answer.selected
+                condition = rule.get("Condition")
+                if (condition == "Selected" and chosen) or (
+                    condition == "NotSelected" and not chosen
+                ):
+                    return str(rule.get("SkipToDestination") or "") or None
+        return None
 
     def _iterations(self, block: Mapping[str, Any]) -> list[str | None]:
         options = block.get("Options") or {}
@@ -287,8 +325,7 @@ class Session:
                     f"{qid} is not on the current page; the page shows "
                     f"{', '.join(self.page.questions)}.",
                 )
-            question = self._questions[qid]
-            parsed, wire = parse_answer(qid, question, value)
+            parsed, wire = parse_answer(qid, self.question(qid), value)
             if parsed is None:
                 self.respondent.answers.pop(qid, None)
                 self.pending.pop(qid, None)
@@ -326,30 +363,49 @@ class Session:
                     f"{_plain(question.get('QuestionText', ''))[:80]}",
                 )
         self.respondent.displayed.update(visible)
-        for qid, wire in self.pending.items():
-            if page.loop is not None:
-                self.loop_values[f"{page.loop}_{qid}"] = wire
-            self.given[qid] = wire
+        self._commit(page)
         self._move()
+
+    def _commit(self, page: Page) -> None:
+        for qid, wire in self.pending.items():
+            key = qid if page.loop is None else f"{page.loop}_{qid}"
+            self.answered = [a for a in self.answered if a[0] != key]
+            self.answered.append((key, qid, wire))
+            self.given[qid] = wire
 
     def close(self) -> None:
         if self.page is not None:
-            for qid, wire in self.pending.items():
-                self.given[qid] = wire
+            self._commit(self.page)
         self.page = None
         self.ending = Ending("Closed")
 
     # --- read models -----------------------------------------------------------------------
 
-    def question_view(self, qid: str) -> dict[str, Any]:
+    def question(self, qid: str) -> dict[str, Any]:
+        """The question as shown now: carried-forward choices (`DynamicChoices` on
+        `q://QIDn/ChoiceGroup/SelectedChoices`) filled in from that question's answer."""
         question = self._questions[qid]
-        kind = session_type(question) or str(question.get("QuestionType"))
+        dynamic = question.get("DynamicChoices")
+        if not isinstance(dynamic, dict):
+            return question
+        parsed = parse_locator(str(dynamic.get("Locator", "")))
+        if parsed is None or parsed[1:] != ("ChoiceGroup", "SelectedChoices"):
+            return question
+        source = self._questions.get(parsed[0], {})
+        answer = self.respondent.answers.get(parsed[0])
+        chosen = set(answer.selected) if answer else set()
+        carried = {cid: c for cid, c in choice_items(source) if cid in chosen}
+        return {**question, "Choices": carried, "ChoiceOrder": list(carried)}
+
+    def question_view(self, qid: str) -> dict[str, Any]:
+        question = self.question(qid)
+        kind = shown_type(question)
         choices = (
             [
                 {"choiceId": cid, "display": self.pipe(str(choice.get("Display", "")))}
                 for cid, choice in choice_items(question)
             ]
-            if kind in ("MC", "NPS")
+            if kind not in ("TE", "DB")
             else []
         )
         labels = question.get("ColumnLabels") if kind == "NPS" else None
@@ -381,53 +437,103 @@ class Session:
             result["responseId"] = self.response_id
         return result
 
+    @property
+    def end_reason(self) -> str | None:
+        """Completed, Screenout (an EndSurvey flagged Screened) or Closed; None while open."""
+        return self.ending.reason if self.ending else None
+
     def response(self, response_id: str, ended: str) -> dict[str, Any]:
-        """The recorded response, in the single-response read model (values keyed by QID)."""
+        """The recorded response as `GET /surveys/{id}/responses/{responseId}` returns it.
+
+        `values` holds the response's own fields, each answer under its export key (`QIDn`
+        for choices as recode values, `QIDn_TEXT` for text entry, `QIDn_NPS_GROUP` for NPS,
+        `QIDn_k_TEXT` for a choice's text box, `<loop>_…` inside loop & merge), embedded data
+        by name and `Q_TerminateFlag` for a screen-out; `labels` the choice texts;
+        `displayedFields` the questions shown and `displayedValues` the choices they showed.
+        """
         assert self.ending is not None
+        finished = self.ending.reason != "Closed"
         values: dict[str, Any] = {
             "startDate": self.started,
             "endDate": ended,
-            "recordedDate": ended,
-            "finished": 0 if self.ending.reason == "Closed" else 1,
-            "progress": 0 if self.ending.reason == "Closed" else 100,
             "status": 0,
+            "progress": 100 if finished else 0,
+            "duration": _seconds_between(self.started, ended),
+            "finished": 1 if finished else 0,
+            "recordedDate": ended,
+            "_recordId": response_id,
             "userLanguage": self.language,
         }
-        labels: dict[str, Any] = {}
-        for qid, wire in self.given.items():
-            self._record(qid, wire, values, labels)
-        for key, wire in self.loop_values.items():
-            values[key] = wire if isinstance(wire, str) else sorted(wire)
+        labels: dict[str, Any] = {"status": "IP Address", "finished": str(finished)}
+        for key, qid, wire in self.answered:
+            self._record(key, qid, wire, values, labels)
+        displayed = sorted(self.respondent.displayed, key=_qid_number)
+        displayed_values = {
+            qid: [_recode(self._questions[qid], cid) for cid, _ in choice_items(self.question(qid))]
+            for qid in displayed
+            if session_type(self._questions.get(qid, {})) in ("MC", "NPS")
+        }
+        if self.ending.options.get("ResponseFlag") == "Screened":
+            values["Q_TerminateFlag"] = "Screened"
         values.update(self.respondent.embedded)
         return {
             "responseId": response_id,
-            "surveyId": self.survey_id,
-            "sessionId": self.id,
             "values": values,
             "labels": labels,
-            "displayedFields": sorted(self.respondent.displayed, key=_qid_number),
-            "embeddedData": dict(self.respondent.embedded),
-            "endReason": self.ending.reason,
-            "endFlowId": self.ending.flow_id,
-            "endOptions": dict(self.ending.options),
+            "displayedFields": displayed,
+            "displayedValues": displayed_values,
         }
 
-    def _record(self, qid: str, wire: Any, values: dict[str, Any], labels: dict[str, Any]) -> None:
+    def _record(
+        self, key: str, qid: str, wire: Any, values: dict[str, Any], labels: dict[str, Any]
+    ) -> None:
         question = self._questions[qid]
+        kind = session_type(question)
         if isinstance(wire, str):
-            values[qid] = wire
+            values[f"{key}_TEXT"] = wire
             return
+        if not isinstance(wire, dict):
+            return  # lenient mode: an answer to a type the Responses API shape is not known for
         choices = dict(choice_items(question))
-        recodes = question.get("RecodeValues") or {}
-        chosen = [cid for cid in wire if wire[cid].get("selected")]
-        codes = [_number_or_text(recodes.get(cid, cid)) for cid in chosen]
-        names = [str(choices.get(cid, {}).get("Display", cid)) for cid in chosen]
+        chosen = [cid for cid in wire if isinstance(wire[cid], dict) and wire[cid].get("selected")]
+        codes = [_recode(question, cid) for cid in chosen]
+        names = [_plain(str(choices.get(cid, {}).get("Display", cid))) for cid in chosen]
         multi = question.get("Selector") in MULTI_SELECTORS
-        values[qid] = codes if multi else (codes[0] if codes else None)
-        labels[qid] = names if multi else (names[0] if names else None)
+        values[key] = codes if multi else (codes[0] if codes else None)
+        labels[key] = names if multi else (names[0] if names else None)
+        if kind == "NPS" and codes and isinstance(codes[0], int):
+            group = 1 if codes[0] <= 6 else 2 if codes[0] <= 8 else 3
+            values[f"{key}_NPS_GROUP"] = group
+            labels[f"{key}_NPS_GROUP"] = ("Detractor", "Passive", "Promoter")[group - 1]
         for cid in chosen:
             if wire[cid].get("text"):
-                values[f"{qid}_{cid}_TEXT"] = wire[cid]["text"]
+                values[f"{key}_{cid}_TEXT"] = wire[cid]["text"]
+
+
+def _recode(question: Mapping[str, Any], cid: str) -> object:
+    """A choice's recode value (the choice id when none is set), as a number when it is one."""
+    recodes = question.get("RecodeValues")
+    value = recodes.get(cid, cid) if isinstance(recodes, dict) else cid
+    return _number_or_text(value)
+
+
+def _seconds_between(start: str, end: str) -> int:
+    try:
+        a = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ")
+        b = datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return 0
+    return max(0, int((b - a).total_seconds()))
+
+
+def _skip_logic(block: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """QID → its skip logic (`BlockElements[].SkipLogic`), applied when its page is left."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for element in block.get("BlockElements") or []:
+        rules = element.get("SkipLogic") if isinstance(element, dict) else None
+        if isinstance(rules, list) and element.get("QuestionID"):
+            out[str(element["QuestionID"])] = [r for r in rules if isinstance(r, dict)]
+    return out
 
 
 def _qid_number(qid: str) -> tuple[int, str]:
@@ -436,9 +542,13 @@ def _qid_number(qid: str) -> tuple[int, str]:
 
 
 def _number_or_text(value: object) -> object:
-    text = str(value)
+    text = str(value).strip()
     try:
         return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
     except ValueError:
         return text
 
@@ -477,9 +587,18 @@ def parse_answer(qid: str, question: Mapping[str, Any], value: object) -> tuple[
     Returns the answer for logic and its normalised wire form (only selected choices kept),
     or (None, None) when the answer clears the question.
     """
-    kind = session_type(question)
-    if kind == "DB":
+    if question.get("QuestionType") == "DB":
         raise ApiError(400, SESSION_BAD_ANSWER, f"{qid} is descriptive text; it takes no response.")
+    kind = session_type(question)
+    if kind is None:
+        # Lenient mode only (strict sessions never show such a question): take what is sent.
+        if value is None:
+            return None, None
+        if isinstance(value, str):
+            return Answer(text=value), value
+        ids = {cid for cid, _ in choice_items(question)}
+        if not (isinstance(value, dict) and value and set(map(str, value)) <= ids):
+            return Answer(), value
     if kind == "TE":
         if value is None:
             return None, None

@@ -40,7 +40,11 @@ VALUE_OPERATORS = {
     "Empty",
     "NotEmpty",
     "MatchesRegex",
+    "Is",
+    "IsNot",
 }
+# A logic set's Type: the first is `If`; later sets are `AndIf` or `OrIf`/`ElseIf` in exports.
+GROUP_TYPES = ("If", "AndIf", "OrIf", "ElseIf")
 OPERATORS = SELECTION_OPERATORS | DISPLAY_OPERATORS | VALUE_OPERATORS
 UNARY_OPERATORS = SELECTION_OPERATORS | DISPLAY_OPERATORS | {"Empty", "NotEmpty"}
 
@@ -117,8 +121,10 @@ def check_expression(
         gwhere = f"{where}.{gkey}"
         if not isinstance(group, dict):
             raise ApiError(400, BAD_REQUEST, f"{gwhere} must be an object.")
-        if group.get("Type", "If") not in ("If", "ElseIf"):
-            raise ApiError(400, BAD_REQUEST, f"{gwhere}.Type must be 'If'.")
+        if group.get("Type", "If") not in GROUP_TYPES:
+            raise ApiError(
+                400, BAD_REQUEST, f"{gwhere}.Type must be one of {', '.join(GROUP_TYPES)}."
+            )
         conditions = numbered(group)
         if not conditions:
             raise ApiError(400, BAD_REQUEST, f"{gwhere} has no conditions.")
@@ -193,7 +199,7 @@ def evaluate(logic: Mapping[str, Any], respondent: Respondent) -> bool:
         value = _and_before_or(terms)
         joiner = _conjunction(group) or _conjunction(conditions[0])
         if joiner is None:
-            joiner = "Or" if group.get("Type") == "ElseIf" else "And"
+            joiner = "Or" if group.get("Type") in ("ElseIf", "OrIf") else "And"
         group_terms.append((joiner if index else "And", value))
     if not group_terms:
         return False
@@ -274,10 +280,10 @@ def compare(left: object, operator: str, right: object, ignore_case: bool = Fals
         return text != ""
     other = "" if right is None else str(right)
     a, b = (text.lower(), other.lower()) if ignore_case else (text, other)
-    if operator in ("EqualTo", "NotEqualTo"):
+    if operator in ("EqualTo", "NotEqualTo", "Is", "IsNot"):
         na, nb = _number(text), _number(other)
         equal = na == nb if na is not None and nb is not None else a == b
-        return equal if operator == "EqualTo" else not equal
+        return equal if operator in ("EqualTo", "Is") else not equal
     if operator == "Contains":
         return b in a
     if operator == "DoesNotContain":

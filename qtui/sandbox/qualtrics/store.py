@@ -50,6 +50,8 @@ class SurveyRecord:
     # How often each randomizer child was shown, for EvenPresentation.
     presentations: Counter[tuple[str, int]] = field(default_factory=Counter)
     datacenter: str = "sandbox"
+    # QSF elements the sandbox does not run (scoring, response sets…), kept from an import.
+    extra_elements: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def new(
@@ -181,6 +183,8 @@ class SurveyRecord:
                     str(question.get("QuestionDescription") or qid),
                 )
             )
+        for extra in self.extra_elements:
+            elements.append({**copy.deepcopy(extra), "SurveyID": self.id})
         entry = {k: v for k, v in self.metadata().items() if k != "SurveyActiveResponseSet"}
         return {"SurveyEntry": entry, "SurveyElements": elements}
 

@@ -142,14 +142,15 @@ class EventSubscriptions:
             {"Status": "Started", "RecipientID": recipient_id, "StartedDate": started},
         )
 
-    def recorded(self, response: Mapping[str, Any], recipient_id: str) -> None:
-        """A recorded response: `completedResponse` if finished, else `partialResponse`."""
+    def recorded(self, response: Mapping[str, Any], recipient_id: str, survey_id: str) -> None:
+        """A recorded response (Responses API shape, which does not name its survey):
+        `completedResponse` if finished, else `partialResponse`."""
         values = response.get("values") or {}
         finished = values.get("finished") in (1, True, "1", "true")
         kind = "surveyengine.completedResponse" if finished else "surveyengine.partialResponse"
         self._publish(
             kind,
-            str(response["surveyId"]),
+            survey_id,
             {
                 "Status": "Complete" if finished else "Partial",
                 "ResponseID": str(response["responseId"]),
