@@ -7,6 +7,7 @@ Subcommands live beside the code they drive and are imported only when used, so
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -26,10 +27,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Replay a recorded event stream (tree as text, JSON or TUI).",
     ),
     "open": ("qtui.tui.commands", "open_file", "Open a FullSurvey JSON file to edit and save."),
+    "serve": (
+        "qtui.tui.web",
+        "serve",
+        "Serve the app (demo, watch or replay) to a web browser.",
+    ),
     "relay": ("qtui.relay.command", "relay", "Run the webhook relay: receive, log, stream."),
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
     "qa": ("qtui.qualtrics.commands", "qa", "Run a scripted walkthrough on a Qualtrics survey."),
+    "export": ("qtui.qsf.command", "export", "Compile a survey into a QSF file for Qualtrics."),
+    "import": (
+        "qtui.qsf.command",
+        "import_",
+        "Read a QSF file: into the Qualtrics sandbox, or as a FullSurvey.",
+    ),
     "fieldwork": (
         "qtui.fieldwork.command",
         "fieldwork",
@@ -58,6 +70,14 @@ class LazyGroup(click.Group):
                 raise
             return None
         return getattr(module, attr)
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Every error one `qtui: …` line, exit codes as `qtui.exits` documents."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        from qtui.exits import run
+
+        run(super().main, *args, **kwargs)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]

@@ -13,7 +13,9 @@ key. Secrets are never printed: `Settings.redacted()` is what `qtui config` woul
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,11 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+
+from qtui.text import one_line
 
 
 class ConfigError(ValueError):
@@ -77,6 +82,74 @@ def config_path() -> Path:
     return Path(os.environ.get("QTUI_CONFIG") or config_dir() / "config.toml")
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few lines; anything this big is not one
+MAX_CONFIG_DEPTH = 8  # the deepest valid key is two tables down
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deeply tables and arrays nest in `value` (counting stops past `limit`)."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML at `path` as a dict; `ConfigError` saying what is wrong and how to fix it."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; point QTUI_CONFIG at a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than 1 MB, so not a qtui config; check the path")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {one_line(str(exc))}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables nested too deeply to be a config") from None
+    except ValueError as exc:  # an integer past Python's 4300-digit conversion limit
+        what = "an integer thousands of digits long" if "digits" in str(exc) else "a value"
+        raise ConfigError(f"{path}: {what} qtui cannot read: {one_line(str(exc), 80)}") from None
+    if _depth(parsed, MAX_CONFIG_DEPTH) > MAX_CONFIG_DEPTH:
+        raise ConfigError(
+            f"{path}: nested more than {MAX_CONFIG_DEPTH} levels deep; "
+            "a qtui config is at most a table of tables"
+        )
+    return parsed
+
+
+class _ConfigFile(TomlConfigSettingsSource):
+    """The TOML config file, read with clear errors (and `QTUI_CONFIG` checked)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        path = config_path()
+        named = os.environ.get("QTUI_CONFIG")
+        if named and not path.exists():
+            raise ConfigError(
+                f"QTUI_CONFIG names {one_line(str(path))}, which does not exist; "
+                "create it or unset QTUI_CONFIG"
+            )
+        if named and path.is_dir():
+            raise ConfigError(
+                f"QTUI_CONFIG names {one_line(str(path))}, a directory; point it at a TOML file"
+            )
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:
+        return read_config_file(file_path)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="QTUI_",
@@ -104,8 +177,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
-        return (init_settings, env_settings, toml)
+        return (init_settings, env_settings, _ConfigFile(settings_cls))
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with every secret replaced by '***' (or None)."""
@@ -125,21 +197,47 @@ def _known_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def _describe(exc: ValidationError, source: str) -> str:
     err = exc.errors(include_url=False)[0]
-    key = ".".join(str(part) for part in err["loc"])
+    key = one_line(".".join(str(part) for part in err["loc"]), 80)
     if err["type"] == "extra_forbidden":
         near = difflib.get_close_matches(key, _known_keys(Settings), n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
         return f"{source}: unknown key '{key}'{hint}"
-    return f"{source}: '{key}': {err['msg']}"
+    return f"{source}: '{key}': {one_line(err['msg'], 120)}"
+
+
+def _unreadable_json_variable() -> str | None:
+    """The first QTUI_* variable that looks like JSON but does not decode."""
+    for name, value in sorted(os.environ.items()):
+        if name.upper().startswith("QTUI_") and value.lstrip()[:1] in ("{", "["):
+            try:
+                json.loads(value)
+            except (ValueError, RecursionError):
+                return name
+    return None
+
+
+def _env_problem(exc: Exception) -> str:
+    """A QTUI_* variable pydantic-settings could not decode, named with how to fix it."""
+    found = re.search(r'field "([^"]+)"', str(exc))
+    field = found.group(1) if found else ""
+    name = next((n for n in os.environ if n.upper() == f"QTUI_{field.upper()}"), None)
+    name = name or _unreadable_json_variable() or "a QTUI_* variable"
+    if field == "keymap":
+        return f"""{name}: not a JSON object; set it like {name}='{{"qtui.pause": "p"}}'"""
+    return (
+        f"{name}: not a JSON object qtui can read; set one key per variable instead, "
+        "e.g. QTUI_UI_COALESCE_MS=100"
+    )
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the config file and QTUI_* variables; raise `ConfigError` naming the bad key."""
     path = config_path()
-    source = f"{path} or QTUI_* variables" if path.exists() else "QTUI_* variables"
+    shown = one_line(str(path))
+    source = f"{shown} or QTUI_* variables" if path.is_file() else "QTUI_* variables"
     try:
         return Settings(**overrides)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
+    except (SettingsError, RecursionError) as exc:
+        raise ConfigError(_env_problem(exc)) from None

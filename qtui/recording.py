@@ -8,12 +8,13 @@ one damaged line never hides the rest of a recording.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qtui.core.events import Event, EventError, parse_event
+from qtui.text import lone_surrogate, one_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,9 @@ class RecordedLine:
     survey_id: str | None = None  # a relay frame's attribution
 
 
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one event is kilobytes; a longer line is not one
+
+
 def parse_line(lineno: int, text: str) -> RecordedLine | None:
     """One line of a recording; None for a blank line."""
     text = text.strip()
@@ -35,8 +39,16 @@ def parse_line(lineno: int, text: str) -> RecordedLine | None:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
         return RecordedLine(lineno, None, f"invalid JSON at column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        return RecordedLine(lineno, None, "JSON nested too deeply to be an event")
+    except ValueError as exc:  # an integer past the 4300-digit conversion limit
+        return RecordedLine(lineno, None, f"unreadable JSON: {one_line(str(exc), 80)}")
     if not isinstance(body, dict):
         return RecordedLine(lineno, None, "expected a JSON object")
+    if "\\ud" in text.lower():  # only an escape can carry a lone surrogate in: look closer
+        where = lone_surrogate(body)
+        if where is not None:
+            return RecordedLine(lineno, None, f"{where}: text holding a lone surrogate")
     if isinstance(body.get("envelope"), dict):
         seq = body.get("seq")
         survey_id = body.get("survey_id")
@@ -50,15 +62,29 @@ def parse_line(lineno: int, text: str) -> RecordedLine | None:
     return RecordedLine(lineno, body)
 
 
+def iter_stream(path: str | Path) -> Iterator[RecordedLine]:
+    """Every non-blank line of a recording, good or bad, in file order, read as it goes.
+
+    Memory stays that of one line whatever the file's size; a line longer than
+    `MAX_LINE_BYTES` (a binary file, a dump without newlines) is skipped as a bad line.
+    """
+    with open(path, "rb") as handle:
+        lineno = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            lineno += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass  # skip to the end of the overlong line
+                yield RecordedLine(lineno, None, f"longer than {MAX_LINE_BYTES >> 20} MB")
+                continue
+            line = parse_line(lineno, raw.decode("utf-8", errors="replace"))
+            if line is not None:
+                yield line
+
+
 def read_stream(path: str | Path) -> list[RecordedLine]:
     """Every non-blank line of a recording, good or bad, in file order."""
-    lines: list[RecordedLine] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for lineno, text in enumerate(handle, start=1):
-            line = parse_line(lineno, text)
-            if line is not None:
-                lines.append(line)
-    return lines
+    return list(iter_stream(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,44 @@
 Endpoints may put their outcome in `request.state.note`; this middleware adds the method,
 path, status and duration once the response is sent (the writer adds the time). Query
 strings are shown only when asked for: the relay's may hold a subscriber token.
+
+Paths, queries and notes come from whoever sent the request: `escape` shows control
+characters as `\x1b`, `\u202e`… and cuts long values, so no request can move the
+cursor, recolour or rewrite the terminal the log is read in, or flood it.
 """
 
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Control, format (bidi overrides, zero-width), surrogate, private-use, unassigned and
+# line/paragraph separator characters: anything a terminal might act on or hide.
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def _escaped_char(char: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape(value: object, limit: int = 200) -> str:
+    """`value` as text safe for one log line: unsafe characters escaped, cut at `limit`."""
+    text = value if isinstance(value, str) else str(value)
+    cut = len(text) - limit
+    if cut > 0:
+        text = text[:limit]
+    shown = "".join(_escaped_char(c) for c in text)
+    return f"{shown}…(+{cut} chars)" if cut > 0 else shown
 
 
 class RequestLog:
@@ -40,9 +70,9 @@ class RequestLog:
             await self.app(scope, receive, send_and_note_status)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            path = scope["path"]
+            path = escape(scope["path"], 200)
             if self.show_query and scope.get("query_string"):
-                path += f"?{scope['query_string'].decode()}"
-            note = scope.get("state", {}).get("note", "")
+                path += "?" + escape(scope["query_string"].decode("latin-1"), 200)
+            note = escape(scope.get("state", {}).get("note", ""), 300)
             line = f"{scope['method']} {path} {status}"
             self.write(f"{line} {note} ({ms:.0f} ms)" if note else f"{line} ({ms:.0f} ms)")

@@ -271,7 +271,13 @@ async def main() -> None:
         if args.png:
             import cairosvg
 
-            cairosvg.svg2png(url=str(path), write_to=str(path.with_suffix(".png")))
+            # cairosvg does not read the font list Rich writes ("Fira Code, monospace") and
+            # falls back to a proportional face, which makes columns look misaligned: name a
+            # monospace face it can find instead.
+            svg = path.read_text().replace(
+                "font-family: Fira Code, monospace;", "font-family: DejaVu Sans Mono, monospace;"
+            )
+            cairosvg.svg2png(bytestring=svg.encode(), write_to=str(path.with_suffix(".png")))
 
 
 if __name__ == "__main__":

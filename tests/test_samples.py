@@ -134,3 +134,34 @@ def test_replaying_the_screener_sample_rebuilds_the_sandbox_survey(run: Any) -> 
     expected = comparable(Survey.model_validate(run.survey))
     assert comparable(rebuilt) == expected
     assert len(expected["pages"]) == 29
+
+
+def test_every_sample_file_replays_to_a_survey_or_says_what_it_demonstrates() -> None:
+    from click.testing import CliRunner
+
+    from qtui.cli import main
+
+    readme = (samples.DIRECTORY / "README.md").read_text()
+    listed: dict[str, str] = {}  # file name → its README entry (continuation lines joined)
+    entry = ""
+    for line in readme.splitlines():
+        if line.startswith("- `"):
+            entry = line.split("`")[1]
+            listed[entry] = line
+        elif entry and line.startswith("  "):
+            listed[entry] += " " + line.strip()
+        else:
+            entry = ""
+    files = {p.name for p in samples.DIRECTORY.iterdir() if p.is_file()}
+    assert files - {"__pycache__"} <= set(listed), "every file has its README line"
+    for name in sorted(files):
+        if not name.endswith(".jsonl"):
+            assert "demonstrates" in listed[name] or name == "README.md"
+            continue
+        result = CliRunner().invoke(main, ["replay", str(samples.path(name)), "--print"])
+        if "replays to a visible survey" in listed[name]:
+            assert result.exit_code == 0, result.output
+            assert "1. " in result.output and "pages" in result.output
+        else:
+            assert "demonstrates" in listed[name] and "replays to an empty tree" in listed[name]
+            assert result.exit_code != 0 and "no events for any survey" in result.output

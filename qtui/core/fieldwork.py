@@ -842,3 +842,45 @@ def _incident_view(incident: Incident) -> IncidentView:
         created_at=_moment(incident.created_at),
         updated_at=incident.updated_at or 0,
     )
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+NEVER_TAKEN_AFTER = 30  # completes after which a predicted route nobody took is flagged
+
+
+@dataclass(frozen=True)
+class RouteFigures:
+    pages: tuple[str, ...]  # page ids, in order
+    ending: str  # how the route ends (the routes module's ending kind)
+    taken: int
+    never_taken: bool  # predicted reachable, and nobody took it after enough completes
+
+
+def route_figures(
+    tally: FieldworkTally,
+    routes: Iterable[tuple[Sequence[str], str]],
+    *,
+    after_completes: int = NEVER_TAKEN_AFTER,
+) -> list[RouteFigures]:
+    """Respondents per predicted route (page ids, ending), each distinct route once.
+
+    A route nobody took once `after_completes` respondents finished (complete, screened
+    out or over quota) is flagged: the survey says it can be reached, the field says
+    otherwise — often a routing bug, or a condition on a value nobody gives.
+    """
+    seen: dict[tuple[str, ...], str] = {}
+    for pages, ending in routes:
+        seen.setdefault(tuple(pages), ending)
+    counts = dict(tally.route_counts(seen))
+    figures = tally.figures()
+    finished = figures.completed + figures.screened_out + figures.over_quota
+    return [
+        RouteFigures(
+            pages,
+            ending,
+            counts.get(pages, 0),
+            counts.get(pages, 0) == 0 and finished >= after_completes,
+        )
+        for pages, ending in seen.items()
+    ]

@@ -272,6 +272,14 @@ class QualtricsClient:
             "create survey",
         )
 
+    async def import_qsf(self, document: Mapping[str, Any]) -> SurveyCreated:
+        """Create a survey from a QSF document (POST /survey-definitions with the QSF)."""
+        return self._parse(
+            SurveyCreated,
+            await self.request("POST", "/survey-definitions", json=document),
+            "import survey",
+        )
+
     async def get_definition(self, survey_id: str) -> dict[str, Any]:
         return await self.request("GET", f"/survey-definitions/{survey_id}") or {}
 

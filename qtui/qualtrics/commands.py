@@ -12,20 +12,19 @@ import inspect
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from pydantic import ValidationError
 
 from qtui.core.models import Survey
 from qtui.core.outline import item_title
+from qtui.exits import EXIT_FAILED, EXIT_ISSUES, EXIT_OK, EXIT_USAGE, fail
+from qtui.jsonfile import JsonFileError, read_json_file
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ISSUES = 0, 1, 2, 3
 
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"qtui: {message}", err=True)
-    sys.exit(code)
+def _fail(message: str, code: int) -> NoReturn:
+    fail(message, code)
 
 
 def _settings() -> Any:
@@ -79,9 +78,9 @@ async def _fetch_from_questra(settings: Any, id_or_slug: str) -> dict[str, Any]:
 
 def _read_survey_file(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        _fail(f"cannot read {path} as JSON: {error}", EXIT_USAGE)
+        data = read_json_file(path)
+    except JsonFileError as error:
+        _fail(str(error), EXIT_USAGE)
     if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
         data = data["survey"]  # the `{"survey": FullSurvey}` import form
     if not isinstance(data, dict):
@@ -312,9 +311,9 @@ def _refuse_routing_changes(
 
 def _read_answers(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        _fail(f"cannot read answers {path} as JSON: {error}", EXIT_USAGE)
+        data = read_json_file(path)
+    except JsonFileError as error:
+        _fail(f"answers {error}", EXIT_USAGE)
     if not isinstance(data, dict):
         _fail(f"{path} must hold a JSON object of answers (name or QID → value)", EXIT_USAGE)
     if isinstance(data.get("answers"), dict):

@@ -3,7 +3,12 @@
     POST /hooks/{source}   verify, parse, append to the log, then answer 2xx
     WS   /stream?after=SEQ[&survey=ID][&source=S,…][&token=T]   backlog, then live events
     GET  /events?after=SEQ&limit=N[&survey=ID][&source=S,…]      the same, a page at a time
-    GET  /health                                    last seq, event count, subscribers
+    GET  /health                                    liveness; with read access, last seq,
+                                                    event count, subscribers
+
+Reading endpoints check the Host and Origin a browser would send and the subscriber
+token (`qtui.relay.access`); webhooks are checked by their signature. Every bad input
+gets a 4xx (or a 44xx close code) with a reason, never a 500: a 5xx makes Questra retry.
 
 A delivery is answered only after its append has committed, so a 2xx means the event
 is on disk; anything else makes the sender retry. Deliveries are written by one writer
@@ -17,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import logging
 import sqlite3
 import time
@@ -30,17 +34,20 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from qtui.questra.signing import SignatureError
+from qtui.relay.access import Access
 from qtui.relay.envelope import EnvelopeError, parse_envelope
 from qtui.relay.frames import (
     CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
     CLOSE_OVERFLOW,
     CLOSE_UNAUTHORIZED,
+    close_reason,
     event_frame_text,
     heartbeat_frame,
     overflow_frame,
@@ -55,18 +62,27 @@ from qtui.relay.log import (
 )
 from qtui.relay.sources import Source, questra_source
 from qtui.relay.writer import GroupCommit
-from qtui.requestlog import RequestLog
+from qtui.requestlog import RequestLog, escape
 
 logger = logging.getLogger("qtui.relay")
 
-# Backlog is read and sent this many events at a time, so a long catch-up never holds
-# more than one page in memory.
+# Backlog is read and sent this many events (or this many bytes) at a time, so a long
+# catch-up never holds more than one page in memory, however large the events.
 BACKLOG_PAGE = 500
+BACKLOG_PAGE_BYTES = 4 * 1024 * 1024
 EVENTS_LIMIT_DEFAULT = 100
 EVENTS_LIMIT_MAX = 1000
+EVENTS_PAGE_BYTES = 4 * 1024 * 1024
+# Per subscriber: live events waiting to be sent, by count and by bytes.
+QUEUE_SIZE = 1000
+QUEUE_BYTES = 16 * 1024 * 1024
 MAX_BODY_BYTES = 5 * 1024 * 1024
-
-TOKEN_HINT = "subscriber token missing or wrong: pass ?token=… or Authorization: Bearer …"
+# A webhook body must arrive within this long once its headers have.
+BODY_TIMEOUT_S = 30.0
+# The largest value `after` may take: seqs are SQLite integers (signed 64-bit).
+MAX_SEQ = 2**63 - 1
+# A survey id longer than this is not one (Questra's are uuids).
+MAX_SURVEY_CHARS = 200
 
 
 class QueryError(ValueError):
@@ -78,10 +94,12 @@ class RelayState:
     log: EventLog
     hub: Hub
     sources: dict[str, Source]
-    subscriber_token: str | None
+    access: Access
     heartbeat: float
     queue_size: int
+    queue_bytes: int
     max_body_bytes: int
+    body_timeout: float
     started: float = field(default_factory=time.monotonic)
     # What stores deliveries: one writer that hands stored events to the hub in seq order
     # (SQLite), or a log shared with other relays whose stream feeds the hub (JetStream).
@@ -95,17 +113,24 @@ def create_relay_app(
     secret: str | None,
     subscriber_token: str | None = None,
     heartbeat: float = 15.0,
-    queue_size: int = 1000,
+    queue_size: int = QUEUE_SIZE,
+    queue_bytes: int = QUEUE_BYTES,
     allow_unsigned: bool = False,
     extra_sources: Iterable[Source] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
+    body_timeout: float = BODY_TIMEOUT_S,
+    allowed_origins: Iterable[str] = (),
+    allowed_hosts: Iterable[str] = (),
     request_log: bool = True,
 ) -> Starlette:
     """Build the relay app around `log` (the caller opens and closes the log).
 
     `secret` verifies Questra deliveries; without one the relay refuses to start unless
-    `allow_unsigned` is set, and then stores deliveries as unverified. Without
-    `request_log` no line is written per request, and nothing is spent preparing one.
+    `allow_unsigned` is set, and then stores deliveries as unverified. Readers need
+    `subscriber_token` when one is set; without it they must come from a loopback Host
+    (or one of `allowed_hosts`). Browser pages may read only from a loopback origin or one
+    of `allowed_origins` (`"*"`: any). Without `request_log` no line is written per
+    request, and nothing is spent preparing one.
     """
     if secret is None and not allow_unsigned:
         raise ValueError(
@@ -119,10 +144,12 @@ def create_relay_app(
         log=log,
         hub=Hub(last_seq=log.last_seq()),
         sources=sources,
-        subscriber_token=subscriber_token or None,
+        access=Access.build(subscriber_token, allowed_origins, allowed_hosts),
         heartbeat=heartbeat,
         queue_size=queue_size,
+        queue_bytes=queue_bytes,
         max_body_bytes=max_body_bytes,
+        body_timeout=body_timeout,
     )
     if hasattr(log, "follow"):
         # Shared with other relays: live events come from the stream itself, all of them.
@@ -158,18 +185,29 @@ def _error(request: Request, status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The raw body, or None when it is larger than `limit` bytes."""
+class BodyProblem(Exception):
+    """A body that could not be read whole; `status` and the message are the answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The raw body, or `BodyProblem` (too large, too slow) / `ClientDisconnect`."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
+    if declared.isdigit() and len(declared) <= 20 and int(declared) > limit:
+        raise BodyProblem(413, f"body larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    with anyio.move_on_after(timeout) as deadline:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyProblem(413, f"body larger than {limit} bytes")
+            chunks.append(chunk)
+    if deadline.cancelled_caught:
+        raise BodyProblem(408, f"body not received within {timeout:g} s ({size} bytes came)")
     return b"".join(chunks)
 
 
@@ -178,10 +216,23 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
     source = state.sources.get(name)
     if source is None:
         known = ", ".join(sorted(state.sources))
-        return _error(request, 404, f"unknown webhook source {name!r}; this relay accepts: {known}")
-    body = await _read_body(request, state.max_body_bytes)
-    if body is None:
-        return _error(request, 413, f"body larger than {state.max_body_bytes} bytes")
+        return _error(
+            request,
+            404,
+            f"unknown webhook source {escape(name, 40)!r}; this relay accepts: {known}",
+        )
+    try:
+        body = await _read_body(request, state.max_body_bytes, state.body_timeout)
+    except BodyProblem as exc:
+        return _error(request, exc.status, str(exc))
+    except ClientDisconnect:
+        # Nobody is left to answer; one line says what happened.
+        logger.info(
+            "POST %s: client %s left before sending the whole body",
+            escape(request.url.path),
+            _client(request),
+        )
+        return _error(request, 400, "client disconnected before the body was complete")
     if source.read is not None:
         return await _receive_read(state, request, source, body)
     delivery_id = request.headers.get(source.delivery_header) or None
@@ -191,9 +242,9 @@ async def receive_hook(state: RelayState, request: Request) -> Response:
         logger.warning(
             "rejected %s delivery %s from %s: %s",
             name,
-            delivery_id or "(no delivery id)",
+            escape(delivery_id or "(no delivery id)", 100),
             _client(request),
-            exc.reason,
+            escape(exc.reason),
         )
         return _error(request, 401, exc.reason)
     try:
@@ -247,11 +298,16 @@ async def _append(state: RelayState, request: Request, delivery: Delivery) -> Re
         result = await state.writer.append(delivery)
     except (sqlite3.Error, LogUnavailableError) as exc:
         # Not 2xx, so the sender retries; the log says what broke.
-        logger.error("event log write failed for %s delivery %s: %s", name, delivery_id, exc)
+        logger.error(
+            "event log write failed for %s delivery %s: %s",
+            name,
+            escape(delivery_id or "(no delivery id)", 100),
+            exc,
+        )
         return _error(request, 503, f"event log unavailable ({exc}); the sender should retry")
 
     status = "duplicate" if result.duplicate else "stored"
-    request.state.note = f"{status} seq={result.seq} {event_type}"
+    request.state.note = f"{status} seq={result.seq} {escape(event_type, 100)}"
     return JSONResponse({"status": status, "seq": result.seq})
 
 
@@ -299,35 +355,26 @@ def _publish(state: RelayState, delivery: Delivery, result: AppendResult) -> Non
 # -- reading: shared by /stream and /events -----------------------------------------
 
 
-def _token_ok(state: RelayState, conn: HTTPConnection) -> bool:
-    expected = state.subscriber_token
-    if expected is None:
-        return True
-    given = conn.query_params.get("token")
-    if given is None:
-        auth = conn.headers.get("authorization", "")
-        scheme, _, value = auth.partition(" ")
-        given = value.strip() if scheme.lower() == "bearer" else None
-    if not given:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-def _int_param(conn: HTTPConnection, name: str, default: int, minimum: int = 0) -> int:
+def _int_param(
+    conn: HTTPConnection, name: str, default: int, minimum: int = 0, maximum: int = MAX_SEQ
+) -> int:
+    """A whole-number query parameter in [minimum, maximum]; the reason fits a close frame."""
     raw = conn.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise QueryError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise QueryError(f"{name} must be {minimum} or more, got {value}")
-    return value
+    digits = raw.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise QueryError(f"{name} must be an integer, got {escape(raw, 20)!r}")
+    if len(digits) > len(str(maximum)) or not minimum <= int(raw) <= maximum:
+        raise QueryError(f"{name} must be from {minimum} to {maximum}, got {escape(raw, 20)}")
+    return int(raw)
 
 
 def _survey_param(conn: HTTPConnection) -> str | None:
-    return conn.query_params.get("survey") or None
+    survey = conn.query_params.get("survey") or None
+    if survey is not None and len(survey) > MAX_SURVEY_CHARS:
+        raise QueryError(f"survey must be an id of at most {MAX_SURVEY_CHARS} characters")
+    return survey
 
 
 def _sources_param(conn: HTTPConnection) -> frozenset[str] | None:
@@ -343,25 +390,33 @@ def _read_frames(
     limit: int,
     survey: str | None,
     sources: frozenset[str] | None = None,
+    max_bytes: int | None = None,
 ) -> list[tuple[int, str]]:
     """(seq, frame text) for a page of the log; runs in a worker thread."""
-    events = log.read_after(after, limit, survey, sources=sources)
+    events = log.read_after(after, limit, survey, sources=sources, max_bytes=max_bytes)
     return [(e.seq, event_frame_text(e)) for e in events]
 
 
+def _refused(request: Request, state: RelayState) -> Response | None:
+    problem = state.access.problem(request)
+    return _error(request, *problem) if problem is not None else None
+
+
 async def list_events(state: RelayState, request: Request) -> Response:
-    if not _token_ok(state, request):
-        return _error(request, 401, TOKEN_HINT)
+    refusal = _refused(request, state)
+    if refusal is not None:
+        return refusal
     try:
         after = _int_param(request, "after", 0)
-        limit = min(_int_param(request, "limit", EVENTS_LIMIT_DEFAULT, 1), EVENTS_LIMIT_MAX)
+        limit = _int_param(request, "limit", EVENTS_LIMIT_DEFAULT, 1, EVENTS_LIMIT_MAX)
+        survey = _survey_param(request)
+        sources = _sources_param(request)
     except QueryError as exc:
         return _error(request, 400, str(exc))
-    survey = _survey_param(request)
-    sources = _sources_param(request)
 
     def read() -> tuple[list[tuple[int, str]], int]:
-        return _read_frames(state.log, after, limit, survey, sources), state.log.last_seq()
+        frames = _read_frames(state.log, after, limit, survey, sources, EVENTS_PAGE_BYTES)
+        return frames, state.log.last_seq()
 
     frames, last_seq = await anyio.to_thread.run_sync(read)
     request.state.note = f"{len(frames)} events after={after}"
@@ -371,6 +426,10 @@ async def list_events(state: RelayState, request: Request) -> Response:
 
 
 async def health(state: RelayState, request: Request) -> Response:
+    if state.access.problem(request) is not None:
+        # Liveness for anyone (load balancers, probes); the figures only for readers.
+        return JSONResponse({"status": "ok"})
+
     def read() -> tuple[int, int]:
         return state.log.last_seq(), state.log.count()
 
@@ -438,16 +497,23 @@ class StreamSession:
         state = self.state
         while True:
             page = await anyio.to_thread.run_sync(
-                _read_frames, state.log, self.last_seen, BACKLOG_PAGE, self.survey, self.sources
+                _read_frames,
+                state.log,
+                self.last_seen,
+                BACKLOG_PAGE,
+                self.survey,
+                self.sources,
+                BACKLOG_PAGE_BYTES,
             )
+            if not page:
+                return
             for seq, text in page:
                 if before is not None and seq >= before:
                     return
                 await self.websocket.send_text(text)
                 self.sent += 1
                 self.last_seen = seq
-            if len(page) < BACKLOG_PAGE:
-                return
+            del page  # sent: let it go before the next page is read
 
     def _wanted(self, event: LiveEvent) -> bool:
         # Same rule as EventLog.read_after: events of unknown survey go to everyone.
@@ -484,28 +550,33 @@ class StreamSession:
 async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
     # Accept first so the client sees our close code and reason, not a bare HTTP 403.
     await websocket.accept()
-    await websocket.close(code, reason)
+    await websocket.close(code, close_reason(reason))
 
 
 async def stream(state: RelayState, websocket: WebSocket) -> None:
     client = _client(websocket)
-    if not _token_ok(state, websocket):
-        logger.warning("WS /stream refused from %s: subscriber token missing or wrong", client)
-        await _refuse(websocket, CLOSE_UNAUTHORIZED, TOKEN_HINT)
+    problem = state.access.problem(websocket)
+    if problem is not None:
+        status, reason = problem
+        logger.warning("WS /stream refused from %s: %s", client, reason)
+        await _refuse(websocket, CLOSE_UNAUTHORIZED if status == 401 else CLOSE_FORBIDDEN, reason)
         return
     try:
         after = _int_param(websocket, "after", 0)
+        survey = _survey_param(websocket)
+        sources = _sources_param(websocket)
     except QueryError as exc:
+        logger.info("WS /stream refused from %s: %s", client, exc)
         await _refuse(websocket, CLOSE_BAD_REQUEST, str(exc))
         return
-    survey = _survey_param(websocket)
-    sources = _sources_param(websocket)
 
     await websocket.accept()
     _follow(state)
-    subscription = state.hub.subscribe(state.queue_size)
+    subscription = state.hub.subscribe(state.queue_size, state.queue_bytes)
     session = StreamSession(state, websocket, subscription, after, survey, sources)
-    logger.info("WS /stream open after=%d survey=%s from %s", after, survey or "(all)", client)
+    logger.info(
+        "WS /stream open after=%d survey=%s from %s", after, escape(survey or "(all)"), client
+    )
     ended = "client closed"
     try:
         async with anyio.create_task_group() as group:

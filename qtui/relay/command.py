@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shlex
 import signal
 import socket
 import sys
@@ -19,6 +20,7 @@ from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
 from qtui.relay.loopback import is_loopback
 from qtui.relay.sources import Source, oktave_source, qualtrics_source
+from qtui.serving import server_config
 
 
 def fieldwork_sources(
@@ -41,7 +43,7 @@ def default_db_path() -> Path:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"qtui relay: {message}", err=True)
+    click.echo(f"qtui: relay: {message}", err=True)
     sys.exit(2)
 
 
@@ -72,6 +74,46 @@ def _configure_logging() -> None:
     relay_logger.propagate = False
 
 
+class _Stopper:
+    """SIGTERM handling until uvicorn takes it over, and again after it gives it back.
+
+    Raising KeyboardInterrupt from the handler (as Ctrl-C does) is not safe: a signal that
+    lands while Python runs a weakref callback or a finaliser has its exception swallowed,
+    and the relay would then start and run for ever. So the handler only records the
+    request and tells the server, which checks `should_exit` as soon as it runs.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: uvicorn.Server | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+    def serve(self, config: uvicorn.Config, sock: socket.socket) -> None:
+        self.server = uvicorn.Server(config)
+        self.server.should_exit = self.requested
+        self.server.run(sockets=[sock])
+
+
+def watch_hint(ws_url: str, http_url: str, token: str | None, secret_arg: str | None) -> list[str]:
+    """The commands that follow this relay from a terminal: sandbox as Questra, then watch."""
+    sandbox = f"qtui sandbox --relay {http_url}"
+    if secret_arg is not None:
+        sandbox += f" --relay-secret {secret_arg}"
+    watch = f"qtui watch --relay {ws_url} --survey SURVEY_ID"
+    if token is not None:
+        watch = f"QTUI_RELAY_TOKEN={shlex.quote(token)} {watch}"
+    return [
+        "To watch a survey being programmed (the sandbox prints the survey id and the",
+        "watch command with its Questra settings filled in):",
+        f"  {sandbox} --create screener --start",
+        f"  {watch}",
+    ]
+
+
 def _open_log(log_url: str | None, path: Path, synchronous: str) -> Any:
     if log_url:
         if not log_url.startswith(("nats://", "tls://")):
@@ -82,13 +124,15 @@ def _open_log(log_url: str | None, path: Path, synchronous: str) -> Any:
     return EventLog(path, synchronous=synchronous)
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8700, show_default=True, type=int, help="Port (0: any free one).")
+@click.option(
+    "--port",
+    default=8700,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free one).",
+)
 @click.option(
     "--secret",
     envvar="QTUI_WEBHOOK_SECRET",
@@ -144,6 +188,20 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     help="full: a 2xx survives a power loss; normal: faster commits, the last ones may not.",
 )
 @click.option(
+    "--allow-origin",
+    "allowed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A browser origin (https://host:port) that may read the stream; repeatable.",
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name other than loopback that may read without a token; repeatable.",
+)
+@click.option(
     "--log",
     "log_url",
     envvar="QTUI_RELAY_LOG",
@@ -169,6 +227,8 @@ def relay(
     qualtrics_secrets: tuple[str, ...],
     allow_unsigned: bool,
     synchronous: str,
+    allowed_origins: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
     log_url: str | None,
     request_log: bool,
 ) -> None:
@@ -198,7 +258,8 @@ def relay(
             _fail(f"cannot open the JetStream log {log_url} ({exc}); is nats-server -js running?")
         _fail(f"cannot open the event log {path} ({exc}); pass another --db")
     # SIGTERM stops as cleanly as Ctrl-C (uvicorn takes over both while it runs).
-    previous_sigterm = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stopper = _Stopper()
+    previous_sigterm = signal.signal(signal.SIGTERM, stopper)
     try:
         if keep_last is not None:
             pruned = log.prune(keep_last)
@@ -210,6 +271,8 @@ def relay(
             allow_unsigned=allow_unsigned,
             extra_sources=fieldwork_sources(oktave_secret, oktave_window, qualtrics_secrets),
             request_log=request_log,
+            allowed_origins=allowed_origins,
+            allowed_hosts=allowed_hosts,
         )
         bound_port = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
@@ -228,19 +291,20 @@ def relay(
         )
         if secret is None:
             click.echo("  unsigned deliveries accepted (stored as unverified)")
+        from_env = (
+            click.get_current_context().get_parameter_source("secret")
+            == click.core.ParameterSource.ENVIRONMENT
+        )
+        secret_arg = None
+        if secret is not None:
+            secret_arg = '"$QTUI_WEBHOOK_SECRET"' if from_env else shlex.quote(secret)
+        for line in watch_hint(ws, http, token, secret_arg):
+            click.echo(line)
         click.echo("Ctrl-C stops.")
         sys.stdout.flush()
 
         _configure_logging()
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="websockets-sansio",
-            timeout_graceful_shutdown=2,
-        )
-        uvicorn.Server(config).run(sockets=[sock])
+        stopper.serve(server_config(app, lifespan="off"), sock)
     except KeyboardInterrupt:
         pass
     finally:

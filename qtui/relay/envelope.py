@@ -1,23 +1,21 @@
 """Parse a webhook body into its envelope object, strictly, with a message a sender can act on.
 
-Stricter than `json.loads`: the body must be UTF-8, must not use the non-JSON constants
-`NaN` / `Infinity` that Python would accept, and must be an object. What passes here is
-kept byte for byte and later spliced unparsed into stream frames, so it has to be JSON
-that any client can read.
+Stricter than `json.loads` (see `qtui.strict_json`): the body must be UTF-8 and an object,
+without `NaN` / `Infinity`, lone surrogates, integers past 64 bits, floats that overflow or
+nesting past 64 levels. What passes here is kept byte for byte and later spliced unparsed
+into stream frames, so it has to be JSON that any client can read — a body a subscriber
+could not decode would otherwise stop every subscriber at the same seq, for ever.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from qtui import strict_json
 
 
 class EnvelopeError(ValueError):
     """A webhook body that is not a usable envelope; the message says what is wrong."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise EnvelopeError(f"body is not valid JSON: {name} is not allowed")
 
 
 def _json_kind(value: object) -> str:
@@ -37,14 +35,11 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise EnvelopeError("body is empty; expected a JSON object")
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise EnvelopeError(f"body is not UTF-8 text (byte {exc.start})") from None
-    try:
-        parsed = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
+        parsed = strict_json.loads(body)
+    except strict_json.StrictJsonError as exc:
+        reason = str(exc)
         raise EnvelopeError(
-            f"body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            f"body is {reason}" if reason.startswith("not ") else f"body: {reason}"
         ) from None
     if not isinstance(parsed, dict):
         raise EnvelopeError(f"body must be a JSON object, got {_json_kind(parsed)}")

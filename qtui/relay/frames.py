@@ -23,6 +23,18 @@ from qtui.relay.log import LoggedEvent
 CLOSE_OVERFLOW = 4000  # the subscriber fell behind; reconnect with after=resume_after
 CLOSE_BAD_REQUEST = 4400  # a query parameter is malformed; the reason names it
 CLOSE_UNAUTHORIZED = 4401  # subscriber token missing or wrong
+CLOSE_FORBIDDEN = 4403  # Host or browser Origin not allowed; the reason names it
+
+# RFC 6455: a close frame's payload is at most 125 bytes, two of them the code.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(reason: str) -> str:
+    """`reason` cut to fit a close frame, on a character boundary, marked with … if cut."""
+    if len(reason.encode("utf-8")) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    cut = reason.encode("utf-8")[: MAX_CLOSE_REASON_BYTES - 3].decode("utf-8", "ignore")
+    return cut + "…"
 
 
 def event_frame_text(event: LoggedEvent) -> str:

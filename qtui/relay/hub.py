@@ -1,7 +1,8 @@
 """Fan-out of newly stored events to the connected subscribers, with bounded queues.
 
-Each subscriber has its own queue of at most `maxsize` events. The hub never waits for
-a subscriber: when a queue is full the subscriber is marked overflowed, its queue is
+Each subscriber has its own queue of at most `maxsize` events and `max_bytes` bytes of
+frame text (so a few huge events count as much as many small ones). The hub never waits
+for a subscriber: when a queue is full the subscriber is marked overflowed, its queue is
 emptied (so its memory is released at once) and it receives nothing more; its stream
 then tells the client where to resume and closes. Runs on the event loop only.
 """
@@ -29,24 +30,36 @@ class Overflow:
 OVERFLOW = Overflow()
 
 
+# Without a byte budget a queue is bounded by count only.
+UNBOUNDED = 2**62
+
+
 class Subscription:
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, max_bytes: int = UNBOUNDED) -> None:
         if maxsize < 1:
             raise ValueError("queue size must be at least 1")
+        if max_bytes < 1:
+            raise ValueError("queue byte budget must be at least 1")
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
         # One slot more than maxsize, reserved for the overflow marker.
         self._queue: asyncio.Queue[LiveEvent | Overflow] = asyncio.Queue(maxsize + 1)
+        self.bytes = 0  # frame text queued now
         self.overflowed = False
 
     def offer(self, event: LiveEvent) -> None:
         if self.overflowed:
             return
-        if self._queue.qsize() >= self.maxsize:
+        size = len(event.text)
+        full = self._queue.qsize() >= self.maxsize
+        # An event larger than the whole budget still goes into an empty queue.
+        if full or (self.bytes and self.bytes + size > self.max_bytes):
             self.overflowed = True
             self._drain()
             self._queue.put_nowait(OVERFLOW)
             return
         self._queue.put_nowait(event)
+        self.bytes += size
 
     def clear_overflow(self) -> bool:
         """Forget an overflow (the caller re-reads the log instead); True if there was one."""
@@ -60,9 +73,12 @@ class Subscription:
         """The next queued item, or None when `timeout` seconds pass without one."""
         try:
             async with asyncio.timeout(timeout):
-                return await self._queue.get()
+                item = await self._queue.get()
         except TimeoutError:
             return None
+        if isinstance(item, LiveEvent):
+            self.bytes -= len(item.text)
+        return item
 
     def qsize(self) -> int:
         return self._queue.qsize()
@@ -70,6 +86,7 @@ class Subscription:
     def _drain(self) -> None:
         while not self._queue.empty():
             self._queue.get_nowait()
+        self.bytes = 0
 
 
 class Hub:
@@ -80,8 +97,8 @@ class Hub:
         # The deepest any subscriber queue has been since start (never above its maxsize).
         self.peak_depth = 0
 
-    def subscribe(self, maxsize: int) -> Subscription:
-        subscription = Subscription(maxsize)
+    def subscribe(self, maxsize: int, max_bytes: int = UNBOUNDED) -> Subscription:
+        subscription = Subscription(maxsize, max_bytes)
         self._subscriptions.add(subscription)
         return subscription
 

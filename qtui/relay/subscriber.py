@@ -27,7 +27,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from qtui.relay.frames import CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_UNAUTHORIZED
+from qtui.relay.frames import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_OVERFLOW,
+    CLOSE_UNAUTHORIZED,
+)
 from qtui.relay.loopback import is_loopback
 
 logger = logging.getLogger("qtui.relay.subscriber")
@@ -276,7 +281,7 @@ class RelaySubscriber:
                 f"relay refused the subscriber token ({code}): set QTUI_RELAY_TOKEN "
                 "to the relay's --token"
             )
-        if code == CLOSE_BAD_REQUEST:
+        if code in (CLOSE_BAD_REQUEST, CLOSE_FORBIDDEN):
             raise SubscriberRejected(f"relay refused the stream request ({code}): {reason}")
         if code == CLOSE_OVERFLOW or overflow_at is not None:
             raise _Resume(f"fell behind the relay; resuming after seq {self._last_seq}", now=True)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import re
+import shlex
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from qtui.sandbox import questionnaires
 from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questra import QuestraSandbox
 from qtui.sandbox.questra.webhooks import Webhook
@@ -19,6 +24,61 @@ from qtui.serving import serve_in_loop
 
 def _log(line: str) -> None:
     click.echo(f"{datetime.now():%H:%M:%S} {line}", err=True)
+
+
+_HOOK_PATH = re.compile(r"^(?P<prefix>.*?)/(?:hooks/[^/]*|stream)/?$")
+
+
+def relay_base(url: str) -> str:
+    """The relay's base URL from what a user may paste: the base, or any URL it prints.
+
+    `http://127.0.0.1:8700`, `…/hooks/questra`, `…/hooks/oktave`, `ws://…/stream?after=0`
+    all give `http://127.0.0.1:8700` (a path prefix before them, for a relay behind a
+    proxy, is kept). Raises `click.BadParameter` for anything that is not a URL.
+    """
+    parts = urlsplit(url.strip())
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    if scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(
+            f"{url!r} is not a relay URL; pass the one qtui relay prints, e.g. "
+            "http://127.0.0.1:8700",
+            param_hint="--relay",
+        )
+    path = parts.path.rstrip("/")
+    hook = _HOOK_PATH.match(path + "/")
+    prefix = hook.group("prefix") if hook else path
+    return urlunsplit((scheme, parts.netloc, prefix, "", ""))
+
+
+def watch_command(
+    url: str, questra: QuestraSandbox, relay: str | None, survey_id: str, token: str | None
+) -> str:
+    """The `qtui watch` command for `survey_id`, every setting it needs spelled out."""
+    env = [
+        f"QTUI_QUESTRA_URL={url}",
+        f"QTUI_QUESTRA_API_KEY={shlex.quote(questra.api_key)}",
+        f"QTUI_QUESTRA_ORG_ID={shlex.quote(questra.org_id)}",
+    ]
+    if token:
+        env.append(f"QTUI_RELAY_TOKEN={shlex.quote(token)}")
+    ws = "ws" + relay.removeprefix("http") if relay else "ws://127.0.0.1:8700"
+    return f"{' '.join(env)} qtui watch --relay {ws} --survey {survey_id}"
+
+
+async def _create(
+    questra: QuestraSandbox, name: str, start: bool, url: str, relay: str | None
+) -> None:
+    survey = questra.org.create_survey(name.replace("_", " ").capitalize())
+    said = f"Survey {survey['id']} ({survey['slug']}) created from the {name} questionnaire"
+    if start:
+        await questra.start_programming(survey["id"], questionnaire=name)
+        said += "; programming started"
+    click.echo(said)
+    token = os.environ.get("QTUI_RELAY_TOKEN") or None
+    click.echo("Watch it with:")
+    click.echo(f"  {watch_command(url, questra, relay, survey['id'], token)}")
+    if relay is None:
+        click.echo("  (start the sandbox with --relay URL so events reach a relay)")
 
 
 def _log_failed_delivery(hook: Webhook, record: dict[str, object]) -> None:
@@ -62,10 +122,13 @@ async def _serve(
     port: int,
     banner: Callable[[str], str],
     background: Callable[[str], Callable[[], Awaitable[None]] | None] | None = None,
+    ready: Callable[[str], Awaitable[None]] | None = None,
 ) -> None:
     server = await serve_in_loop(app, host, port)
     try:
         click.echo(banner(server.url))
+        if ready is not None:
+            await ready(server.url)
         work = background(server.url) if background is not None else None
         if work is not None:
             await work()
@@ -110,7 +173,13 @@ async def _field(
 
 @click.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8701, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8701,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
 @click.option("--api-key", default="qk_sandbox", show_default=True, help="API key to accept.")
 @click.option("--org-id", default="org_sandbox", show_default=True, help="Organisation id.")
 @click.option(
@@ -124,8 +193,26 @@ async def _field(
     "--seed", default=None, type=int, help="Seed for ids and pacing (default: a fresh one per run)."
 )
 @click.option("--fail", is_flag=True, help="Make every programming run fail part-way.")
-@click.option("--relay", metavar="URL", help="Send every event to this relay (…/hooks/questra).")
-@click.option("--relay-secret", metavar="S", help="The relay's webhook secret (with --relay).")
+@click.option(
+    "--relay",
+    metavar="URL",
+    help="Send every event to this relay: its base URL or any URL `qtui relay` prints.",
+)
+@click.option(
+    "--relay-secret",
+    metavar="S",
+    envvar="QTUI_WEBHOOK_SECRET",
+    help="The relay's webhook secret (with --relay) [env QTUI_WEBHOOK_SECRET].",
+)
+@click.option(
+    "--create",
+    "create",
+    type=click.Choice(questionnaires.names()),
+    metavar="QUESTIONNAIRE",
+    help=f"Create a survey at start ({', '.join(questionnaires.names())}); prints its id.",
+)
+@click.option("--start", is_flag=True, help="With --create: start programming it at once.")
+@click.option("-v", "--verbose", is_flag=True, help="Log one line per request on stderr.")
 @click.option(
     "--qualtrics-token",
     default="qualtrics-sandbox-token",
@@ -164,6 +251,9 @@ def sandbox(
     fail: bool,
     relay: str | None,
     relay_secret: str | None,
+    create: str | None,
+    start: bool,
+    verbose: bool,
     qualtrics_token: str,
     fieldwork_rate: float | None = None,
     oktave_secret: str | None = None,
@@ -179,16 +269,18 @@ def sandbox(
         raise click.BadParameter(
             "must be greater than 0 (use 'inf' for instant)", param_hint="--speed"
         )
-    if relay and not relay.startswith(("http://", "https://")):
-        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--relay")
+    if start and not create:
+        raise click.UsageError("--start needs --create QUESTIONNAIRE (the survey to program)")
+    relay = relay_base(relay) if relay else None
     if relay and not relay_secret:
         raise click.UsageError(
-            "--relay needs --relay-secret: the secret the relay checks signatures with"
+            "--relay needs --relay-secret (or QTUI_WEBHOOK_SECRET): the secret the relay "
+            "checks signatures with"
         )
     questra = QuestraSandbox(api_key, org_id, speed=speed, seed=seed, fail_programming=fail)
     hook_url = None
     if relay:
-        hook_url = f"{relay.rstrip('/')}/hooks/questra"
+        hook_url = f"{relay}/hooks/questra"
         questra.create_webhook(hook_url, secret=relay_secret, description="qtui relay")
     questra.dispatcher.on_delivery(_log_failed_delivery)
     # Simulated fieldwork stands for respondents on the survey link, who see every question
@@ -198,7 +290,7 @@ def sandbox(
         raise click.UsageError("--oktave-secret and --qualtrics-hook-secret need --relay URL")
     if relay and qualtrics_hook_secret:
         _subscribe_relay(qualtrics, relay, qualtrics_hook_secret)
-    app = create_sandbox_app(questra, qualtrics, log=_log)
+    app = create_sandbox_app(questra, qualtrics, log=_log if verbose else None)
     _check_port(host, port)
 
     def banner(url: str) -> str:
@@ -215,7 +307,14 @@ def sandbox(
         )
 
     try:
-        asyncio.run(_serve(app, host, port, banner, field))
+        ready = None
+        if create is not None:
+            questionnaire = create
+
+            async def ready(url: str) -> None:
+                await _create(questra, questionnaire, start, url, relay)
+
+        asyncio.run(_serve(app, host, port, banner, field, ready))
     except KeyboardInterrupt:
         _log("sandbox stopped")
 

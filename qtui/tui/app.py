@@ -33,6 +33,7 @@ from qtui.tui import keys
 from qtui.tui.clock import Clock
 from qtui.tui.edit_actions import EditActions
 from qtui.tui.edit_session import EditSession
+from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWatcher
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
@@ -147,6 +148,8 @@ class QtuiApp(EditActions, App[None]):
         self.problems = RouteChecker(self, self.store.survey, interval=check_interval)
         self._shown_report: ProblemReport | None = None
         self.editing = EditSession(self)  # where edits go; pending marks, undo, drafts
+        # Responses in the field (Oktave, Qualtrics), when a source says where to follow them.
+        self.fieldwork = FieldworkWatcher(self.post_message, self._shown_survey)
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name(self.settings.theme)
@@ -211,6 +214,7 @@ class QtuiApp(EditActions, App[None]):
             self._closed = True
             await self.source.close()
             await self.editing.close()
+            await self.fieldwork.close()
 
     async def action_quit(self) -> None:
         if self.editing.unsaved_warning():
@@ -444,6 +448,41 @@ class QtuiApp(EditActions, App[None]):
             return []
         tree = self.tree
         return problem_rows(report, self.store, tree.refs, tree.page_numbers())
+
+    # --- fieldwork (F) ---------------------------------------------------------------------
+
+    def _shown_survey(self) -> Survey | None:
+        return self.store.survey(self.survey_id) if self.survey_id else None
+
+    def on_fieldwork_available(self, message: FieldworkAvailable) -> None:
+        config = message.config
+        if config.qualtrics_base_url is None:
+            section = self.settings.qualtrics
+            token = section.token.get_secret_value() if section.token else None
+            config = FieldworkConfig(
+                config.relay_ws_url, config.relay_token, section.base_url, token
+            )
+        self.follow_fieldwork(config)
+
+    @work(exclusive=True, group="fieldwork", exit_on_error=False)
+    async def follow_fieldwork(self, config: FieldworkConfig) -> None:
+        try:
+            await self.fieldwork.run(config)
+        except Exception as exc:  # noqa: BLE001 - the tree view carries on without it
+            self.notify(f"Fieldwork stopped: {exc}", severity="error", timeout=10)
+
+    def action_fieldwork(self) -> None:
+        from qtui.tui.screens.fieldwork import FieldworkScreen
+
+        if isinstance(self.screen, FieldworkScreen):
+            self.pop_screen()
+            return
+        survey = self._shown_survey()
+        labels = {p.id: p.name or p.id for p in survey.pages} if survey is not None else {}
+        screen = FieldworkScreen(self.fieldwork, page_labels=labels, now=self.clock.now)
+        self.push_screen(screen)
+        if survey is not None and survey.pages:
+            screen.compute_routes(survey)
 
     def action_problems(self) -> None:
         self.problems.check_now()

@@ -8,6 +8,8 @@ message instead of crashing, and replay prints the survey as text.
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,20 +20,35 @@ if TYPE_CHECKING:
     from qtui.config import Settings
     from qtui.tui.sources import EventSource
 
+
+class _Speed(click.FloatRange):
+    """A finite positive factor (a NaN or an infinity would stall or spin the clock)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+SPEED = _Speed(0, 10_000, min_open=True)
 NO_TTY = "qtui needs a terminal; use `qtui replay FILE --print` or `--json` for scripts."
 
 
 def _has_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    # Under `qtui serve` the app talks to a browser through Textual's web driver, not a TTY.
+    served = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+    return served or (sys.stdin.isatty() and sys.stdout.isatty())
 
 
 def _settings() -> Settings:
     from qtui.config import ConfigError, load_settings
+    from qtui.exits import UsageFailure
 
     try:
         return load_settings()
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UsageFailure(str(exc)) from exc
 
 
 def _secret(value: Any) -> str | None:
@@ -51,7 +68,7 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 
 
 @click.command()
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Programming speed.")
+@click.option("--speed", type=SPEED, default=1.0, show_default=True, help="Programming speed.")
 @click.option(
     "--seed", type=int, default=None, help="Seed of the run's ids and pacing (default: fresh)."
 )
@@ -65,13 +82,11 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 @click.option("--fail", is_flag=True, help="Make the programming job fail part-way.")
 def demo(speed: float, seed: int | None, questionnaire: str, fail: bool) -> None:
     """Watch a survey being programmed live, on the embedded sandbox."""
+    settings = _settings()  # a broken config is named first, terminal or not
     if not _has_terminal():
         raise click.ClickException(NO_TTY)
-    if speed <= 0:
-        raise click.BadParameter("must be more than 0", param_hint="--speed")
     from qtui.tui.sources import DemoSource
 
-    settings = _settings()
     _run(DemoSource(speed=speed, seed=seed, questionnaire=questionnaire, fail=fail), settings)
 
 
@@ -79,16 +94,22 @@ def demo(speed: float, seed: int | None, questionnaire: str, fail: bool) -> None
 @click.option("--questra", "questra_url", metavar="URL", help="Questra API base URL.")
 @click.option("--relay", "relay_url", metavar="WS_URL", help="Relay websocket URL.")
 @click.option("--survey", required=True, metavar="ID_OR_SLUG", help="The survey to watch.")
-@click.option("--after", type=int, default=0, show_default=True, help="Start after this seq.")
+@click.option(
+    "--after",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Start after this seq.",
+)
 def watch(questra_url: str | None, relay_url: str | None, survey: str, after: int) -> None:
     """Watch a survey live on a real Questra and relay.
 
     The API key, org id and relay token come from QTUI_QUESTRA_API_KEY, QTUI_QUESTRA_ORG_ID
     and QTUI_RELAY_TOKEN, or from the config file.
     """
+    settings = _settings()  # a broken config is named first, terminal or not
     if not _has_terminal():
         raise click.ClickException(NO_TTY)
-    settings = _settings()
     url = questra_url or settings.questra.url
     relay = relay_url or settings.relay.url
     if not relay:
@@ -114,33 +135,120 @@ def watch(questra_url: str | None, relay_url: str | None, survey: str, after: in
     _run(source, settings)
 
 
-def _report_bad_lines(lines: list[Any]) -> int:
-    bad = [line for line in lines if line.error is not None]
-    for line in bad:
-        click.echo(f"line {line.lineno}: {line.error} (skipped)", err=True)
-    return len(bad)
+class _BadLines:
+    """Bad lines of a recording: the first few named, the rest counted, a non-recording refused.
+
+    A file whose first `GIVE_UP` lines are all unreadable is not a recording (a log, a JSON
+    document, a binary): the replay stops there with one line saying so, instead of
+    listing every line of it.
+    """
+
+    SHOWN = 5
+    GIVE_UP = 20
+
+    def __init__(self, file: Path, *, quiet: bool = False) -> None:
+        self.file = file
+        self.quiet = quiet
+        self.count = 0
+        self.good = 0
+        self.reasons: list[str] = []
+
+    def add(self, lineno: int, reason: str) -> None:
+        from qtui.exits import UsageFailure
+        from qtui.text import one_line
+
+        self.count += 1
+        if len(self.reasons) < self.SHOWN:
+            self.reasons.append(f"{self.file} line {lineno}: {one_line(reason, 200)}")
+            if not self.quiet and self.good:
+                click.echo(f"qtui: {self.reasons[-1]} (skipped)", err=True)
+        if self.good == 0 and self.count >= self.GIVE_UP:
+            raise UsageFailure(
+                f"{self.file} is not a recording: its first {self.GIVE_UP} lines are not "
+                f"events ({self.reasons[0].split(': ', 1)[1]}); a recording holds one "
+                "webhook body or relay frame (JSON) per line"
+            )
+
+    def finish(self) -> None:
+        """At the end of the file: refuse it if not one line of it was an event."""
+        from qtui.exits import UsageFailure
+
+        if self.count and not self.good:
+            raise UsageFailure(
+                f"{self.file} is not a recording: none of its {self.count} lines is an event "
+                f"({self.reasons[0].split(': ', 1)[1]}); a recording holds one webhook body "
+                "or relay frame (JSON) per line"
+            )
+
+    def ok(self) -> None:
+        """A line that is an event: from now on the file is a recording."""
+        if not self.good and not self.quiet:
+            for reason in self.reasons:  # held back until the file proved a recording
+                click.echo(f"qtui: {reason} (skipped)", err=True)
+        self.good += 1
+
+    def report(self) -> None:
+        """After the replay: every bad line shown (TUI), or the count of those not shown."""
+        if self.quiet:
+            for reason in self.reasons:
+                click.echo(f"qtui: {reason} (skipped)", err=True)
+        if self.count > len(self.reasons):
+            click.echo(
+                f"qtui: {self.file}: {self.count} bad lines skipped in all "
+                f"(the first {len(self.reasons)} shown)",
+                err=True,
+            )
 
 
-def _replayed_store(lines: list[Any]) -> Any:
+def _replayed_store(file: Path, bad: _BadLines) -> Any:
+    """The store after every event of the recording, read line by line (never whole)."""
     from qtui.core.events import EventError, parse_event
     from qtui.core.store import SurveyStore
+    from qtui.recording import iter_stream
 
     store = SurveyStore()
-    for line in lines:
+    for line in iter_stream(file):
         if line.envelope is None:
+            bad.add(line.lineno, line.error or "unreadable")
             continue
         try:
-            store.apply(parse_event(line.envelope), line.survey_id)
+            event = parse_event(line.envelope)
         except EventError as exc:
-            click.echo(f"line {line.lineno}: {exc} (skipped)", err=True)
+            bad.add(line.lineno, str(exc))
+            continue
+        bad.ok()
+        store.apply(event, line.survey_id)
+    bad.finish()
     return store
+
+
+def _recorded_lines(file: Path, bad: _BadLines) -> list[Any]:
+    """Every line, for the TUI; a file that is not a recording is refused before it opens."""
+    from qtui.core.events import EventError, parse_event
+    from qtui.recording import iter_stream
+
+    lines = []
+    for line in iter_stream(file):
+        lines.append(line)
+        if line.envelope is None:
+            bad.add(line.lineno, line.error or "unreadable")
+            continue
+        if bad.good == 0:
+            try:
+                parse_event(line.envelope)
+            except EventError as exc:
+                bad.add(line.lineno, str(exc))
+                continue
+        bad.ok()
+    bad.finish()
+    return lines
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--print", "as_text", is_flag=True, help="Print the final survey tree as text.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final FullSurvey JSON.")
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Replay speed.")
+@click.option("--speed", type=SPEED, default=1.0, show_default=True, help="Replay speed.")
 @click.option("--survey", metavar="ID", help="Only this survey (default: the first one seen).")
 def replay(file: Path, as_text: bool, as_json: bool, speed: float, survey: str | None) -> None:
     """Replay a recorded event stream (tree as text, JSON or TUI).
@@ -149,30 +257,27 @@ def replay(file: Path, as_text: bool, as_json: bool, speed: float, survey: str |
     speed. Piped, or with --print, it prints the survey tree as it stands at the end;
     --json prints the survey as FullSurvey JSON (an array if the file holds several).
     """
-    from qtui.recording import read_stream
+    from qtui.exits import EXIT_ISSUES
 
-    if speed <= 0:
-        raise click.BadParameter("must be more than 0", param_hint="--speed")
-    lines = read_stream(file)
     if as_json or as_text or not _has_terminal():
-        _print_replay(lines, survey, as_json)
-        return
-    from qtui.tui.sources import ReplaySource
+        bad = _BadLines(file)
+        _print_replay(_replayed_store(file, bad), survey, as_json)
+        bad.report()
+    else:
+        from qtui.tui.sources import ReplaySource
 
-    settings = _settings()
-    source = ReplaySource.from_lines(lines, speed=speed)
-    _run(source, settings, survey_id=survey)
-    bad = [line for line in lines if line.error is not None]
-    if bad:
-        click.echo(f"{file}: {len(bad)} bad line(s) skipped:", err=True)
-        _report_bad_lines(lines)
+        settings = _settings()
+        bad = _BadLines(file, quiet=True)
+        source = ReplaySource.from_lines(_recorded_lines(file, bad), speed=speed)
+        _run(source, settings, survey_id=survey)
+        bad.report()
+    if bad.count:
+        sys.exit(EXIT_ISSUES)
 
 
-def _print_replay(lines: list[Any], survey: str | None, as_json: bool) -> None:
+def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
     from qtui.core.outline import outline
 
-    _report_bad_lines(lines)
-    store = _replayed_store(lines)
     ids = [survey] if survey else store.survey_ids()
     surveys = [s for s in (store.survey(i) for i in ids) if s is not None]
     if not surveys:

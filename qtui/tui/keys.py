@@ -118,6 +118,15 @@ KEYS: tuple[Key, ...] = (
         "Survey",
     ),
     Key(
+        "qtui.fieldwork",
+        "F",
+        "fieldwork",
+        "Fieldwork",
+        "Fieldwork: starts, completes, screen-outs, pages, routes and incidents, live",
+        "Survey",
+        footer=False,
+    ),
+    Key(
         "qtui.play", "space", "play_pause", "Play", "Replay: play or pause", "Replay", priority=True
     ),
     Key("qtui.step", "n,right", "step", "Step", "Replay: apply the next event", "Replay"),

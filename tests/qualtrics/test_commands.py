@@ -34,7 +34,6 @@ def env(sandbox_server, tmp_path: Path) -> dict[str, str]:
         "QTUI_QUALTRICS_TOKEN": sandbox.token,
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "QTUI_CONFIG": str(tmp_path / "config" / "none.toml"),
     }
 
 
@@ -89,7 +88,7 @@ def test_push_of_an_unreadable_file_is_a_usage_error(env, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     result = run(["push", str(bad)], env)
-    assert result.exit_code == 2 and "cannot read" in result.stderr
+    assert result.exit_code == 2 and "bad.json: not JSON" in result.stderr
 
 
 def test_push_of_an_invalid_survey_names_the_field(env, tmp_path):

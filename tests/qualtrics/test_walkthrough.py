@@ -126,6 +126,9 @@ async def test_csat_walkthrough_follows_each_route(client, sandbox, tmp_path, an
     assert walk.end_reason == "Completed"
     stored = sandbox.responses[walk.response_id]
     assert stored["values"]["sat"] in ("1", "3", "4", "5")  # the variable copied from q1
+    # unhappy = q1.value in ['1', '2'], computed by the flow (a Branch sets "true").
+    expected = "true" if stored["values"]["sat"] in ("1", "2") else "false"
+    assert stored["values"]["unhappy"] == expected
 
 
 async def test_csat_detractor_sees_the_follow_up_and_a_promoter_does_not(client, tmp_path):

@@ -115,7 +115,7 @@ def test_missing_secret_is_a_one_line_error_with_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(relay, ["--db", str(tmp_path / "r.db")], env=env)
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "qtui relay: no webhook secret: pass --secret or set QTUI_WEBHOOK_SECRET"
+        "qtui: relay: no webhook secret: pass --secret or set QTUI_WEBHOOK_SECRET"
     )
 
 

@@ -188,3 +188,26 @@ async def test_non_numeric_recode_values_are_refused_like_a_real_tenant():
         "QID5" in error["errorMessage"]
         and "RecodeValues.4 'na' is not a number" in (error["errorMessage"])
     )
+
+
+def test_shapes_of_real_exports_the_question_checks_accept():
+    from qtui.sandbox.qualtrics.definitions import check_question
+
+    carried_matrix = {
+        "QuestionText": "Rate what you chose",
+        "QuestionType": "Matrix",
+        "Selector": "Likert",
+        "SubSelector": "SingleAnswer",
+        "Choices": [],
+        "DynamicChoices": {
+            "DynamicType": "ChoiceGroup",
+            "Locator": "q://QID20/ChoiceGroup/SelectedChoices",
+            "Type": "Dynamic",
+        },
+        "Answers": {"1": {"Display": "Good"}, "2": {"Display": "Bad"}},
+        "AnswerOrder": [1, 2],
+        "RecodeValues": [],
+    }
+    plain_text = {"QuestionText": "Hi", "QuestionType": "DB", "Selector": "PTB"}
+    assert check_question(carried_matrix)["AnswerOrder"] == [1, 2]
+    assert check_question(plain_text)["Selector"] == "PTB"

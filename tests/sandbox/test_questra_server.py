@@ -100,6 +100,7 @@ async def test_the_sandbox_command_serves_registers_the_relay_and_stops_on_ctrl_
         relay_url,
         "--relay-secret",
         "cli-relay-secret",
+        "-v",  # per-request lines (quiet without)
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

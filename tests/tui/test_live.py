@@ -90,7 +90,7 @@ async def test_demo_runs_to_reviewing_and_the_tree_matches_the_sandbox(
             truth = Survey.model_validate(await c.get_survey(demo.survey_id))
         pages = truth.pages
         shown = app.tree.labels()
-        assert [label.split("  ")[0].split(". ", 1)[1] for label in shown[: len(pages)]] == [
+        assert [label.split(". ", 1)[1].split("  ")[0] for label in shown[: len(pages)]] == [
             p.name for p in pages
         ]
         for page in pages:

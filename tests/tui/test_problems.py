@@ -29,14 +29,14 @@ async def test_a_page_no_route_reaches_is_marked_until_a_later_event_fixes_it(
             rule(c.tick(), "r3", "p3", "p5", None),  # always jumps past Bonus
         )
         await settle(pilot, app)
-        assert label(app, "page", "p4") == "· 4. Bonus  0 blocks  ✗ unreachable"
+        assert label(app, "page", "p4") == "· 4. Bonus         0 blocks  ✗ unreachable"
         assert "✗" not in label(app, "page", "p5")
         assert "· 1 problem (x) ·" in status_text(app)
         feed.push(
             rule(c.tick(), "r3", "p3", "p5", "q1.value == '3'", event="navigation_rule.updated")
         )
         await settle(pilot, app)
-        assert label(app, "page", "p4") == "· 4. Bonus  0 blocks"
+        assert label(app, "page", "p4") == "· 4. Bonus         0 blocks"
         assert "· no problems found ·" in status_text(app)
 
 

@@ -64,7 +64,7 @@ async def test_bad_lines_are_shown_in_the_log_and_skipped(tmp_path: Path) -> Non
 def test_replay_print_shows_the_final_tree_as_text(tmp_path: Path) -> None:
     path = write_recording(tmp_path / "run.jsonl")
     result = CliRunner().invoke(main, ["replay", str(path), "--print"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # done, with issues: two bad lines
     out = result.stdout
     assert out.startswith("Q4 Customer Satisfaction Study  [programming · qualtrics")
     assert "├─ 1. Screener ✓" in out
@@ -83,7 +83,7 @@ def test_replay_without_a_terminal_prints_instead_of_opening_the_tui(tmp_path: P
 def test_replay_json_prints_the_full_survey(tmp_path: Path) -> None:
     path = write_recording(tmp_path / "run.jsonl")
     result = CliRunner().invoke(main, ["replay", str(path), "--json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     survey = json.loads(result.stdout)
     assert survey["id"] == SURVEY
     assert [p["name"] for p in survey["pages"]] == ["Screener", "Disqualified", "Satisfaction"]

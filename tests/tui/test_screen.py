@@ -121,9 +121,9 @@ async def test_filter_keeps_matching_items_and_escape_restores_the_tree(
     async with screener_app(feed) as (app, pilot):
         await pilot.press("slash", *"car")
         await pilot.pause()
-        assert app.tree.labels() == ["✓ 1. Screener  3 blocks · 2 rules"]
+        assert app.tree.labels() == ["✓ 1. Screener      3 blocks · 2 rules"]
         assert app.tree.labels(app.tree.node_for(("page", "p1"))) == [
-            "MC   q2    Do you own a car?  if…  ! "
+            "MC   q2  Do you own a car?  if…  ! "
         ]
         await pilot.press("enter", "down", "down")  # back in the tree, on the match
         assert app.tree.item is not None and app.tree.item.id == "b3"
@@ -138,7 +138,7 @@ async def test_filter_matches_reference_names(feed: FeedSource) -> None:
         await pilot.press("slash", "q", "1")
         await pilot.pause()
         children = app.tree.labels(app.tree.node_for(("page", "p1")))
-        assert children[0] == "MC   q1    How old are you?"
+        assert children[0] == "MC   q1  How old are you?"
         assert "→ Disqualified  if q1.value == '1'" in children
 
 

@@ -128,6 +128,12 @@ def test_snapshot_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=(80, 24), run_before=run)
 
 
+def test_snapshot_200x60(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app, feed = live_app()
+    run = loaded(feed, app, select("block", "b3"))
+    assert snap_compare(app, terminal_size=(200, 60), run_before=run)
+
+
 def test_snapshot_high_contrast(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app, feed = live_app(theme="qtui-high-contrast")
     run = loaded(feed, app, select("block", "b3"))

@@ -25,7 +25,7 @@ from tests.tui.envelopes import (
 async def test_tree_shows_pages_in_order_then_variables(feed: FeedSource) -> None:
     async with screener_app(feed) as (app, pilot):
         assert app.tree.labels() == [
-            "✓ 1. Screener  3 blocks · 2 rules",
+            "✓ 1. Screener      3 blocks · 2 rules",
             "· 2. Disqualified  0 blocks",
             "⠋ 3. Satisfaction  1 block",
             "Variables  (1)",
@@ -42,9 +42,9 @@ async def test_page_children_show_badge_reference_label_attention_and_rules(
         screener.expand()
         await pilot.pause()
         assert app.tree.labels(screener) == [
-            "TXT  ·     Welcome to our survey.",
-            "MC   q1    How old are you?",
-            "MC   q2    Do you own a car?  if…  ! ",
+            "TXT  ·   Welcome to our survey.",
+            "MC   q1  How old are you?",
+            "MC   q2  Do you own a car?  if…  ! ",
             "→ Disqualified  if q1.value == '1'",
             "→ Satisfaction  always",
         ]
@@ -97,7 +97,7 @@ async def test_a_block_moved_to_another_page_moves_its_node(feed: FeedSource) ->
         assert [n.data.id for n in p1.children] == ["b1", "b3", "r1", "r2"]  # type: ignore[union-attr]
         assert [n.data.id for n in p3.children] == ["b4", "b2"]  # type: ignore[union-attr]
         assert app.tree.node_for(("block", "b2")).parent is p3  # type: ignore[union-attr]
-        assert app.tree.labels()[0] == "✓ 1. Screener  2 blocks · 2 rules"
+        assert app.tree.labels()[0] == "✓ 1. Screener      2 blocks · 2 rules"
 
 
 async def test_reordered_blocks_swap_places_and_keep_the_cursor_on_the_same_block(
@@ -156,7 +156,7 @@ async def test_deleting_the_selected_block_moves_the_cursor_to_a_neighbour(
         await settle(pilot, app)
         assert ("block", "b2") not in app.tree
         assert app.tree.item is not None and app.tree.item.id == "b1"
-        assert app.tree.labels()[0] == "✓ 1. Screener  2 blocks · 2 rules"
+        assert app.tree.labels()[0] == "✓ 1. Screener      2 blocks · 2 rules"
 
 
 async def test_deleting_a_page_removes_it_and_rules_that_lead_to_it(feed: FeedSource) -> None:
@@ -194,8 +194,8 @@ async def test_blocks_that_arrive_before_their_page_appear_when_the_page_does(
         assert app.tree.labels() == ["· 1. Late page  2 blocks"]
         assert app.tree.select_item("block", "late1")
         assert app.tree.labels(app.tree.node_for(("page", "px"))) == [
-            "MC   q1    Early bird?",
-            "TXT  ·     Thanks",
+            "MC  q1  Early bird?",
+            "TXT ·   Thanks",
         ]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import json
 import math
 import random
 import re
@@ -24,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from qtui.sandbox.bodies import BodyError, read_json
 from qtui.sandbox.qualtrics.definitions import (
     PROJECT_CATEGORIES,
     check_block,
@@ -241,15 +241,10 @@ class QualtricsSandbox:
                 )
 
     async def _body(self, request: Request, *, optional: bool = False) -> Any:
-        raw = await request.body()
-        if not raw.strip():
-            if optional:
-                return {}
-            raise bad_request("The request body is empty; send a JSON object.")
         try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise bad_request(f"The request body is not valid JSON: {exc.msg}.") from exc
+            return await read_json(request, empty={} if optional else None)
+        except BodyError as exc:
+            raise ApiError(exc.status, BAD_REQUEST, f"The request body {exc.reason}.") from None
 
     def _survey(self, request: Request) -> SurveyRecord:
         sid = request.path_params["sid"]
@@ -665,14 +660,7 @@ class QualtricsSandbox:
                 f"Session {session.id} is finished (response {session.response_id}); "
                 "start a new session.",
             )
-        if "embeddedData" in body:
-            session.set_embedded(body["embeddedData"])
-        if "responses" in body:
-            session.answer(body["responses"])
-        if advance:
-            session.advance()
-        elif close:
-            session.close()
+        session.update(body, advance=advance, close=close)
         self._record_if_done(session)
         return session.view()
 

@@ -333,6 +333,32 @@ class Session:
                 self.respondent.answers[qid] = parsed
                 self.pending[qid] = wire
 
+    def update(self, body: Mapping[str, Any], *, advance: bool, close: bool) -> None:
+        """One session update, applied whole or not at all: on ApiError nothing changed.
+
+        Embedded data, then answers, then advance or close — and if any step refuses
+        (a bad answer after good ones, a forced question left empty), the respondent's
+        answers, embedded data and the page's pending answers are put back as they were.
+        """
+        respondent = self.respondent
+        saved = (dict(respondent.answers), dict(respondent.embedded), dict(self.pending))
+        try:
+            if "embeddedData" in body:
+                self.set_embedded(body["embeddedData"])
+            if "responses" in body:
+                self.answer(body["responses"])
+            if advance:
+                self.advance()
+            elif close:
+                self.close()
+        except ApiError:
+            for current, before in zip(
+                (respondent.answers, respondent.embedded, self.pending), saved, strict=True
+            ):
+                current.clear()
+                current.update(before)
+            raise
+
     def set_embedded(self, values: object) -> None:
         if not isinstance(values, dict):
             raise ApiError(400, SESSION_BAD_ANSWER, "embeddedData must be an object.")

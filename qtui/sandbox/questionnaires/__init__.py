@@ -8,7 +8,8 @@
 * `screener` — a thirty-page brand study: screener questions with terminate rules, a
   heavy/light viewer split, a loop over the brands a respondent knows, every block type;
 * `screener_sessions` — a twelve-page screener with only MultipleChoice, TextInput and
-  Text blocks, for Qualtrics session walkthroughs;
+  Text blocks, for Qualtrics session walkthroughs (push it with `--for-sessions`: sessions
+  show no descriptive text, so its text folds into the questions);
 * `large` — generated: 1,052 pages and 21,002 blocks with rules and variables.
 """
 

@@ -549,7 +549,8 @@ def questionnaire() -> dict[str, Any]:
 
 
 def sessions_questionnaire() -> dict[str, Any]:
-    """The screener cut down to MultipleChoice, TextInput and Text, for session walkthroughs."""
+    """The screener cut down to MultipleChoice, TextInput and Text, for session walkthroughs
+    (compiled `for_sessions`, its text folds into the questions)."""
     return {
         "name": "Streaming Screener – Sessions",
         "pages": [

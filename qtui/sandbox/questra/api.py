@@ -7,7 +7,6 @@ docs/questra-compat.md lists which paths are documented and which are inferred.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qtui.sandbox.bodies import BodyError, read_json
 from qtui.sandbox.questra import payloads as p
 from qtui.sandbox.questra.errors import ApiError, invalid, not_found
 from qtui.sandbox.questra.webhooks import EVENT_TYPES
@@ -94,13 +94,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _read_json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "bad_request", f"request body is not valid JSON: {exc}") from None
+        return await read_json(request, empty={})
+    except BodyError as exc:
+        raise ApiError(exc.status, "bad_request", f"request body {exc.reason}") from None
 
 
 def _ok(data: Any, status: int = 200) -> JSONResponse:

@@ -10,13 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 
 from qtui.core.store import Change, Progress, SurveyStore
 from qtui.tui.clock import Clock
 from qtui.tui.problems import ProblemReport
+from qtui.tui.screens.condition import ConditionScreen, condition_of
 from qtui.tui.widgets.detail import DetailPane
 from qtui.tui.widgets.event_log import EventLog, LogEntry
+from qtui.tui.widgets.footer import QtuiFooter
 from qtui.tui.widgets.status_bar import ProgressRow, StatusBar, StatusInfo
 from qtui.tui.widgets.survey_tree import Item, NodeKey, SurveyTree
 
@@ -76,7 +78,7 @@ class MainScreen(Screen[None]):
                     yield self._tree
                 yield self._detail
             yield self._log
-            yield Footer()
+            yield QtuiFooter()
         yield Static("", id="too-small")
 
     @property
@@ -177,10 +179,25 @@ class MainScreen(Screen[None]):
         self._show_detail(event.node.data)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
-        # enter on a leaf (block, rule, variable) opens its edit form; on a page it opens it
+        # enter on a block, rule or variable opens its edit form where it can be edited;
+        # read-only (a replay), it shows the item's whole condition
         item = event.node.data
-        if item is not None and item.kind in ("block", "rule", "variable"):
+        if item is None:
+            return
+        editing = getattr(self.app, "editing", None)
+        editable = editing is not None and editing.read_only_reason is None
+        if editable and item.kind in ("block", "rule", "variable"):
             self.app.action_edit()  # type: ignore[attr-defined]
+            return
+        self.show_condition(item)
+
+    def show_condition(self, item: Item) -> bool:
+        """The item's whole condition, `showIf` or expression, wrapped, in a modal."""
+        found = condition_of(self.store, item, self.tree.refs)
+        if found is None:
+            return False
+        self.app.push_screen(ConditionScreen(*found, self.detail.styles_map))
+        return True
 
     # --- filter -----------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ Styles come from the widget's component classes (set in `styles/qtui.tcss`), pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -21,6 +22,56 @@ Styles = Mapping[str, Style]
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ATTENTION = " ! "
 PROBLEM = "✗"
+
+
+# Longest page name, rule target and variable name a column is sized for; longer ones are
+# cut with "…" (the detail panel has them in full).
+NAME_MAX = 28
+# Longest block label shown; the rest is in the detail panel.
+LABEL_MAX = 56
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Widths of the tree's columns, measured from the survey, so lines of a kind line up:
+    pages (number, name, block count), blocks (badge, reference name, label), rule targets
+    and variable names. Every column is followed by at least one space: nothing touches."""
+
+    number: int = 1
+    name: int = 0
+    count: int = 1
+    badge: int = 1
+    ref: int = 1
+    variable: int = 0
+
+
+def fit(text: str, width: int) -> str:
+    """`text` on one line, cut with "…" or padded with spaces to exactly `width` cells."""
+    flat = " ".join(text.split())
+    if len(flat) > width:
+        return flat[: max(0, width - 1)] + "…" if width > 0 else ""
+    return flat.ljust(width)
+
+
+def measure_blocks(
+    block_counts: Sequence[int], blocks: Iterable[Block], refs: Mapping[str, str]
+) -> tuple[int, int, int]:
+    """(count, badge, ref) widths: the pages' block counts, the blocks' badges and names."""
+    return (
+        len(str(max(block_counts, default=0))),
+        max((len(badge(b.type)) for b in blocks), default=1),
+        max((len(ref) for ref in refs.values()), default=1),
+    )
+
+
+def measure_names(pages: Sequence[Page], variables: Sequence[Variable]) -> tuple[int, int, int]:
+    """(number, name, variable) widths: page numbers, page names (rule targets are page
+    names too) and variable names, each capped at `NAME_MAX`."""
+    return (
+        len(str(len(pages))) if pages else 1,
+        min(NAME_MAX, max((len(" ".join((p.name or p.id).split())) for p in pages), default=0)),
+        min(NAME_MAX, max((len(v.name or v.id) for v in variables), default=0)),
+    )
 
 
 def _style(styles: Styles, name: str) -> Style:
@@ -67,6 +118,7 @@ def page_label(
     frame: int = 0,
     findings: Sequence[Finding] = (),
     inside: int = 0,
+    columns: Columns = Columns(),
 ) -> Text:
     state = page.programming_state
     text = Text(no_wrap=True)
@@ -76,12 +128,12 @@ def page_label(
         text.append(SPINNER[frame % len(SPINNER)], _style(styles, "programming"))
     else:
         text.append("·", _style(styles, "muted"))
-    text.append(f" {number}. ", _style(styles, "muted"))
-    text.append(page.name or page.id)
-    counts = f"  {blocks} block{'s' if blocks != 1 else ''}"
+    text.append(f" {number:>{columns.number}}. ", _style(styles, "muted"))
+    text.append(fit(page.name or page.id, max(columns.name, 1)))
+    counts = f"  {blocks:>{columns.count}} block{'' if blocks == 1 else 's'}"
     if rules:
         counts += f" · {rules} rule{'s' if rules != 1 else ''}"
-    text.append(counts, _style(styles, "muted"))
+    text.append(counts.rstrip(), _style(styles, "muted"))
     if page.assign_response_status:
         text.append(f"  [{page.assign_response_status}]", _style(styles, "muted"))
     if needs_attention(page.attention_required):
@@ -91,17 +143,21 @@ def page_label(
 
 
 def block_label(
-    block: Block, ref: str | None, styles: Styles, findings: Sequence[Finding] = ()
+    block: Block,
+    ref: str | None,
+    styles: Styles,
+    findings: Sequence[Finding] = (),
+    columns: Columns = Columns(),
 ) -> Text:
     config = block.config
     text = Text(no_wrap=True)
-    text.append(f"{badge(block.type):<4}", _style(styles, "badge"))
+    text.append(fit(badge(block.type), columns.badge), _style(styles, "badge"))
     text.append(" ")
     shown_ref = ref if (block.is_question or config.name) and ref else "·"
-    text.append(f"{shown_ref:<5}", _style(styles, "ref"))
-    text.append(" ")
+    text.append(fit(shown_ref, columns.ref), _style(styles, "ref"))
+    text.append("  ")
     # Text blocks are markdown: a heading's `#`s say nothing in a one-line label.
-    text.append(short(config.summary.lstrip("#> ").replace("**", ""), 56) or "(no label)")
+    text.append(short(config.summary.lstrip("#> ").replace("**", ""), LABEL_MAX) or "(no label)")
     if config.showIf:
         text.append("  if…", _style(styles, "muted"))
     if needs_attention(config.attentionRequired):
@@ -114,12 +170,16 @@ def block_label(
 
 
 def rule_label(
-    rule: NavigationRule, target: Page | None, styles: Styles, findings: Sequence[Finding] = ()
+    rule: NavigationRule,
+    target: Page | None,
+    styles: Styles,
+    findings: Sequence[Finding] = (),
+    columns: Columns = Columns(),
 ) -> Text:
     text = Text(no_wrap=True)
     text.append("→ ", _style(styles, "rule"))
     name = target.name if target is not None else f"<missing page {rule.target_page_id}>"
-    text.append(name, _style(styles, "rule"))
+    text.append(fit(name, max(columns.name, 1)), _style(styles, "rule"))
     text.append("  ")
     if rule.condition:
         text.append("if ", _style(styles, "muted"))
@@ -138,9 +198,14 @@ def variables_label(count: int, styles: Styles) -> Text:
     return text
 
 
-def variable_label(variable: Variable, styles: Styles, findings: Sequence[Finding] = ()) -> Text:
+def variable_label(
+    variable: Variable,
+    styles: Styles,
+    findings: Sequence[Finding] = (),
+    columns: Columns = Columns(),
+) -> Text:
     text = Text(no_wrap=True)
-    text.append(variable.name or variable.id, _style(styles, "ref"))
+    text.append(fit(variable.name or variable.id, max(columns.variable, 1)), _style(styles, "ref"))
     text.append(" = ", _style(styles, "muted"))
     text.append(short(variable.expression, 48) if variable.expression else "(no expression)")
     if needs_attention(variable.attention_required):

@@ -48,7 +48,9 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
   in the detail panel; `x` lists them all); `✗ 2 inside` on a page: on its blocks or rules
 - a line flashes when it was just created or changed
 
-`up`/`down` move, `enter` or `space` opens a page, `shift+left` goes to the parent.
+Columns line up: badge, reference name, label (cut; the detail has it whole).
+`up`/`down` move, `enter` or `space` opens a page, `enter` on a block with a `showIf`, a
+rule or a variable shows its condition whole; `shift+left` goes to the parent.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,6 +98,9 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         self._problems: Mapping[NodeKey, tuple[Finding, ...]] = {}
         self._inside: Mapping[str, int] = {}
         self.pending_marks: set[NodeKey] = set()  # items edited here, awaiting their webhook
+        self._columns = labels.Columns()
+        self._block_widths = (1, 1, 1)  # (count, badge, ref), measured when blocks change
+        self._name_widths = (1, 0, 0)  # (number, name, variable), when pages or variables do
 
     # --- reading ----------------------------------------------------------------------
 
@@ -210,6 +215,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
             self.root.set_label(labels.survey_label(None, "", "", self._styles))
             return
         self._desired.compute_refs()
+        self._measure(blocks=True, names=True)
         self._sync_root()
         for page_id in expanded:
             node = self._index.get(("page", page_id))
@@ -423,6 +429,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
         if batch.refs_dirty:
             for block_id in self._desired.compute_refs():
                 changed.add(("block", block_id))
+        resized = self._measure(blocks=batch.refs_dirty, names=batch.root_dirty)
         before = self._cursor_state()
         if batch.root_dirty:
             self._sync_root()
@@ -440,7 +447,7 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
                         if child.data is not None and child.data.kind == "rule":
                             changed.add(child.data.key)
         changed.add(self.root.data.key if self.root.data else ("survey", ""))
-        for key in changed:
+        for key in self._index if resized else changed:
             node = self._index.get(key)
             if node is not None:
                 self._relabel(node)
@@ -524,6 +531,33 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 
     # --- labels and flashing ----------------------------------------------------------
 
+    def _measure(self, *, blocks: bool, names: bool) -> bool:
+        """Size the columns from the survey; True when they changed (then every line is
+        relabelled, so lines of a kind keep lining up)."""
+        desired = self._desired
+        if blocks:
+            by_page = desired.page_blocks
+            self._block_widths = labels.measure_blocks(
+                [len(page_blocks) for page_blocks in by_page.values()],
+                (block for page_blocks in by_page.values() for block in page_blocks),
+                desired.refs,
+            )
+        if names and self.survey_id is not None:
+            self._name_widths = labels.measure_names(
+                desired.all_pages(), self.store.variables(self.survey_id)
+            )
+        count, badge, ref = self._block_widths
+        number, name, variable = self._name_widths
+        columns = labels.Columns(number, name, count, badge, ref, variable)
+        resized = columns != self._columns
+        self._columns = columns
+        return resized
+
+    @property
+    def columns(self) -> labels.Columns:
+        """The widths the tree's lines are laid out with."""
+        return self._columns
+
     def relabel_all(self) -> None:
         for node in self._index.values():
             self._relabel(node)
@@ -571,23 +605,28 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
                 self._frame,
                 self._problems.get(item.key, ()),
                 self._inside.get(item.id, 0),
+                self._columns,
             )
         findings = self._problems.get(item.key, ())
         if item.kind == "block":
             block = store.block(item.id)
             if block is None:
                 return None
-            return labels.block_label(block, self._desired.refs.get(item.id), styles, findings)
+            return labels.block_label(
+                block, self._desired.refs.get(item.id), styles, findings, self._columns
+            )
         if item.kind == "rule":
             rule = store.rule(item.id)
             if rule is None:
                 return None
             target = store.page(rule.target_page_id or "")
-            return labels.rule_label(rule, target, styles, findings)
+            return labels.rule_label(rule, target, styles, findings, self._columns)
         if item.kind == "variables":
             return labels.variables_label(len(node.children), styles)
         variable = store.variable(item.id)
-        return labels.variable_label(variable, styles, findings) if variable else None
+        if variable is None:
+            return None
+        return labels.variable_label(variable, styles, findings, self._columns)
 
     def _start_flash(self, keys: set[NodeKey]) -> None:
         if not self.flash_ms or not keys:

@@ -1,0 +1,88 @@
+"""One exit code convention and one error line for every qtui command.
+
+    0  ok
+    1  failed (the service refused, the network failed, an internal error)
+    2  usage or configuration error (a bad option, file or setting: fix the command)
+    3  done, with issues (pushed with compile issues, a walkthrough with findings…)
+
+Every error is one line on stderr starting `qtui: `; the text of files, payloads and
+variables in it is escaped (`qtui.text.one_line`), so nothing read from outside can move
+the cursor or colour the terminal. `run` wraps the command group so that no exception, not
+even an unexpected one, reaches the user as a traceback (set QTUI_TRACEBACK=1 to see it).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+
+from qtui.text import one_line
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ISSUES = 0, 1, 2, 3
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print `qtui: message` on stderr and exit with `code`."""
+    click.echo(f"qtui: {one_line(message, 500)}", err=True)
+    sys.exit(code)
+
+
+class UsageFailure(click.ClickException):
+    """A problem the user fixes in the command, a file it names or the config (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    message = exc.format_message()
+    ctx = exc.ctx
+    if ctx is not None and ctx.command_path:
+        return f"{message} (see `{ctx.command_path} --help`)"
+    return message
+
+
+def run(main: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
+    """Run a click command in non-standalone mode and turn every outcome into an exit code."""
+    from qtui.config import ConfigError
+
+    try:
+        code = main(*args, standalone_mode=False, **kwargs)
+    except click.UsageError as exc:
+        fail(_usage_line(exc), EXIT_USAGE)
+    except click.ClickException as exc:
+        fail(exc.format_message(), exc.exit_code)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except click.Abort:
+        fail("interrupted", EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_FAILED)
+    except RecursionError:
+        _traceback()
+        fail("input nested too deeply to read; check the file or value you passed", EXIT_USAGE)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # the reader closed the pipe (`| head`): not ours to report
+            sys.stderr.close()
+            os._exit(EXIT_OK)
+        _traceback()
+        fail(f"{exc.strerror or exc}", EXIT_FAILED)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        _traceback()
+        fail(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(a bug: please report it; QTUI_TRACEBACK=1 shows where)",
+            EXIT_FAILED,
+        )
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _traceback() -> None:
+    if os.environ.get("QTUI_TRACEBACK"):
+        import traceback
+
+        traceback.print_exc()
