@@ -32,6 +32,7 @@ from starlette.routing import Mount
 from qtui.core.models import Survey
 from qtui.qualtrics.client import QualtricsClient
 from qtui.qualtrics.compile import compile_survey
+from qtui.qualtrics.errors import QualtricsError
 from qtui.qualtrics.push import push_survey
 from qtui.qualtrics.session import SessionDriver, walkthrough
 from qtui.qualtrics.state import PushState
@@ -225,9 +226,10 @@ async def compare(url: str, survey: Survey, concurrency: int, rounds: int) -> No
             f" requests/s ({failures} non-2xx)"
         )
     mine, base = statistics.median(ours), statistics.median(bare)
+    paired = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
     print(
         f"push vs bare client: {mine:.0f} vs {base:.0f} requests/s (medians of {rounds}), "
-        f"ratio {mine / base:.2f}"
+        f"ratio {mine / base:.2f}; median of the rounds' ratios {paired:.2f}"
     )
 
 
@@ -262,13 +264,17 @@ async def run(url: str, pages: int, per_page: int, concurrency: int, rounds: int
             driver = SessionDriver(client, report.qualtrics_survey_id or "")
             await driver.questions()  # the definition is read once, outside the timing
             started = time.perf_counter()
-            walk = await walkthrough(driver, answers_for(survey))
-            took = time.perf_counter() - started
-            count = len(walk.steps)
-            print(
-                f"walkthrough: {count} pages in {took:.2f} s, "
-                f"{took / count * 1000:.1f} ms per page ({walk.end_reason})"
-            )
+            try:
+                walk = await walkthrough(driver, answers_for(survey))
+            except QualtricsError as exc:
+                print(f"walkthrough: not run ({exc})")
+            else:
+                took = time.perf_counter() - started
+                count = len(walk.steps)
+                print(
+                    f"walkthrough: {count} pages in {took:.2f} s, "
+                    f"{took / count * 1000:.1f} ms per page ({walk.end_reason})"
+                )
     if rounds:
         await compare(url, survey, concurrency, rounds)
 

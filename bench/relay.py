@@ -2,6 +2,7 @@
 
     python bench/relay.py [--posts 4000] [--senders 16] [--rounds 3]
                           [--samples 300] [--backlog 100000] [--quick]
+                          [--synchronous full|normal] [--log nats[://HOST:PORT]]
 
 The relay runs as `qtui relay --no-request-log` in its own process (its own interpreter, as
 users run it), on loopback, with a file database in a temporary directory. Beside it, in
@@ -11,6 +12,10 @@ pragmas (WAL, `--synchronous`: FULL by default, as the relay's), answering once 
 committed. The load is a raw asyncio HTTP/1.1 client (keep-alive connections, no HTTP
 library in the way) with `--senders` concurrent senders; rounds alternate between relay
 and baseline, and the medians and their ratio are printed, with POST latency percentiles.
+With `--log nats` (a nats-server with JetStream is started, in a temporary directory) or
+`--log nats://HOST:PORT`, the relay runs with `--log nats://…` and the baseline publishes
+each delivery to JetStream and awaits its acknowledgement instead of the SQLite INSERT;
+every round gets a fresh stream.
 Prints figures; asserts nothing about speed.
 """
 
@@ -169,6 +174,47 @@ def bare_app(db_path: str, secret: str, synchronous: str = "full") -> Any:
     return Starlette(routes=[Route("/hooks/questra", hook, methods=["POST"])])
 
 
+def bare_nats_app(url: str, secret: str) -> Any:
+    """The JetStream baseline: the same HMAC check and one acknowledged publish per request."""
+    import contextlib
+    import hashlib
+    import hmac
+
+    import nats
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from qtui.relay.jetstream import parse_nats_url
+
+    address = parse_nats_url(url)
+    key = secret.encode()
+    held: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        connection = await nats.connect(servers=address.servers)
+        js = connection.jetstream()
+        await js.add_stream(name=address.stream, subjects=[f"{address.subject}.>"])
+        held["js"] = js
+        yield
+        await connection.close()
+
+    async def hook(request: Request) -> JSONResponse:
+        body = await request.body()
+        expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("x-questra-signature", "")):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        delivery = request.headers.get("x-questra-delivery", "")
+        ack = await held["js"].publish(
+            f"{address.subject}.questra", body, headers={"Nats-Msg-Id": f"questra:{delivery}"}
+        )
+        return JSONResponse({"status": "stored", "seq": ack.seq})
+
+    return Starlette(routes=[Route("/hooks/questra", hook, methods=["POST"])], lifespan=lifespan)
+
+
 def serve_bare(db_path: str, synchronous: str) -> None:
     """Child process entry: the bare app on a free port, uvicorn's defaults (as the relay)."""
     import socket
@@ -180,12 +226,11 @@ def serve_bare(db_path: str, synchronous: str) -> None:
     sock.listen(128)
     print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", flush=True)
     print("Ctrl-C stops.", flush=True)
-    config = uvicorn.Config(
-        bare_app(db_path, SECRET, synchronous),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
+    if db_path.startswith("nats://"):
+        app, lifespan = bare_nats_app(db_path, SECRET), "on"
+    else:
+        app, lifespan = bare_app(db_path, SECRET, synchronous), "off"
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -199,9 +244,22 @@ def cpu_seconds(pid: int) -> float:
 
 
 SYNCHRONOUS = ["full"]  # set from --synchronous; both servers use it
+NATS = [""]  # set from --log nats://…: both servers then use a JetStream stream each
+
+
+def _stream_url(db: Path) -> str:
+    return f"{NATS[0]}/{db.stem.upper().replace('-', '_')}"
 
 
 def relay_command(db: Path) -> list[str]:
+    if NATS[0]:
+        return [sys.executable, "-c", "from qtui.cli import main; main()", "relay"] + [
+            "--port",
+            "0",
+            "--log",
+            _stream_url(db),
+            "--no-request-log",
+        ]
     return [
         sys.executable,
         "-c",
@@ -218,7 +276,8 @@ def relay_command(db: Path) -> list[str]:
 
 
 def bare_command(db: Path) -> list[str]:
-    return [sys.executable, __file__, "--serve-bare", str(db), SYNCHRONOUS[0]]
+    target = _stream_url(db) if NATS[0] else str(db)
+    return [sys.executable, __file__, "--serve-bare", target, SYNCHRONOUS[0]]
 
 
 @contextmanager
@@ -369,11 +428,29 @@ async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
                 bare.append(rate)
                 print(f", bare {figures}")
     mine, base = statistics.median(ours), statistics.median(bare)
+    paired = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
+    store = "JetStream" if NATS[0] else f"SQLite synchronous={SYNCHRONOUS[0].upper()}"
     print(
-        f"ingest, {senders} senders, signed durable POSTs: relay {mine:.0f}/s vs bare "
-        f"Starlette+SQLite {base:.0f}/s (medians of {rounds}): ratio {mine / base:.2f}; "
-        f"relay p99 {statistics.median(tails):.1f} ms"
+        f"ingest, {senders} senders, signed durable POSTs ({store}): relay {mine:.0f}/s vs "
+        f"bare Starlette {base:.0f}/s (medians of {rounds}): ratio {mine / base:.2f}; "
+        f"median of the rounds' ratios {paired:.2f}; relay p99 {statistics.median(tails):.1f} ms"
     )
+
+
+async def jetstream_rounds(args: argparse.Namespace) -> None:
+    """The comparison on JetStream: a server of our own unless a URL was given."""
+    from qtui.relay.nats_server import nats_server
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, servers in own processes")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.log.startswith("nats://"):
+            NATS[0] = args.log.rstrip("/")
+            await compare(Path(tmp), args.posts, args.senders, args.rounds)
+            return
+        with nats_server(Path(tmp) / "nats") as node:
+            NATS[0] = node.url
+            print(f"nats-server -js at {node.url} (R1, file store in a temporary directory)")
+            await compare(Path(tmp), args.posts, args.senders, args.rounds)
 
 
 async def main() -> None:
@@ -387,8 +464,16 @@ async def main() -> None:
     parser.add_argument(
         "--synchronous", choices=["full", "normal"], default="full", help="for both servers"
     )
+    parser.add_argument(
+        "--log",
+        default="",
+        help="nats://HOST:PORT for a JetStream server to use, or 'nats' to start one",
+    )
     args = parser.parse_args()
     SYNCHRONOUS[0] = args.synchronous
+    if args.log:
+        await jetstream_rounds(args)
+        return
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, servers in own processes")
     with tempfile.TemporaryDirectory() as tmp:

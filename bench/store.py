@@ -1,13 +1,17 @@
 """Domain core speed and memory: events through the store, and FullSurvey snapshots.
 
-    python bench/store.py
+    python bench/store.py [--quick]
 
 Prints, for a survey of pages of 20 multiple-choice blocks (5 choices each):
 
-* parse+apply: 100,000 webhook bodies (50,000 blocks created, then updated) through
-  `parse_event` and `SurveyStore.apply`, with Python's garbage collector as it comes: the
-  headline figure. A second figure freezes the built survey (`gc.freeze()`) before the
-  updates, as the TUI does after a snapshot load; freezing is the application's choice.
+* parse+apply against a bare baseline, side by side: 100,000 webhook bodies (50,000
+  blocks created, then updated) through `parse_event` and `SurveyStore.apply` inside
+  `ingesting()` (the collector settings qtui applies while replaying), against
+  `json.loads` + a plain dict last-writer-wins upsert (with tombstones) of the same
+  bodies with Python's defaults. Rounds alternate; medians and their ratio are printed,
+  and the same ratio with both sides under the same collector settings.
+* a second figure freezes the built survey (`gc.freeze()`) before the updates, as the TUI
+  does after a snapshot load; freezing is the application's choice.
 * memory: a 20,000-block survey held by the store.
 * snapshot: `survey()` of those 20,000 blocks.
 * FullSurvey validation: 1,000 pages / 20,000 blocks, from a dict (`Survey.model_validate`)
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import json
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -28,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from qtui.core.events import parse_event
+from qtui.core.ingest import ingesting
 from qtui.core.models import Survey
 from qtui.core.store import SurveyStore
 
@@ -163,15 +169,77 @@ def replay(bodies: list[bytes], freeze_after: int | None = None) -> float:
     return elapsed
 
 
-def throughput() -> None:
+def bare_replay(bodies: list[bytes]) -> float:
+    """The baseline: json.loads + last-writer-wins upsert into plain dicts, tombstones kept."""
+    loads = json.loads
+    tables: dict[str, dict[str, Any]] = {}
+    versions: dict[str, str] = {}
+    tombstones: set[str] = set()
+    started = time.perf_counter()
+    for body in bodies:
+        envelope = loads(body)
+        data = envelope["data"]
+        kind, _, action = envelope["event"].rpartition(".")
+        item_id = data["id"]
+        if item_id in tombstones:
+            continue
+        if action == "deleted":
+            tombstones.add(item_id)
+            continue
+        version = data.get("updated_at") or envelope["timestamp"]
+        held = versions.get(item_id)
+        if held is None or version >= held:
+            versions[item_id] = version
+            tables.setdefault(kind, {})[item_id] = data
+    return time.perf_counter() - started
+
+
+def ours_replay(bodies: list[bytes]) -> float:
+    """qtui's replay: parse_event + SurveyStore.apply inside `ingesting()`."""
+    store = SurveyStore()
+    with ingesting():
+        started = time.perf_counter()
+        for body in bodies:
+            store.apply(parse_event(body))
+        return time.perf_counter() - started
+
+
+def side_by_side(bodies: list[bytes], rounds: int) -> None:
+    n = len(bodies)
+    ours: list[float] = []
+    bare: list[float] = []
+    bare_tuned: list[float] = []
+    ours_default: list[float] = []
+    for _ in range(rounds):
+        gc.collect()
+        ours.append(n / ours_replay(bodies))
+        gc.collect()
+        bare.append(n / bare_replay(bodies))
+        gc.collect()
+        with ingesting():
+            bare_tuned.append(n / bare_replay(bodies))
+        gc.collect()
+        ours_default.append(n / replay(bodies))
+    med = statistics.median
+    print(
+        f"parse+apply: qtui {med(ours):,.0f} events/s vs json.loads + dict upsert "
+        f"{med(bare):,.0f} events/s (medians of {rounds}, {n:,} events): "
+        f"ratio {med(ours) / med(bare):.2f}; median of the rounds' ratios "
+        f"{med(o / b for o, b in zip(ours, bare, strict=True)):.2f}"
+    )
+    print(
+        f"  same collector settings on both sides: qtui default GC {med(ours_default):,.0f} "
+        f"vs bare {med(bare):,.0f} (ratio {med(ours_default) / med(bare):.2f}); "
+        f"qtui vs bare both in ingesting(): {med(ours):,.0f} vs {med(bare_tuned):,.0f} "
+        f"(ratio {med(ours) / med(bare_tuned):.2f})"
+    )
+
+
+def throughput(rounds: int = 3) -> None:
     pages = 2_500
     blocks = pages * 20
     bodies = make_stream(blocks=blocks, updates=100_000 - blocks - pages - 1)
-    elapsed = min(replay(bodies) for _ in range(3))
-    print(
-        f"parse+apply: {len(bodies):,} events in {elapsed:.2f} s "
-        f"= {len(bodies) / elapsed:,.0f} events/s (one core)"
-    )
+    side_by_side(bodies, rounds)
     built = 1 + pages + blocks
     updates = len(bodies) - built
     elapsed = min(replay(bodies, freeze_after=built) for _ in range(3))
@@ -217,7 +285,11 @@ def snapshot_validation() -> None:
 
 
 def main() -> None:
+    import sys
+
     throughput()
+    if "--quick" in sys.argv:
+        return
     memory()
     snapshot_validation()
 

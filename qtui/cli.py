@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "relay": ("qtui.relay.command", "relay", "Run the webhook relay: receive, log, stream."),
     "sandbox": ("qtui.sandbox.command", "sandbox", "Run the Questra and Qualtrics emulators."),
     "push": ("qtui.qualtrics.commands", "push", "Compile a survey and push it to Qualtrics."),
-    "qa": ("qtui.qualtrics.commands", "qa", "Run a scripted walkthrough on a Qualtrics survey."),
+    "qa": ("qtui.qa.command", "qa", "Take a pushed survey by hand, scripted, or every route."),
     "export": ("qtui.qsf.command", "export", "Compile a survey into a QSF file for Qualtrics."),
     "import": (
         "qtui.qsf.command",

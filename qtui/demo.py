@@ -12,10 +12,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qtui.questra.client import QuestraClient
 from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
+from qtui.relay.sources import oktave_source, qualtrics_source
+from qtui.sandbox.fieldwork import FieldingState
 from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questra import QuestraSandbox
 from qtui.sandbox.server import create_sandbox_app
@@ -23,9 +26,19 @@ from qtui.serving import RunningServer, start_in_thread
 
 SURVEY_NAMES = {
     "screener": "Streaming Habits Screener",
+    "screener_sessions": "Streaming Screener (sessions)",
     "csat": "Q4 Customer Satisfaction (CSAT)",
     "large": "Large Tracker Study",
 }
+
+
+def subscribe_everything(qualtrics: QualtricsSandbox, relay_url: str, secret: str) -> None:
+    """Every survey's response callbacks go to the relay (one subscription per topic)."""
+    from qtui.qualtrics.subscriptions import TOPICS, publication_url
+
+    url = publication_url(relay_url, secret)
+    for topic in TOPICS:
+        qualtrics.subscriptions.create({"topics": f"{topic}.*", "publicationUrl": url})
 
 
 @dataclass
@@ -40,11 +53,15 @@ class Demo:
     qualtrics_token: str
     sandbox: QuestraSandbox = field(repr=False)
     qualtrics: QualtricsSandbox | None = field(default=None, repr=False)
+    fielding: FieldingState | None = field(default=None, repr=False)
+    _fieldwork: Any = field(default=None, repr=False)
     _servers: list[RunningServer] = field(default_factory=list, repr=False)
     _log: EventLog | None = field(default=None, repr=False)
     _workdir: Path | None = field(default=None, repr=False)
 
     async def close(self) -> None:
+        if self._fieldwork is not None:
+            self._fieldwork.stop()
         for server in reversed(self._servers):
             server.stop()
         if self._log is not None:
@@ -59,8 +76,15 @@ async def start_demo(
     seed: int | None = None,
     questionnaire: str = "screener",
     fail: bool = False,
+    fieldwork_rate: float = 0.0,
 ) -> Demo:
-    """Start the sandbox and the relay, create the survey, start programming it."""
+    """Start the sandbox and the relay, create the survey, start programming it.
+
+    With `fieldwork_rate`, once Questra has pushed the programmed survey to its destination
+    (status `reviewing`), the demo pushes it to the Qualtrics sandbox too (unless a push
+    from the view got there first) and sends that many simulated respondents a second
+    through it; their callbacks and Oktave events reach the relay like real ones.
+    """
     if questionnaire not in SURVEY_NAMES:
         raise ValueError(
             f"unknown questionnaire {questionnaire!r}: use one of {sorted(SURVEY_NAMES)}"
@@ -70,11 +94,18 @@ async def start_demo(
     log = EventLog(workdir / "relay.db")
     servers: list[RunningServer] = []
     try:
-        relay = start_in_thread(create_relay_app(log=log, secret=secret))
+        oktave_secret, hook_secret = secrets.token_hex(16), secrets.token_urlsafe(16)
+        fieldwork_sources = [oktave_source(oktave_secret), qualtrics_source([hook_secret])]
+        relay = start_in_thread(
+            create_relay_app(log=log, secret=secret, extra_sources=fieldwork_sources)
+        )
         servers.append(relay)
         sandbox = QuestraSandbox(speed=speed, seed=seed, fail_programming=fail)
         qualtrics_token = "qualtrics-sandbox-token"
-        qualtrics = QualtricsSandbox(token=qualtrics_token)
+        # Lenient: respondents see text pages (descriptive text), as on the web; the strict
+        # sessions API would refuse the whole survey for them.
+        qualtrics = QualtricsSandbox(token=qualtrics_token, strict=False)
+        subscribe_everything(qualtrics, relay.url, hook_secret)
         sandbox_server = start_in_thread(create_sandbox_app(sandbox, qualtrics))
         servers.append(sandbox_server)
         async with QuestraClient(sandbox_server.url, sandbox.api_key, sandbox.org_id) as client:
@@ -88,6 +119,27 @@ async def start_demo(
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+    fielding = FieldingState()
+    runner = None
+    if fieldwork_rate > 0:
+        from qtui.fieldwork.demo import FieldworkThread
+
+        runner = FieldworkThread(
+            qualtrics=qualtrics,
+            qualtrics_base_url=f"{sandbox_server.url}/API/v3",
+            qualtrics_token=qualtrics_token,
+            questra_url=sandbox_server.url,
+            api_key=sandbox.api_key,
+            org_id=sandbox.org_id,
+            survey_id=survey["id"],
+            oktave_url=f"{relay.url}/hooks/oktave",
+            oktave_secret=oktave_secret,
+            rate=fieldwork_rate,
+            seed=seed,
+            state=fielding,
+            push_dir=workdir / "push",
+        )
+        runner.start()
     return Demo(
         questra_url=sandbox_server.url,
         api_key=sandbox.api_key,
@@ -99,6 +151,8 @@ async def start_demo(
         qualtrics_token=qualtrics_token,
         sandbox=sandbox,
         qualtrics=qualtrics,
+        fielding=fielding,
+        _fieldwork=runner,
         _servers=servers,
         _log=log,
         _workdir=workdir,

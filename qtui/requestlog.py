@@ -25,8 +25,8 @@ _UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 def _escaped_char(char: str) -> str:
-    if char == "\\":
-        return "\\\\"
+    # Backslashes are left alone, so escaping twice (an endpoint's note, then this
+    # middleware) changes nothing the second time.
     if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
         return char
     code = ord(char)

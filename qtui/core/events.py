@@ -152,10 +152,15 @@ def _envelope(model: type[Model]) -> SchemaValidator:
     return TypeAdapter(fields).validator
 
 
-_ENVELOPES: dict[type[Model], SchemaValidator] = {
-    model: _envelope(model)
-    for model in (Survey, Page, Block, Variable, NavigationRule, Deleted, ProgrammingJob, Changeset)
-}
+class _Envelopes(dict[type[Model], SchemaValidator]):
+    """One envelope validator per data model, built the first time an event needs it."""
+
+    def __missing__(self, model: type[Model]) -> SchemaValidator:
+        validator = self[model] = _envelope(model)
+        return validator
+
+
+_ENVELOPES = _Envelopes()
 _EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
 
 

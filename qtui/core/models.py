@@ -8,6 +8,7 @@ Questra sends is lost when qtui saves a survey back; malformed input raises a py
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -18,13 +19,13 @@ from pydantic import (
     Discriminator,
     Field,
     GetCoreSchemaHandler,
+    GetPydanticSchema,
     SerializerFunctionWrapHandler,
     Tag,
     TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapSerializer,
-    WrapValidator,
 )
 from pydantic_core import CoreConfig, SchemaValidator, core_schema
 
@@ -376,16 +377,22 @@ StrictBlockConfig = Annotated[
 _CONFIG_TAGS = {*KNOWN_BLOCK_TYPES, "generic"}
 
 
-def _lenient_config(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    if isinstance(value, UnparsedConfig):
+def _unparsed(value: Any, exc: ValidationError) -> UnparsedConfig:
+    if not isinstance(value, dict):
+        kind = "null" if value is None else type(value).__name__
+        return UnparsedConfig.of(value, f"config is {kind}, not an object")
+    return UnparsedConfig.of(value, _problem(exc))
+
+
+def _lenient_config(value: Any) -> Any:
+    """What the typed configs did not take: a config instance as it is, an unknown type as
+    `GenericConfig`, anything else as an `UnparsedConfig` saying what was wrong."""
+    if isinstance(value, BlockConfigBase):
         return value
     try:
-        return handler(value)
+        return _strict_config().validate_python(value)
     except ValidationError as exc:
-        if not isinstance(value, dict):
-            kind = "null" if value is None else type(value).__name__
-            return UnparsedConfig.of(value, f"config is {kind}, not an object")
-        return UnparsedConfig.of(value, _problem(exc))
+        return _unparsed(value, exc)
 
 
 def _dump_config(config: Any, handler: SerializerFunctionWrapHandler) -> Any:
@@ -394,10 +401,30 @@ def _dump_config(config: Any, handler: SerializerFunctionWrapHandler) -> Any:
     return handler(config)
 
 
+def _config_schema(source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    # A well-formed config of a known type is picked by its `type` string and validated
+    # without a Python call; only the rest (unknown types, malformed configs, instances)
+    # goes through `_lenient_config`.
+    typed = {tag: handler.generate_schema(model) for tag, model in KNOWN_BLOCK_TYPES.items()}
+    return core_schema.union_schema(
+        [
+            core_schema.tagged_union_schema(typed, discriminator="type"),
+            core_schema.no_info_plain_validator_function(_lenient_config),
+        ],
+        mode="left_to_right",
+    )
+
+
+@functools.cache
+def _strict_config() -> TypeAdapter[Any]:
+    # Built on first use: only unknown or malformed configs need it.
+    return TypeAdapter(StrictBlockConfig)
+
+
 # A config of a known type that does not validate becomes an `UnparsedConfig`: the block
 # stays in the survey, its config kept as received, marked with what was not understood.
 BlockConfig = Annotated[
-    StrictBlockConfig, WrapValidator(_lenient_config), WrapSerializer(_dump_config)
+    StrictBlockConfig, GetPydanticSchema(_config_schema), WrapSerializer(_dump_config)
 ]
 
 

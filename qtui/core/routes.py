@@ -59,6 +59,7 @@ __all__ = [
     "RoutePlan",
     "RouteStep",
     "analyze",
+    "candidate_answers",
     "enumerate_routes",
     "route",
     "untaken_rules",
@@ -907,3 +908,14 @@ def _unique(values: list[object]) -> list[object]:
         if not any(v is not _ABSENT and type(v) is type(value) and v == value for v in out):
             out.append(value)
     return out
+
+
+def candidate_answers(survey: Survey, names: Iterable[str]) -> dict[str, list[object]]:
+    """Answers worth trying for each named question, as route enumeration tries them.
+
+    The choices of choice-like questions and the literals conditions compare an answer
+    with; "unanswered" is not listed. A name no block or condition gives values for maps
+    to an empty list.
+    """
+    candidates = _Candidates(survey, _Flow(survey))
+    return {name: [v for v in candidates._values_for(name) if v is not _ABSENT] for name in names}

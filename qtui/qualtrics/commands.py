@@ -1,8 +1,8 @@
-"""`qtui push SURVEY --to qualtrics` and `qtui qa SV_… --answers FILE`.
+"""`qtui push SURVEY --to qualtrics`, and the helpers `qtui qa` shares with it.
 
 Progress and errors go to stderr, the report to stdout (`--json` for scripts).
 Exit codes — push: 0 pushed, 1 push failed, 2 usage or configuration error, 3 pushed with
-compile issues; qa: 0 reached the end, 1 the platform refused or failed, 2 usage/config.
+compile issues.
 """
 
 from __future__ import annotations
@@ -344,43 +344,7 @@ def _print_walk(walk: Any) -> None:
             click.echo(f"  → {step.next}")
     if walk.done:
         reason = f" ({walk.end_reason})" if walk.end_reason else ""
-        click.echo(f"Done: response {walk.response_id}{reason}")
-
-
-@click.command()
-@click.argument("survey_id", metavar="SV_…")
-@click.option(
-    "--answers",
-    "answers_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="JSON: {name or QID: answer} or {answers, embeddedData, language}.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the walkthrough as JSON.")
-def qa(survey_id: str, answers_path: Path, as_json: bool) -> None:
-    """Walk SV_… once through the sessions API with scripted answers; print each page."""
-    from qtui.qualtrics.errors import QualtricsError
-    from qtui.qualtrics.session import SessionDriver, WalkError, walkthrough
-
-    answers, embedded, language = _read_answers(answers_path)
-    settings = _settings()
-
-    async def run() -> Any:
-        async with _client(settings, as_json) as client:
-            driver = SessionDriver(client, survey_id)
-            return await walkthrough(driver, answers, language=language, embedded_data=embedded)
-
-    try:
-        walk = asyncio.run(run())
-    except WalkError as error:
-        if as_json:
-            click.echo(json.dumps({**error.walk.to_json(), "error": str(error)}, indent=2))
+        if walk.response_id:
+            click.echo(f"Done: response {walk.response_id}{reason}")
         else:
-            _print_walk(error.walk)
-        _fail(str(error), EXIT_FAILED)
-    except QualtricsError as error:
-        _fail(f"walkthrough failed: {error}", EXIT_FAILED)
-    if as_json:
-        click.echo(json.dumps(walk.to_json(), indent=2))
-    else:
-        _print_walk(walk)
+            click.echo(f"Done: ended{reason} (the platform named no response)")

@@ -203,36 +203,46 @@ class SessionDriver:
         return responses
 
     def encode_one(self, info: QuestionInfo, value: Any) -> Any:
-        label = info.tag or info.qid
-        if info.kind == "DB":
-            raise AnswerError(f"{label} is descriptive text; it takes no answer")
-        if info.kind == "TE":
-            if isinstance(value, dict | list):
-                raise AnswerError(f"{label} takes text, not {type(value).__name__}")
-            return "" if value is None else str(value)
-        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
-            return value  # already in the wire form {choiceId: {"selected": …}}
-        wanted = value if isinstance(value, list) else [value]
-        chosen: dict[str, dict[str, Any]] = {}
-        for item in wanted:
-            cid = self.choice_id(info, item)
-            chosen[cid] = {"selected": True}
-        if len(chosen) > 1 and not info.multi:
-            raise AnswerError(f"{label} takes one answer, {len(chosen)} were given")
-        # Every choice, selected or not, as real clients send it.
-        return {cid: chosen.get(cid, {"selected": False}) for cid, _, _ in info.choices}
+        return encode_answer(info, value)
 
     def choice_id(self, info: QuestionInfo, value: Any) -> str:
-        text = str(value).strip()
-        for by in (2, 0):  # recode (qtui's recodes are the Questra values), then choice id
-            for choice in info.choices:
-                if choice[by] == text:
-                    return choice[0]
-        for cid, choice_label, _ in info.choices:
-            if choice_label.lower() == text.lower():
-                return cid
-        listed = ", ".join(f"{lab} ({rec})" for _, lab, rec in info.choices)
-        raise AnswerError(f"{info.tag or info.qid}: no choice matches {value!r}; choices: {listed}")
+        return choice_id(info, value)
+
+
+def encode_answer(info: QuestionInfo, value: Any) -> Any:
+    """One answer (a recode value, choice id or label, a list of them, or text) → wire form."""
+    label = info.tag or info.qid
+    if info.kind == "DB":
+        raise AnswerError(f"{label} is descriptive text; it takes no answer")
+    if info.kind == "TE":
+        if isinstance(value, dict | list):
+            raise AnswerError(f"{label} takes text, not {type(value).__name__}")
+        return "" if value is None else str(value)
+    if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+        return value  # already in the wire form {choiceId: {"selected": …}}
+    wanted = value if isinstance(value, list) else [value]
+    chosen: dict[str, dict[str, Any]] = {}
+    for item in wanted:
+        cid = choice_id(info, item)
+        chosen[cid] = {"selected": True}
+    if len(chosen) > 1 and not info.multi:
+        raise AnswerError(f"{label} takes one answer, {len(chosen)} were given")
+    # Every choice, selected or not, as real clients send it.
+    return {cid: chosen.get(cid, {"selected": False}) for cid, _, _ in info.choices}
+
+
+def choice_id(info: QuestionInfo, value: Any) -> str:
+    """The choice id a recode value, choice id or label (any case) names."""
+    text = str(value).strip()
+    for by in (2, 0):  # recode (qtui's recodes are the Questra values), then choice id
+        for choice in info.choices:
+            if choice[by] == text:
+                return choice[0]
+    for cid, choice_label, _ in info.choices:
+        if choice_label.lower() == text.lower():
+            return cid
+    listed = ", ".join(f"{lab} ({rec})" for _, lab, rec in info.choices)
+    raise AnswerError(f"{info.tag or info.qid}: no choice matches {value!r}; choices: {listed}")
 
 
 def _plain(text: str) -> str:

@@ -114,6 +114,8 @@ class _Attribution:
 
     def __init__(self) -> None:
         self._index: dict[Ref, tuple[str | None, Ref | None]] = {}
+        # Read by publishes on the relay's loop, written there and by the stream's follower.
+        self.lock = threading.Lock()
 
     def resolve(self, ref: Ref | None) -> str | None:
         for _ in range(_MAX_PARENT_HOPS):
@@ -171,6 +173,8 @@ class JetStreamLog:
         self._followers: list[_Follower] = []
         self._tail_seq = 0
         self._closed = False
+        self._local: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] = {}
+        self._local_connections: list[tuple[asyncio.AbstractEventLoop, Any]] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="qtui-jetstream", daemon=True
@@ -211,18 +215,8 @@ class JetStreamLog:
 
     async def _open(self) -> None:
         # Reconnects go on for ever once connected; the first connection gets `timeout`.
-        connecting = nats.connect(
-            servers=self.address.servers,
-            connect_timeout=self.timeout,
-            allow_reconnect=True,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.2,
-            error_cb=self._quiet,
-            disconnected_cb=self._nothing,
-            reconnected_cb=self._nothing,
-        )
         try:
-            self._nc = await asyncio.wait_for(connecting, self.timeout)
+            self._nc = await asyncio.wait_for(self._connect(), self.timeout)
         except TimeoutError:
             servers = ", ".join(self.address.servers)
             raise LogUnavailableError(f"no NATS server answered at {servers}") from None
@@ -249,6 +243,18 @@ class JetStreamLog:
             cb=self._on_tail,
         )
 
+    async def _connect(self) -> Any:
+        return await nats.connect(
+            servers=self.address.servers,
+            connect_timeout=self.timeout,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.2,
+            error_cb=self._quiet,
+            disconnected_cb=self._nothing,
+            reconnected_cb=self._nothing,
+        )
+
     async def _quiet(self, error: Exception) -> None:
         # Reconnects are part of a cluster's life; failures reach callers as errors.
         pass
@@ -266,7 +272,9 @@ class JetStreamLog:
         except ValueError:
             envelope = None
         if isinstance(envelope, Mapping):
-            self._attribution.learn(self._links(logged.event_type, envelope))
+            links = self._links(logged.event_type, envelope)
+            with self._attribution.lock:
+                self._attribution.learn(links)
         for follower in self._followers:
             if logged.seq > follower.after:
                 try:
@@ -282,9 +290,10 @@ class JetStreamLog:
 
     # -- writing ---------------------------------------------------------------------
 
-    async def _publish(self, delivery: Delivery) -> AppendResult:
+    async def _publish(self, delivery: Delivery, js: Any = None) -> AppendResult:
         links = EventLog._links(delivery)
-        survey_id = delivery.survey_id or self._attribution.survey_of(links)
+        with self._attribution.lock:
+            survey_id = delivery.survey_id or self._attribution.survey_of(links)
         headers = {
             "Qtui-Source": delivery.source,
             "Qtui-Event": delivery.event_type,
@@ -297,7 +306,7 @@ class JetStreamLog:
             headers["Qtui-Delivery"] = delivery.delivery_id
             headers["Nats-Msg-Id"] = f"{delivery.source}:{delivery.delivery_id}"
         try:
-            ack = await self._js.publish(
+            ack = await (js or self._js).publish(
                 f"{self.address.subject}.{delivery.source}",
                 delivery.envelope_bytes,
                 timeout=self.timeout,
@@ -310,15 +319,33 @@ class JetStreamLog:
             ) from exc
         if ack.duplicate:
             return AppendResult(seq=ack.seq, duplicate=True)
-        self._attribution.learn(links)
+        with self._attribution.lock:
+            self._attribution.learn(links)
         return AppendResult(seq=ack.seq, duplicate=False, survey_id=survey_id)
 
     async def append_async(self, delivery: Delivery) -> AppendResult:
-        """Publish from the relay's loop; returns once JetStream acknowledged it."""
+        """Publish from the relay's loop; returns once JetStream acknowledged it.
+
+        Publishes go through a connection of the caller's own loop (made on first use),
+        so a request costs no hop to the log's thread and back.
+        """
         if self._closed:
             raise RuntimeError(f"event log {self.path} is closed")
-        future = asyncio.run_coroutine_threadsafe(self._publish(delivery), self._loop)
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        pending = self._local.get(loop)
+        if pending is None:
+            pending = self._local[loop] = loop.create_task(self._connect_here())
+        try:
+            js = await asyncio.shield(pending)
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
+            self._local.pop(loop, None)
+            raise LogUnavailableError(f"cannot reach JetStream ({exc})") from exc
+        return await self._publish(delivery, js)
+
+    async def _connect_here(self) -> Any:
+        connection = await asyncio.wait_for(self._connect(), self.timeout)
+        self._local_connections.append((asyncio.get_running_loop(), connection))
+        return connection.jetstream(timeout=self.timeout)
 
     def append(
         self,
@@ -484,6 +511,12 @@ class JetStreamLog:
             self._call(shut(), timeout=5)
         except Exception:  # noqa: BLE001 - closing: nothing more to do about it
             pass
+        for loop, connection in self._local_connections:
+            if not loop.is_closed():
+                try:
+                    asyncio.run_coroutine_threadsafe(connection.close(), loop)
+                except RuntimeError:
+                    pass  # that loop has ended; its sockets went with it
         self._closed = True
         self._stop_loop()
 

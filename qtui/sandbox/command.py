@@ -220,6 +220,12 @@ async def _field(
     help="X-API-TOKEN the Qualtrics sandbox accepts.",
 )
 @click.option(
+    "--postman-sessions",
+    is_flag=True,
+    help="Session updates answer an empty result and name no response id, as Qualtrics' "
+    "published Postman collection shows.",
+)
+@click.option(
     "--fieldwork",
     "fieldwork_rate",
     type=click.FloatRange(min=0, min_open=True),
@@ -255,6 +261,7 @@ def sandbox(
     start: bool,
     verbose: bool,
     qualtrics_token: str,
+    postman_sessions: bool = False,
     fieldwork_rate: float | None = None,
     oktave_secret: str | None = None,
     qualtrics_hook_secret: str | None = None,
@@ -285,7 +292,12 @@ def sandbox(
     questra.dispatcher.on_delivery(_log_failed_delivery)
     # Simulated fieldwork stands for respondents on the survey link, who see every question
     # type (text pages included): its sessions are lenient.
-    qualtrics = QualtricsSandbox(token=qualtrics_token, strict=not (lenient or fieldwork_rate))
+    qualtrics = QualtricsSandbox(
+        token=qualtrics_token,
+        strict=not (lenient or fieldwork_rate),
+        empty_session_updates=postman_sessions,
+        session_response_ids=not postman_sessions,
+    )
     if (oktave_secret or qualtrics_hook_secret) and not relay:
         raise click.UsageError("--oktave-secret and --qualtrics-hook-secret need --relay URL")
     if relay and qualtrics_hook_secret:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from qtui.qualtrics.client import QualtricsClient
-from qtui.qualtrics.session import QuestionInfo, SessionDriver
+from qtui.qualtrics.session import AnswerError, QuestionInfo, SessionDriver
 from qtui.sandbox import oktave
 
 Outcome = Literal["ended", "closed", "abandoned"]
@@ -43,6 +43,12 @@ class FieldworkPlan:
     # tag or QID → {choice (recode, id or label): weight}; unlisted questions: uniform.
     distributions: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     page_delay: tuple[float, float] = (0.0, 0.0)  # seconds spent on a page (min, max)
+    # Answer sets that take known routes (tag → answer, as a QA plan gives them) and their
+    # weights: a respondent follows one, answering everything else at random.
+    routes: tuple[tuple[Mapping[str, Any], float], ...] = ()
+    # tag → answers a respondent gives only when the route it follows asks for them (the
+    # answers that screen out, say), so the rest qualify as often as the routes say.
+    avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +105,7 @@ class FieldworkSimulator:
         recipient = f"MLRP_{uuid.UUID(int=self.rng.getrandbits(128)).hex[:15]}"
         page = await driver.start(embedded_data={"RecipientID": recipient})
         walk.session_id = driver.session_id
+        intended = self._intended()
         if self.emitter is not None and self.rng.random() < self.plan.blacklist:
             await self._blacklist(recipient)
         while not page.done:
@@ -116,7 +123,7 @@ class FieldworkSimulator:
                 info = index.get(qid)
                 if info is None or info.kind == "DB":
                     continue
-                answers[qid] = self._answer(info)
+                answers[qid] = self._answer(info, driver, intended)
                 walk.answers[info.tag or qid] = answers[qid]
             await self._linger()
             page = await driver.advance(answers)
@@ -126,21 +133,49 @@ class FieldworkSimulator:
             await self._incident(walk, index, started)
         return walk
 
-    def _answer(self, info: QuestionInfo) -> Any:
+    def _intended(self) -> Mapping[str, Any]:
+        routes = self.plan.routes
+        if not routes:
+            return {}
+        weights = [max(0.0, w) for _, w in routes]
+        if not any(weights):
+            return {}
+        return self.rng.choices([answers for answers, _ in routes], weights=weights)[0]
+
+    def _answer(
+        self,
+        info: QuestionInfo,
+        driver: SessionDriver | None = None,
+        intended: Mapping[str, Any] | None = None,
+    ) -> Any:
+        if intended and driver is not None and info.tag in intended:
+            try:
+                return driver.encode_one(info, intended[info.tag])
+            except (AnswerError, TypeError, ValueError):
+                pass  # a value this question cannot take as given: answer at random
         if info.kind == "TE":
             return self.rng.choice(["ok", "fine", "no comment", "great service", "too long"])
         if not info.choices:
             return self.rng.randint(0, 10)
         weights = self.plan.distributions.get(info.tag) or self.plan.distributions.get(info.qid)
-        options = [c[0] for c in info.choices]
+        avoided = self.plan.avoid.get(info.tag, frozenset())
+        options = [cid for cid, label, rec in info.choices if rec not in avoided]
+        options = options or [c[0] for c in info.choices]
+        if info.multi:
+            picked = self.rng.sample(options, k=self.rng.randint(1, min(2, len(options))))
+            return {c[0]: {"selected": c[0] in picked} for c in info.choices}
         if weights:
             chosen_weights = [
                 float(weights.get(rec, weights.get(cid, weights.get(label, 0.0))))
                 for cid, label, rec in info.choices
+                if cid in options
             ]
             if sum(chosen_weights) > 0:
-                return self.rng.choices(options, weights=chosen_weights)[0]
-        return self.rng.choice(options)
+                chosen = self.rng.choices(options, weights=chosen_weights)[0]
+                return {c[0]: {"selected": c[0] == chosen} for c in info.choices}
+        chosen = self.rng.choice(options)
+        # The wire form: a bare id could be mistaken for another choice's recode value.
+        return {c[0]: {"selected": c[0] == chosen} for c in info.choices}
 
     async def _linger(self) -> None:
         low, high = self.plan.page_delay
@@ -163,7 +198,12 @@ class FieldworkSimulator:
                 kind = "short-answer" if info.kind == "TE" else "mcq" if info.choices else "nps"
                 comp = oktave.component(info.tag or qid, position, kind)
                 given = walk.answers.get(info.tag or qid)
-                labels = [label for cid, label, _ in info.choices if cid == given]
+                selected = (
+                    {c for c, v in given.items() if isinstance(v, dict) and v.get("selected")}
+                    if isinstance(given, dict)
+                    else {given}
+                )
+                labels = [label for cid, label, _ in info.choices if cid in selected]
                 answers.append(
                     oktave.answer(
                         walk.response_id or "",
@@ -272,6 +312,16 @@ def fielded_survey(sandbox: Any) -> str | None:
     return max(live, key=lambda s: (s.last_activated or "", s.last_modified)).id
 
 
+@dataclass
+class FieldingState:
+    """What `keep_fielding` is doing, for a banner or a status line."""
+
+    survey_id: str | None = None
+    respondents: int = 0
+    note: str | None = None  # why nothing is being fielded, when that is the case
+    refused: dict[str, str] = field(default_factory=dict)  # survey id → why it cannot be
+
+
 async def keep_fielding(
     sandbox: Any,
     client: QualtricsClient,
@@ -282,18 +332,48 @@ async def keep_fielding(
     seed: int | str = 0,
     log: Callable[[str], None] = lambda line: None,
     poll_s: float = 1.0,
+    state: FieldingState | None = None,
 ) -> None:
-    """Send `rate` respondents a second to whichever survey is live, until cancelled."""
-    current: str | None = None
-    simulator: FieldworkSimulator | None = None
+    """Send `rate` respondents a second to whichever survey is live, until cancelled.
+
+    A survey the sessions API refuses (question types it cannot take) is left alone, and
+    `state.note` says why.
+    """
+    state = state or FieldingState()
     running: set[asyncio.Task[Walk]] = set()
+    try:
+        await _field_forever(
+            sandbox, client, rate, emitter, plan, seed, log, poll_s, state, running
+        )
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+async def _field_forever(
+    sandbox: Any,
+    client: QualtricsClient,
+    rate: float,
+    emitter: oktave.OktaveEmitter | None,
+    plan: FieldworkPlan | None,
+    seed: int | str,
+    log: Callable[[str], None],
+    poll_s: float,
+    state: FieldingState,
+    running: set[asyncio.Task[Walk]],
+) -> None:
+    simulator: FieldworkSimulator | None = None
     while True:
         fielded = fielded_survey(sandbox)
-        if fielded is None:
+        if fielded is None or fielded in state.refused:
+            if fielded is None:
+                state.note = "waiting for a published, active survey (push one)"
             await asyncio.sleep(poll_s)
             continue
-        if fielded != current:
-            current = fielded
+        if fielded != state.survey_id or simulator is None:
+            state.survey_id = fielded
+            state.note = None
             simulator = FieldworkSimulator(
                 client,
                 fielded,
@@ -303,15 +383,26 @@ async def keep_fielding(
                 survey_name=sandbox.surveys[fielded].name,
             )
             log(f"fieldwork: {rate:g} respondents/s into {fielded}")
-        assert simulator is not None
-        task = asyncio.get_running_loop().create_task(_logged(simulator, log))
+        task = asyncio.get_running_loop().create_task(_logged(simulator, log, state))
         running.add(task)
         task.add_done_callback(running.discard)
+        state.respondents += 1
         await asyncio.sleep(1 / rate)
 
 
-async def _logged(simulator: FieldworkSimulator, log: Callable[[str], None]) -> Walk:
+async def _logged(
+    simulator: FieldworkSimulator, log: Callable[[str], None], state: FieldingState
+) -> Walk:
     walk = await simulator.safe_respondent()
     if walk.error:
-        log(f"fieldwork: respondent {walk.number} failed: {walk.error}")
+        if "SESS_2" in walk.error and simulator.survey_id not in state.refused:
+            reason = (
+                f"{simulator.survey_id} cannot be fielded: it has questions the sessions API "
+                "cannot take (only multiple choice, text entry and NPS)"
+            )
+            state.refused[simulator.survey_id] = reason
+            state.note = reason
+            log(f"fieldwork: {reason} ({walk.error})")
+        elif "SESS_2" not in walk.error:
+            log(f"fieldwork: respondent {walk.number} failed: {walk.error}")
     return walk

@@ -27,6 +27,7 @@ from textual.widgets import Input
 
 from qtui.config import Settings
 from qtui.core.events import Event, EventError, parse_event
+from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
 from qtui.tui import keys
@@ -88,6 +89,18 @@ def _survey_of(event: Event) -> str | None:
     if event.entity == "survey":
         return getattr(data, "id", None)
     return getattr(data, "survey_id", None)
+
+
+# Changes (and log entries) applied per slice of a flush, and the time after which the rest
+# waits for the next frame.
+FLUSH_SLICE = 25
+FLUSH_BUDGET_S = 0.03
+
+
+def _validated_snapshot(data: dict[str, Any]) -> Survey:
+    # Everything validated here is kept: collector passes over it would be wasted work.
+    with ingesting(SNAPSHOT_GEN0_THRESHOLD):
+        return Survey.model_validate(data)
 
 
 class QtuiApp(EditActions, App[None]):
@@ -247,9 +260,10 @@ class QtuiApp(EditActions, App[None]):
         self._loading += 1
         try:
             started = time.perf_counter()
-            survey = await asyncio.to_thread(Survey.model_validate, data)
+            survey = await asyncio.to_thread(_validated_snapshot, data)
             validated = time.perf_counter()
-            self.store.load(survey)
+            with ingesting(SNAPSHOT_GEN0_THRESHOLD):
+                self.store.load(survey)
             # A big survey is tens of thousands of long-lived objects: keep them out of the
             # cyclic collector's full passes, which would otherwise stall the UI for 0.5 s+.
             gc.freeze()
@@ -380,13 +394,25 @@ class QtuiApp(EditActions, App[None]):
         if self.paused or not self.is_running:
             return
         started = time.perf_counter()
-        changes, self._changes = self._changes, []
-        entries, self._entries = self._entries, []
-        self.main.apply(changes, entries)
-        queued, self._newest_queued = self._newest_queued, None
-        if queued is not None and (self.newest_shown_at is None or queued > self.newest_shown_at):
-            self.newest_shown_at = queued
-        if changes:
+        applied = False
+        # A big backlog is applied a slice at a time, across frames, so that no flush holds
+        # the event loop (keys, repaints) for more than about FLUSH_BUDGET_S.
+        while self._changes or self._entries:
+            changes, self._changes = self._changes[:FLUSH_SLICE], self._changes[FLUSH_SLICE:]
+            entries, self._entries = self._entries[:FLUSH_SLICE], self._entries[FLUSH_SLICE:]
+            self.main.apply(changes, entries)
+            applied = applied or bool(changes)
+            if time.perf_counter() - started > FLUSH_BUDGET_S:
+                break
+        if self._changes or self._entries:
+            self._flush_timer = self.set_timer(1 / 60, self.flush, name="flush")
+        else:
+            queued, self._newest_queued = self._newest_queued, None
+            if queued is not None and (
+                self.newest_shown_at is None or queued > self.newest_shown_at
+            ):
+                self.newest_shown_at = queued
+        if applied:
             self.problems.changed(self.tree.page_count())
         if self.problems.report is not self._shown_report:
             self.show_problems()  # a check that finished while the view was paused
@@ -449,6 +475,11 @@ class QtuiApp(EditActions, App[None]):
         tree = self.tree
         return problem_rows(report, self.store, tree.refs, tree.page_numbers())
 
+    def action_qa(self) -> None:
+        from qtui.tui.qa_app import open_from_live_tree
+
+        open_from_live_tree(self)
+
     # --- fieldwork (F) ---------------------------------------------------------------------
 
     def _shown_survey(self) -> Survey | None:
@@ -460,7 +491,7 @@ class QtuiApp(EditActions, App[None]):
             section = self.settings.qualtrics
             token = section.token.get_secret_value() if section.token else None
             config = FieldworkConfig(
-                config.relay_ws_url, config.relay_token, section.base_url, token
+                config.relay_ws_url, config.relay_token, section.base_url, token, config.note
             )
         self.follow_fieldwork(config)
 

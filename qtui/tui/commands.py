@@ -74,20 +74,38 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 )
 @click.option(
     "--questionnaire",
-    type=click.Choice(["screener", "csat", "large"]),
+    type=click.Choice(["screener", "screener_sessions", "csat", "large"]),
     default="screener",
     show_default=True,
     help="Which questionnaire the sandbox programs.",
 )
 @click.option("--fail", is_flag=True, help="Make the programming job fail part-way.")
-def demo(speed: float, seed: int | None, questionnaire: str, fail: bool) -> None:
+@click.option(
+    "--fieldwork",
+    "fieldwork_rate",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    metavar="RATE",
+    help="Once pushed, simulated respondents a second through the survey (0: none).",
+)
+def demo(
+    speed: float, seed: int | None, questionnaire: str, fail: bool, fieldwork_rate: float
+) -> None:
     """Watch a survey being programmed live, on the embedded sandbox."""
     settings = _settings()  # a broken config is named first, terminal or not
     if not _has_terminal():
         raise click.ClickException(NO_TTY)
     from qtui.tui.sources import DemoSource
 
-    _run(DemoSource(speed=speed, seed=seed, questionnaire=questionnaire, fail=fail), settings)
+    source = DemoSource(
+        speed=speed,
+        seed=seed,
+        questionnaire=questionnaire,
+        fail=fail,
+        fieldwork_rate=fieldwork_rate,
+    )
+    _run(source, settings)
 
 
 @click.command()
@@ -203,21 +221,23 @@ class _BadLines:
 def _replayed_store(file: Path, bad: _BadLines) -> Any:
     """The store after every event of the recording, read line by line (never whole)."""
     from qtui.core.events import EventError, parse_event
+    from qtui.core.ingest import ingesting
     from qtui.core.store import SurveyStore
     from qtui.recording import iter_stream
 
     store = SurveyStore()
-    for line in iter_stream(file):
-        if line.envelope is None:
-            bad.add(line.lineno, line.error or "unreadable")
-            continue
-        try:
-            event = parse_event(line.envelope)
-        except EventError as exc:
-            bad.add(line.lineno, str(exc))
-            continue
-        bad.ok()
-        store.apply(event, line.survey_id)
+    with ingesting():
+        for line in iter_stream(file):
+            if line.envelope is None:
+                bad.add(line.lineno, line.error or "unreadable")
+                continue
+            try:
+                event = parse_event(line.envelope)
+            except EventError as exc:
+                bad.add(line.lineno, str(exc))
+                continue
+            bad.ok()
+            store.apply(event, line.survey_id)
     bad.finish()
     return store
 

@@ -31,6 +31,8 @@ class FieldworkConfig:
     relay_token: str | None = None
     qualtrics_base_url: str | None = None
     qualtrics_token: str | None = None
+    # What the demo's fieldwork is doing, when it says (e.g. waiting for the push).
+    note: Callable[[], str | None] | None = None
 
 
 class FieldworkAvailable(Message):
@@ -73,6 +75,10 @@ class FieldworkWatcher:
         self._refetch = False
 
     # -- which survey -----------------------------------------------------------------
+
+    def note(self) -> str | None:
+        config = self.config
+        return config.note() if config is not None and config.note is not None else None
 
     def fielded(self) -> str | None:
         """The survey the view shows: the one with the most respondents (ties: newest)."""

@@ -118,6 +118,15 @@ KEYS: tuple[Key, ...] = (
         "Survey",
     ),
     Key(
+        "qtui.qa",
+        "Q",
+        "qa",
+        "QA walk",
+        "Take the survey last pushed to Qualtrics by hand, its route checked as you go",
+        "Survey",
+        footer=False,
+    ),
+    Key(
         "qtui.fieldwork",
         "F",
         "fieldwork",

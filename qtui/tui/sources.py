@@ -244,9 +244,12 @@ class DemoSource(EventSource):
         seed: int | None = None,
         questionnaire: str = "screener",
         fail: bool = False,
+        fieldwork_rate: float = 0.0,
     ) -> None:
         super().__init__()
         self.options = {"speed": speed, "seed": seed, "questionnaire": questionnaire, "fail": fail}
+        if fieldwork_rate:
+            self.options["fieldwork_rate"] = fieldwork_rate
         self.demo: Any = None
         self._live: LiveSource | None = None
 
@@ -257,6 +260,7 @@ class DemoSource(EventSource):
         self.demo = await start_demo(**self.options)
         demo = self.demo
         self.post(SurveyChosen(demo.survey_id))
+        self._offer_fieldwork(demo)
         self._live = LiveSource(
             questra_url=demo.questra_url,
             api_key=demo.api_key,
@@ -267,6 +271,23 @@ class DemoSource(EventSource):
         )
         self._live.attach(self.post)
         await self._live.run()
+
+    def _offer_fieldwork(self, demo: Any) -> None:
+        from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
+
+        fielding = getattr(demo, "fielding", None)
+
+        def note() -> str | None:
+            return fielding.note if fielding is not None else None
+
+        config = FieldworkConfig(
+            demo.relay_ws_url,
+            demo.relay_token,
+            demo.qualtrics_base_url,
+            demo.qualtrics_token,
+            note,
+        )
+        self.post(FieldworkAvailable(config))
 
     async def close(self) -> None:
         if self._live is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qtui.relay.hub import OVERFLOW, LiveEvent, Subscription
 from qtui.relay.log import EventLog
 
 NOW = datetime(2025, 4, 1, 10, 0, tzinfo=UTC)
@@ -47,3 +48,42 @@ def test_log_page_without_budget_is_bounded_by_count_only(tmp_path: Path) -> Non
         _fill(log, [10_000] * 5)
         assert len(log.read_after(0, 3)) == 3
         assert len(log.read_after(0, 3, "no-such-survey", max_bytes=10)) == 1
+
+
+def _live(seq: int, size: int) -> LiveEvent:
+    return LiveEvent(seq, None, "x" * size, "questra")
+
+
+async def test_subscriber_queue_overflows_on_bytes_before_count() -> None:
+    subscription = Subscription(maxsize=1000, max_bytes=10_000)
+    for seq in range(1, 4):
+        subscription.offer(_live(seq, 3_000))
+    assert not subscription.overflowed and subscription.bytes == 9_000
+    subscription.offer(_live(4, 3_000))  # 12,000 bytes would pass the budget
+    assert subscription.overflowed
+    assert subscription.bytes == 0 and subscription.qsize() == 1  # only the marker is left
+    assert await subscription.get(0.1) is OVERFLOW
+
+
+async def test_one_event_larger_than_the_budget_still_reaches_an_idle_subscriber() -> None:
+    subscription = Subscription(maxsize=1000, max_bytes=10_000)
+    subscription.offer(_live(1, 50_000))
+    assert not subscription.overflowed
+    item = await subscription.get(0.1)
+    assert isinstance(item, LiveEvent) and item.seq == 1
+    assert subscription.bytes == 0
+    subscription.offer(_live(2, 5_000))
+    subscription.offer(_live(3, 5_000))
+    assert not subscription.overflowed and subscription.bytes == 10_000
+
+
+async def test_events_page_is_cut_by_bytes_and_pages_on(relay) -> None:
+    pad = "p" * 1_500_000  # three of these pass the 4 MiB page budget
+    for n in range(6):
+        await relay.stored("page.created", {"id": f"p{n}", "pad": pad})
+    first = (await relay.http.get("/events", params={"after": 0, "limit": 1000})).json()
+    seqs = [e["seq"] for e in first["events"]]
+    assert seqs == [1, 2, 3]
+    assert first["last_seq"] == 6
+    rest = (await relay.http.get("/events", params={"after": seqs[-1], "limit": 1000})).json()
+    assert [e["seq"] for e in rest["events"]] == [4, 5, 6]

@@ -92,9 +92,16 @@ class QualtricsSandbox:
         datacenter: str = "sandbox",
         seed: int = 0,
         page_size: int = 100,
+        empty_session_updates: bool = False,
+        session_response_ids: bool = True,
         strict: bool = True,
     ) -> None:
         self.token = token
+        # As Qualtrics' published Postman collection shows: an update answers `result: {}`
+        # (clients read the state back with a GET), and a finished session need not name
+        # its response.
+        self.empty_session_updates = empty_session_updates
+        self.session_response_ids = session_response_ids
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.datacenter = datacenter
@@ -627,7 +634,7 @@ class QualtricsSandbox:
         self.recipients[session_id] = str(recipient) if recipient else "MLRP_" + session_id[3:]
         self.subscriptions.started(survey.id, self.recipients[session_id], mysql_now())
         self._record_if_done(session)
-        return 201, session.view()
+        return 201, self._view(session)
 
     def _session(self, request: Request) -> Session:
         survey = self._survey(request)
@@ -638,7 +645,13 @@ class QualtricsSandbox:
         return session
 
     async def get_session(self, request: Request) -> dict[str, Any]:
-        return self._session(request).view()
+        return self._view(self._session(request))
+
+    def _view(self, session: Session) -> dict[str, Any]:
+        view = session.view()
+        if not self.session_response_ids:
+            view.pop("responseId", None)
+        return view
 
     async def update_session(self, request: Request) -> dict[str, Any]:
         session = self._session(request)
@@ -662,7 +675,9 @@ class QualtricsSandbox:
             )
         session.update(body, advance=advance, close=close)
         self._record_if_done(session)
-        return session.view()
+        if self.empty_session_updates:
+            return {}
+        return self._view(session)
 
     async def delete_session(self, request: Request) -> None:
         session = self._session(request)

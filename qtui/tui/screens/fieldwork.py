@@ -75,6 +75,12 @@ def totals_text(figures: Figures) -> Text:
     return text
 
 
+def watcher_hint(note: str | None) -> str:
+    if note:
+        return f"No responses yet: {note}."
+    return "No responses yet: once the survey is pushed and in the field, they appear here."
+
+
 class IncidentScreen(ModalScreen[None]):
     """One Oktave incident: status, title, body and its comments."""
 
@@ -161,7 +167,7 @@ class FieldworkScreen(Screen[None]):
         pages = self.query_one("#fw-pages", DataTable)
         pages.add_columns("page", "reached", "left", "ended", "")
         routes = self.query_one("#fw-routes", DataTable)
-        routes.add_columns("route", "ends", "taken", "")
+        routes.add_columns("taken", "", "ends", "route (page numbers)")
         self.refresh_figures(force=True)
         self.set_interval(self.interval, self.refresh_figures)
 
@@ -207,7 +213,7 @@ class FieldworkScreen(Screen[None]):
         totals = self.query_one("#fw-totals", Static)
         spark = self.query_one("#fw-spark", Sparkline)
         if figures is None:
-            totals.update(Text("No responses yet. Push the survey (P) to put it in the field."))
+            totals.update(Text(watcher_hint(self.watcher.note()), style="dim"))
             spark.data = [0]
             return
         totals.update(totals_text(figures))
@@ -230,6 +236,10 @@ class FieldworkScreen(Screen[None]):
             head.append(f" {watcher.status.upper()} ", style="bold reverse green")
         if watcher.error:
             head.append(f"  {watcher.error}", style="red")
+        else:
+            note = watcher.note()
+            if note:
+                head.append(f"  {note}", style="dim")
         self.query_one("#fw-head", Static).update(head)
 
     def _pages(self, figures: Figures) -> None:
@@ -253,7 +263,7 @@ class FieldworkScreen(Screen[None]):
         tally = self.watcher.tally()
         table.clear()
         if self.routes is None or tally is None:
-            table.add_row(Text("Routes are computed from the survey when it is loaded.", "dim"))
+            table.add_row("", "", "", Text("Routes appear once the survey is loaded.", "dim"))
             return
         numbers = {p: i for i, p in enumerate(tally.shape.page_order, 1)}
         rows: list[RouteFigures] = route_figures(tally, [(p, e) for p, e in self.routes])
@@ -262,7 +272,7 @@ class FieldworkScreen(Screen[None]):
             last = row.pages[-1] if row.pages else ""
             ends = self.page_labels.get(last, tally.shape.page_names.get(last, last))
             flag = Text("never taken", style="bold red") if row.never_taken else Text("")
-            table.add_row(Text(path), Text(ends), row.taken, flag)
+            table.add_row(row.taken, flag, Text(ends), Text(path))
 
     def _incident_list(self, figures: Figures) -> None:
         options = self.query_one("#fw-incidents", OptionList)

@@ -1,0 +1,389 @@
+"""The walkthrough screen: take a survey on the platform by hand, route checked as you go.
+
+Left, the page exactly as the platform returns it (its questions in order, their text and
+choices), answered from the keyboard; the platform's errors appear on the question they
+concern. Right, the source survey's pages with the predicted route for the answers so far
+(● visited, ▶ current, ○ predicted next), the rule that decides each step, and — the point of
+the screen — a banner the moment the platform goes somewhere the prediction did not. Below,
+the embedded data and the final disposition. Every walk is saved as an answers file that
+`qtui qa --answers` replays, and a transcript.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from qtui.qa.plan import ENDED
+from qtui.qa.walkthrough import ManualWalk, plain
+from qtui.tui.widgets.question import ChoiceQuestion, TextBlock, TextQuestion
+
+Prepare = Callable[[], Awaitable[ManualWalk]]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class WalkthroughScreen(Screen[None]):
+    """One survey taken by hand. `prepare` opens the session's means (client, definition)."""
+
+    CSS_PATH: ClassVar[str] = "../../styles/qa.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,n", "advance", "Next page", id="qa.next"),
+        Binding("r", "restart", "Restart", id="qa.restart"),
+        Binding("x", "close_session", "Close session", id="qa.close"),
+        Binding("c", "cover", "Cover routes", id="qa.cover"),
+        Binding("escape,q", "leave", "Back", id="qa.leave"),
+    ]
+
+    def __init__(
+        self,
+        prepare: Prepare,
+        *,
+        record_dir: Path | None = None,
+        on_cover: Callable[[ManualWalk], None] | None = None,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.prepare = prepare
+        self.record_dir = record_dir
+        self.on_cover = on_cover
+        self._close = close
+        self.walk: ManualWalk | None = None
+        self.saved: tuple[Path, Path] | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="qa-title")
+        with Horizontal(id="qa-body"):
+            with Vertical(id="qa-left"):
+                yield Static("", id="qa-page-title")
+                yield VerticalScroll(id="qa-page")
+                yield Static("", id="qa-error")
+            with Vertical(id="qa-right"):
+                yield Static("", id="qa-banner")
+                yield VerticalScroll(Static("", id="qa-route"), id="qa-route-box")
+                yield Static("", id="qa-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#qa-banner").display = False
+        self.query_one("#qa-title", Static).update(Text("QA walkthrough · opening…"))
+        self.begin()
+
+    @work(exclusive=True, group="walk", exit_on_error=False)
+    async def begin(self) -> None:
+        self.busy = True
+        try:
+            if self.walk is None:
+                try:
+                    self.walk = await self.prepare()
+                except Exception as error:  # noqa: BLE001 - shown on screen, one line
+                    self._fatal(str(error))
+                    return
+            await self.walk.start()
+            await self._after_move()
+            blocked = self.walk.blocked
+            if blocked and self.walk.walks == 1:
+                self.notify(
+                    f"The sessions API cannot take {len(blocked)} of its questions "
+                    f"({blocked[0].split(' — ')[0]}…): walking the platform's definition in "
+                    "the local engine.",
+                    title="Local engine",
+                    timeout=10,
+                )
+        finally:
+            self.busy = False
+
+    def _fatal(self, message: str) -> None:
+        self.query_one("#qa-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#qa-title", Static).update(Text("QA walkthrough · cannot start"))
+
+    # --- actions -----------------------------------------------------------------------
+
+    def action_advance(self) -> None:
+        if self.walk is None or self.busy:
+            return
+        if self.walk.done:
+            self.notify("The walk has ended: r starts a new one.", severity="warning")
+            return
+        self.submit(self._given())
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_advance()
+
+    @work(exclusive=True, group="walk", exit_on_error=False)
+    async def submit(self, given: dict[str, Any]) -> None:
+        assert self.walk is not None
+        self.busy = True
+        try:
+            await self.walk.advance(given)
+            if self.walk.errors or self.walk.general_error:
+                self._show_errors()
+                self._show_side()
+                return
+            await self._after_move()
+        finally:
+            self.busy = False
+
+    def action_restart(self) -> None:
+        if self.walk is None or self.busy:
+            return
+        self._save()
+        self.begin()
+
+    def action_close_session(self) -> None:
+        if self.walk is None or self.busy or self.walk.done:
+            return
+        self.close_session()
+
+    @work(exclusive=True, group="walk", exit_on_error=False)
+    async def close_session(self) -> None:
+        assert self.walk is not None
+        await self.walk.close()
+        await self._after_move()
+
+    def action_cover(self) -> None:
+        if self.walk is not None and self.on_cover is not None:
+            self.on_cover(self.walk)
+
+    async def action_leave(self) -> None:
+        self._save()
+        if self._close is not None:
+            await self._close()
+        if len(self.app.screen_stack) > 1:
+            self.dismiss(None)
+        else:
+            self.app.exit()
+
+    # --- drawing -----------------------------------------------------------------------
+
+    async def _after_move(self) -> None:
+        walk = self.walk
+        assert walk is not None
+        if walk.done:
+            await walk.finish()
+            self._save()
+        await self._show_page()
+        self._show_side()
+
+    def _given(self) -> dict[str, Any]:
+        given: dict[str, Any] = {}
+        for widget in self.query(".question").results():
+            if isinstance(widget, ChoiceQuestion | TextQuestion):
+                given[widget.question.questionId] = widget.value
+        return given
+
+    async def _show_page(self) -> None:
+        walk = self.walk
+        assert walk is not None
+        page = self.query_one("#qa-page", VerticalScroll)
+        await page.remove_children()
+        self.query_one("#qa-error", Static).update("")
+        title = self.query_one("#qa-page-title", Static)
+        self.query_one("#qa-title", Static).update(
+            Text(
+                f"QA walkthrough · {walk.survey_id} · {walk.engine} · walk {walk.walks}",
+                style="bold",
+            )
+        )
+        if walk.general_error and not walk.state:
+            self._fatal(walk.general_error)
+            return
+        if walk.done:
+            ending = walk.disposition or "ended"
+            title.update(Text(f"The survey ended: {ending}", style="bold"))
+            hint = "r walks again · q leaves" + (
+                f"\nSaved {self.saved[0].name} (replay: qtui qa {walk.survey_id} --answers "
+                f"{self.saved[0]})"
+                if self.saved
+                else ""
+            )
+            await page.mount(Static(Text(hint), classes="question"))
+            return
+        number = len(walk.visited)
+        name = walk.locator.name(walk.page_id) if walk.page_id else "?"
+        title.update(Text(f"Page {number} · {name}", style="bold"))
+        widgets = []
+        for index, question in enumerate(walk.questions, start=1):
+            info = walk.info(question.questionId)
+            label = (info.tag if info and info.tag else question.questionId) or f"Q{index}"
+            text = plain(question.display)
+            if question.type in ("MC", "NPS") or (question.type not in ("TE", "DB")):
+                widget: Any = ChoiceQuestion(question, text, label)
+                suggestion = walk.suggested(question.questionId)
+                if suggestion is not None and info is not None:
+                    for value in suggestion if isinstance(suggestion, list) else [suggestion]:
+                        for cid, choice_label, recode in info.choices:
+                            if (
+                                str(value) in (recode, cid)
+                                or str(value).lower() == choice_label.lower()
+                            ):
+                                widget.select(cid)
+            elif question.type == "TE":
+                widget = TextQuestion(question, text, label)
+            else:
+                widget = TextBlock(question, text)
+            widgets.append(widget)
+        await page.mount_all(widgets)
+        for widget in widgets:
+            if isinstance(widget, TextQuestion):
+                suggestion = walk.suggested(widget.question.questionId)
+                if suggestion is not None:
+                    widget.set_value(suggestion)
+        first = next((w for w in widgets if isinstance(w, ChoiceQuestion | TextQuestion)), None)
+        if isinstance(first, TextQuestion):
+            first.input.focus()
+        elif first is not None:
+            first.focus()
+
+    def _show_errors(self) -> None:
+        walk = self.walk
+        assert walk is not None
+        for widget in self.query(".question").results():
+            if isinstance(widget, ChoiceQuestion):
+                widget.error = walk.errors.get(widget.question.questionId, "")
+            elif isinstance(widget, TextQuestion):
+                widget.show_error(walk.errors.get(widget.question.questionId, ""))
+        message = walk.general_error or ""
+        self.query_one("#qa-error", Static).update(Text(message, style="bold red"))
+
+    def _show_side(self) -> None:
+        walk = self.walk
+        assert walk is not None
+        self.query_one("#qa-route", Static).update(self.route_text())
+        banner = self.query_one("#qa-banner", Static)
+        banner.display = walk.divergence is not None
+        if walk.divergence is not None:
+            banner.update(self.banner_text())
+        self.query_one("#qa-state", Static).update(self.state_text())
+
+    def route_text(self) -> Text:
+        """The source survey's pages: visited, current, predicted, and the deciding rules."""
+        walk = self.walk
+        assert walk is not None
+        text = Text()
+        survey = walk.survey
+        if survey is None:
+            text.append("No source survey: the route cannot be predicted.\n", style="dim")
+            text.append("Pass --survey FILE to check it.", style="dim")
+            return text
+        prediction = walk.prediction()
+        assert prediction is not None
+        predicted = set(prediction.shown)
+        labels = walk.locator.names
+        text.append("Route (source survey)\n", style="bold")
+        for number, page in enumerate(sorted(survey.pages, key=lambda p: p.order), start=1):
+            current = page.id == walk.page_id
+            visited = page.id in walk.visited
+            if current:
+                mark, style = "▶", "bold reverse"
+            elif visited:
+                mark, style = "●", "bold"
+            elif page.id in walk.locator.absent:
+                mark, style = "–", "dim"  # text alone: sessions do not show it
+            elif page.id in predicted:
+                mark, style = "○", ""
+            else:
+                mark, style = " ", "dim"
+            text.append(f"{mark} {number:>2}. ", style=style)
+            text.append(labels.get(page.id, page.id), style=style)
+            text.append("\n")
+            decision = prediction.decision_after(page.id)
+            if decision is not None and (visited or page.id in predicted) and page.navigation_rules:
+                if decision.rule_id is None:
+                    why = "no rule fired → next page"
+                else:
+                    rule = next(r for r in page.navigation_rules if r.id == decision.rule_id)
+                    target = labels.get(rule.target_page_id or "", rule.target_page_id or "?")
+                    condition = (rule.condition or "").strip()
+                    why = f"→ {target} if {condition}" if condition else f"→ {target} (always)"
+                text.append(f"       {why}\n", style="italic dim")
+        text.append(f"\nExpected ending: {prediction.disposition}", style="dim")
+        return text
+
+    def banner_text(self) -> Text:
+        walk = self.walk
+        assert walk is not None and walk.divergence is not None
+        d = walk.divergence
+        name = walk.locator.name
+        text = Text()
+        text.append("✗ DIVERGENCE", style="bold")
+        if d.kind == "ending":
+            text.append(f" — ended {d.reached_ending!r}, the survey says {d.expected_ending!r}\n")
+        else:
+            text.append(f" at page {d.step}\n")
+            text.append(f"expected  {name(d.expected)}\n")
+            text.append(f"reached   {name(d.reached)}\n")
+        if d.after is not None:
+            text.append(f"after     {name(d.after)}\n")
+        rule = "no rule fired (next page in order)"
+        if d.rule is not None:
+            rule = walk.locator.names.get(d.rule, d.rule)
+            if walk.survey is not None:
+                for page in walk.survey.pages:
+                    for r in page.navigation_rules:
+                        if r.id == d.rule:
+                            target = walk.locator.names.get(r.target_page_id or "", "?")
+                            condition = (r.condition or "").strip()
+                            rule = f"→ {target}" + (
+                                f" if {condition}" if condition else " (always)"
+                            )
+        text.append(f"rule      {rule}\n")
+        if d.rule is None and walk.survey is not None:
+            conditions = {
+                r.id: (r.condition or "").strip()
+                for p in walk.survey.pages
+                for r in p.navigation_rules
+            }
+            for rule_id, value in d.tried:
+                text.append(
+                    f"          {conditions.get(rule_id, rule_id)} was {str(value).lower()}\n"
+                )
+        answers = ", ".join(f"{k}={_json(v)}" for k, v in d.answers.items()) or "—"
+        text.append(f"answers   {answers}")
+        return text
+
+    def state_text(self) -> Text:
+        walk = self.walk
+        assert walk is not None
+        text = Text()
+        embedded = walk.state.embeddedData if walk.state is not None else {}
+        text.append("Embedded data\n", style="bold")
+        if embedded:
+            for key, value in embedded.items():
+                text.append(f"  {key} = {value}\n")
+        else:
+            text.append("  —\n", style="dim")
+        text.append("Disposition  ", style="bold")
+        if walk.disposition is None:
+            text.append("in progress" if not walk.done else "ended")
+        else:
+            shown = walk.disposition if walk.disposition != ENDED else "ended (not stated)"
+            text.append(shown, style="bold")
+        return text
+
+    def _save(self) -> None:
+        walk = self.walk
+        if walk is None or self.record_dir is None or not walk.transcript:
+            return
+        if self.saved is not None and self.saved[1].exists():
+            if self.saved[1].read_text(encoding="utf-8") == walk.transcript_text():
+                return
+        try:
+            self.saved = walk.save(self.record_dir)
+        except OSError as error:
+            self.notify(f"Could not save the walk: {error.strerror}", severity="error")

@@ -1,0 +1,279 @@
+"""The walkthrough and coverage screens, driven by Pilot against the Qualtrics sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from qtui.config import QualtricsSettings, Settings
+from qtui.qualtrics.client import QualtricsClient
+from qtui.sandbox.qualtrics import QualtricsSandbox
+from qtui.serving import serving
+from qtui.tui.qa_app import QaApp, QaSession
+from qtui.tui.screens.coverage import CoverageScreen
+from qtui.tui.screens.walkthrough import WalkthroughScreen
+from qtui.tui.widgets.question import ChoiceQuestion, TextQuestion
+from tests.qa.conftest import bundled, invert_rule, push
+from tests.qualtrics.conftest import mount
+from tests.tui.conftest import until
+
+
+@asynccontextmanager
+async def qa_app(
+    tmp_path: Path, *, name: str = "screener_sessions", tamper: str | None = None, **sandbox: Any
+) -> AsyncIterator[tuple[QaApp, Any, QualtricsSandbox, str]]:
+    """The sandbox on loopback, `name` pushed to it, and the walkthrough screen open on it."""
+    fake = QualtricsSandbox(**sandbox)
+    survey = bundled(name)
+    async with serving(mount(fake)) as running:
+        async with QualtricsClient(running.url, fake.token) as client:
+            survey_id = await push(client, survey)
+            if tamper is not None:
+                await invert_rule(client, survey_id, tamper)
+        settings = Settings.model_construct(
+            qualtrics=QualtricsSettings(base_url=running.url, token=SecretStr(fake.token)),
+            theme="qtui-dark",
+        )
+        source = tmp_path / "survey.json"
+        source.write_text(json.dumps(survey.dump()))
+        session = QaSession(settings, survey_id, str(source), record_dir=tmp_path / "walks")
+        app = QaApp(session)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(
+                pilot, lambda: screen(app).walk is not None and bool(screen(app).walk.visited)
+            )
+            await pilot.pause()
+            yield app, pilot, fake, survey_id
+
+
+def screen(app: QaApp) -> WalkthroughScreen:
+    found = app.screen
+    assert isinstance(found, WalkthroughScreen), found
+    return found
+
+
+def questions(app: QaApp) -> list[Any]:
+    return list(screen(app).query(".question").results())
+
+
+async def next_page(pilot: Any, app: QaApp) -> None:
+    before = (screen(app).walk.walks, len(screen(app).walk.visited), screen(app).walk.done)
+    await pilot.press("enter")
+    await until(
+        pilot,
+        lambda: (
+            not screen(app).busy
+            and (
+                (screen(app).walk.walks, len(screen(app).walk.visited), screen(app).walk.done)
+                != before
+                or bool(screen(app).walk.errors or screen(app).walk.general_error)
+            )
+        ),
+    )
+    await pilot.pause()
+
+
+async def test_a_tester_answers_with_digits_and_reaches_a_screen_out(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        walk = screen(app).walk
+        assert walk.engine == "platform"
+        # Introduction holds only text: compiled for sessions, the platform never shows it
+        assert walk.locator.name(walk.page_id) == "Age"
+        [age] = questions(app)
+        assert isinstance(age, ChoiceQuestion) and age.has_focus
+        await pilot.press("1")  # "Under 18"
+        assert age.value == age.choice_ids[0]
+        await next_page(pilot, app)
+        assert walk.done and walk.disposition == "screened out"
+        assert walk.divergence is None
+        assert "screened out" in str(screen(app).query_one("#qa-state").render())
+        assert walk.answers == {"q1": "under_18"}
+
+
+async def test_the_platforms_forced_response_error_shows_on_its_question(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        [age] = questions(app)
+        await next_page(pilot, app)  # nothing chosen: Qualtrics refuses the page
+        walk = screen(app).walk
+        assert walk.locator.name(walk.page_id) == "Age"
+        assert "requires a response" in age.error
+        assert age.has_class("has-error")
+        await pilot.press("down", "space")  # arrows and space choose too
+        assert age.value == age.choice_ids[1]
+        await next_page(pilot, app)
+        assert walk.locator.name(walk.page_id) == "Region"
+
+
+async def test_a_tampered_branch_raises_the_divergence_banner(tmp_path):
+    survey = bundled("screener_sessions")
+    rule = next(
+        r
+        for p in survey.pages
+        for r in p.navigation_rules
+        if r.condition == "q1.value in ['under_18']"
+    )
+    async with qa_app(tmp_path, tamper=rule.id) as (app, pilot, sandbox, survey_id):
+        await pilot.press("2")  # 18–24: the survey continues to Region…
+        await next_page(pilot, app)
+        walk = screen(app).walk
+        await until(pilot, lambda: walk.disposition is not None)
+        assert walk.disposition == "screened out"  # …the platform screens out
+        banner = screen(app).query_one("#qa-banner")
+        assert banner.display
+        text = str(banner.render())
+        assert "DIVERGENCE" in text and "expected  Region" in text
+        assert "reached   the end of the survey" in text
+        assert "q1.value in ['under_18']" in text and 'q1="18_24"' in text
+
+
+async def test_restart_begins_a_new_session_and_close_ends_this_one(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.press("2")
+        await next_page(pilot, app)
+        walk = screen(app).walk
+        assert len(walk.visited) == 2
+        await pilot.press("r")
+        await until(
+            pilot, lambda: walk.walks == 2 and len(walk.visited) == 1 and not screen(app).busy
+        )
+        assert walk.answers == {}
+        await pilot.press("x")
+        await until(pilot, lambda: walk.done and walk.disposition is not None)
+        assert walk.disposition == "closed"
+        assert any(r["values"]["finished"] == 0 for r in sandbox.responses.values())
+
+
+async def test_a_recorded_walk_replays_headless(tmp_path):
+    from click.testing import CliRunner
+
+    from qtui.cli import main
+
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.press("2")
+        await next_page(pilot, app)
+        await pilot.press("5")  # outside the US
+        await next_page(pilot, app)
+        walk = screen(app).walk
+        await until(pilot, lambda: walk.disposition is not None)
+        assert walk.done and walk.disposition == "screened out"
+        answers_file, transcript = screen(app).saved
+        assert json.loads(answers_file.read_text())["answers"] == {
+            "q1": "18_24",
+            "q2": "outside_us",
+        }
+        assert "Region" in transcript.read_text()
+        settings = app.session.settings
+        env = {
+            "QTUI_QUALTRICS_BASE_URL": settings.qualtrics.base_url,
+            "QTUI_QUALTRICS_TOKEN": sandbox.token,
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        }
+        source = str(tmp_path / "survey.json")
+        import asyncio
+
+        result = await asyncio.to_thread(
+            CliRunner().invoke,
+            main,
+            ["qa", survey_id, "--answers", str(answers_file), "--survey", source],
+            env=env,
+        )
+        assert result.exit_code == 0, result.output
+        assert "Route agrees with the prediction" in result.stdout
+        assert "Age → Region" in result.stdout
+
+
+async def test_text_entry_and_nps_are_answered_from_the_keyboard(tmp_path):
+    async with qa_app(tmp_path, name="csat") as (app, pilot, sandbox, survey_id):
+        walk = screen(app).walk
+        [nps] = questions(app)
+        assert isinstance(nps, ChoiceQuestion) and nps.nps
+        await pilot.press("1", "0")  # 10
+        assert walk.info(nps.question.questionId) is not None
+        chosen = next(c.display for c in nps.question.choices if c.choiceId == nps.value)
+        assert chosen.strip() == "10"
+        await next_page(pilot, app)
+        assert walk.locator.name(walk.page_id) == "Satisfaction"
+        choice, text = questions(app)
+        assert isinstance(choice, ChoiceQuestion) and isinstance(text, TextQuestion)
+        await pilot.press("1", "tab")  # tab moves to the next question
+        assert text.input.has_focus
+        await pilot.press(*"great, no notes")  # letters that are keys elsewhere are typed
+        assert text.value == "great, no notes"
+        await pilot.press("enter")  # enter in the input submits the page
+        await until(pilot, lambda: walk.done and walk.disposition == "complete")
+        assert walk.answers["q3"] == "great, no notes" and walk.answers["q1"] == "10"
+
+
+async def test_the_coverage_screen_walks_every_route_and_opens_one(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CoverageScreen))
+        cover = app.screen
+        assert isinstance(cover, CoverageScreen)
+        await until(pilot, lambda: cover.run is not None, rounds=1000)
+        assert cover.run.complete and not cover.run.divergences
+        summary = str(cover.query_one("#cover-summary").render())
+        assert "pages 12/12, rules 6/6, outcomes 10/10" in summary
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+        await until(pilot, lambda: screen(app).walk is not None and bool(screen(app).walk.visited))
+        route = cover.plan.routes[1]
+        walk = screen(app).walk
+        assert walk.prefill == route.answers
+        expected = walk.locator.expected(route.prediction.shown)
+        for _ in expected:
+            await next_page(pilot, app)
+        assert walk.done and walk.visited == expected
+
+
+async def test_q_in_the_live_tree_walks_the_survey_last_pushed(tmp_path, monkeypatch):
+    """The live survey pushed (text pages and all): the sessions API cannot take it, so `Q`
+    walks the platform's definition in the local engine and says so."""
+    from qtui.core.models import Survey
+    from qtui.qualtrics.push import push_survey
+    from qtui.qualtrics.state import PushState
+    from qtui.tui.screens.main import MainScreen
+    from qtui.tui.sources import FeedSource
+    from tests.tui.conftest import make_app, settle
+    from tests.tui.envelopes import SURVEY, screener_stream
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # the walk is recorded under ./qtui-walks
+    fake = QualtricsSandbox()
+    async with serving(mount(fake)) as running:
+        feed = FeedSource()
+        app = make_app(
+            feed, qualtrics=QualtricsSettings(base_url=running.url, token=SecretStr(fake.token))
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("Q")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, MainScreen)  # nothing pushed yet: a notice, no screen
+            feed.push(*screener_stream())
+            await settle(pilot, app)
+            survey = app.store.survey(SURVEY)
+            assert isinstance(survey, Survey)
+            async with QualtricsClient(running.url, fake.token) as client:
+                state = PushState.load(survey.id, client.base_url)
+                report = await push_survey(client, survey, state=state)
+            await pilot.press("Q")
+            await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+            await until(
+                pilot, lambda: app.screen.walk is not None and bool(app.screen.walk.visited)
+            )
+            walk = app.screen.walk
+            assert walk.survey_id == report.qualtrics_survey_id
+            assert walk.engine == "local engine" and walk.blocked
+            assert "local engine" in str(app.screen.query_one("#qa-title").render())
+            assert walk.locator.name(walk.page_id) == "Screener"
+            await pilot.press("x")
+            await until(pilot, lambda: walk.disposition == "closed")
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen))
+    assert list((tmp_path / "qtui-walks").glob("*.answers.json"))
