@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from qtui.tui.sources import FeedSource
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
+SERVERS = contextlib.AsyncExitStack()  # servers a shot starts, stopped after the last shot
 SAMPLE = ROOT / "qtui" / "samples" / "screener-run.jsonl"
 
 
@@ -246,6 +248,68 @@ async def push_shots() -> list[Path]:
             running.stop()
 
 
+async def fieldwork(app: QtuiApp, pilot: Any) -> None:
+    """The survey in the field: pushed to a Qualtrics sandbox on loopback, walked by
+    simulated respondents along its routes, their callbacks and Oktave incidents through a
+    relay; the screen follows the relay exactly as in the demo."""
+    import tempfile
+
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from qtui.demo import subscribe_everything
+    from qtui.fieldwork.demo import route_answers
+    from qtui.qualtrics.client import QualtricsClient
+    from qtui.qualtrics.push import push_survey
+    from qtui.qualtrics.state import PushState
+    from qtui.relay.app import create_relay_app
+    from qtui.relay.log import EventLog
+    from qtui.relay.sources import oktave_source, qualtrics_source
+    from qtui.sandbox import oktave
+    from qtui.sandbox.fieldwork import FieldworkSimulator
+    from qtui.sandbox.qualtrics import QualtricsSandbox
+    from qtui.serving import serving
+    from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
+
+    survey = app.store.survey(app.survey_id or "")
+    assert survey is not None
+    work = Path(tempfile.mkdtemp(prefix="qtui-shot-"))
+    log = EventLog(work / "relay.db")
+    relay_app = create_relay_app(
+        log=log, secret="s", extra_sources=[oktave_source("ok"), qualtrics_source(["hs"])]
+    )
+    sandbox = QualtricsSandbox(strict=False, seed=3)
+    sandbox.subscriptions.backoff_s = 0.01
+    # The servers stay up until every shot is taken, so the screen is pictured live.
+    enter = SERVERS.enter_async_context
+    SERVERS.callback(log.close)
+    relay = await enter(serving(relay_app))
+    server = await enter(serving(Starlette(routes=[Mount("/API/v3", app=sandbox.app)])))
+    client = await enter(QualtricsClient(server.url, sandbox.token))
+    http = await enter(httpx.AsyncClient())
+    subscribe_everything(sandbox, relay.url, "hs")
+    state = PushState.load(survey.id, client.base_url, directory=work)
+    report = await push_survey(client, survey, state=state)
+    plan = route_answers(survey)
+    plan.page_delay = (0.0, 0.0)
+    emitter = oktave.OktaveEmitter(f"{relay.url}/hooks/oktave", "ok", http)
+    simulator = FieldworkSimulator(
+        client, report.qualtrics_survey_id or "", plan=plan, seed=5, emitter=emitter
+    )
+    await simulator.run(count=160, rate=400)
+    await sandbox.subscriptions.drain()
+    config = FieldworkConfig(relay.ws_url, None, client.base_url, sandbox.token)
+    app.post_message(FieldworkAvailable(config))
+    for _ in range(400):
+        await pilot.pause(0.05)
+        tally = app.fieldwork.tally()
+        if tally and len(tally.respondents()) >= 160 and not tally.wants_detail():
+            break
+    await pilot.press("F")
+    await pilot.pause(1.0)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--png", action="store_true", help="also write PNGs (needs cairosvg)")
@@ -265,7 +329,9 @@ async def main() -> None:
         await shoot("edit-block", (120, 40), edit_block),
         await shoot("edit-rule", (120, 40), edit_rule),
         *await push_shots(),
+        await shoot("fieldwork", (120, 40), fieldwork),
     ]
+    await SERVERS.aclose()
     for path in shots:
         print(path.relative_to(ROOT))
         if args.png:

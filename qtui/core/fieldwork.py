@@ -541,6 +541,7 @@ class FieldworkTally:
 
     def __init__(self, shape: SurveyShape | None = None) -> None:
         self.shape = shape or SurveyShape()
+        self._order = {p: i for i, p in enumerate(self.shape.page_order)}
         self._respondents: dict[str, Respondent] = {}
         self._by_response: dict[str, str] = {}  # Qualtrics ResponseID → respondent key
         self._details: dict[str, Mapping[str, Any]] = {}
@@ -676,11 +677,15 @@ class FieldworkTally:
                 return page_of[key]
         return None
 
-    def _reach(self, respondent: Respondent, page: str | None) -> None:
+    def _reach(self, respondent: Respondent, page: str | None, *, sort: bool = True) -> None:
         if page is None or page in respondent.pages:
             return
         respondent.pages.append(page)
-        order = {p: i for i, p in enumerate(self.shape.page_order)}
+        if sort:
+            self._sort_pages(respondent)
+
+    def _sort_pages(self, respondent: Respondent) -> None:
+        order = self._order
         respondent.pages.sort(key=lambda p: order.get(p, len(order)))
 
     def _oktave_response(self, response: Response, when: datetime | None) -> None:
@@ -705,7 +710,8 @@ class FieldworkTally:
         values = detail.get("values") if isinstance(detail.get("values"), Mapping) else {}
         assert isinstance(values, Mapping)
         for qid in detail.get("displayedFields") or ():
-            self._reach(respondent, self.shape.page_of.get(str(qid)))
+            self._reach(respondent, self.shape.page_of.get(str(qid)), sort=False)
+        self._sort_pages(respondent)
         start = _moment(values.get("startDate"))
         end = _moment(values.get("endDate"))
         respondent.started_at = respondent.started_at or start
