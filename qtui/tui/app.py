@@ -58,6 +58,7 @@ from qtui.tui.screens.jump import JumpScreen
 from qtui.tui.screens.main import MainScreen
 from qtui.tui.screens.problems import ProblemRow, ProblemsScreen, problem_rows
 from qtui.tui.sources import EventSource
+from qtui.tui.style_files import style_paths
 from qtui.tui.themes import DEFAULT_THEME, THEMES
 from qtui.tui.widgets.event_log import EventLog, LogEntry
 from qtui.tui.widgets.status_bar import StatusInfo
@@ -109,11 +110,7 @@ def _validated_snapshot(data: dict[str, Any]) -> Survey:
 class QtuiApp(EditActions, App[None]):
     """The live survey view."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = [
-        "../styles/qtui.tcss",
-        "../styles/modals.tcss",
-        "../styles/edit.tcss",
-    ]
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qtui.tcss", "modals.tcss", "edit.tcss")
     TITLE = "qtui"
     BINDINGS: ClassVar[list[BindingType]] = keys.bindings()  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {PageCommands}
