@@ -162,9 +162,11 @@ class LiveSource(EventSource):
         survey: str,
         after: int = 0,
         subscriber_options: dict[str, Any] | None = None,
+        offer_fieldwork: bool = True,
     ) -> None:
         super().__init__()
         self.subscriber_options = subscriber_options or {}
+        self.offer_fieldwork = offer_fieldwork  # also follow the relay's fieldwork (F)
         self.questra_url = questra_url
         self.api_key = api_key
         self.org_id = org_id
@@ -189,6 +191,11 @@ class LiveSource(EventSource):
 
     async def run(self) -> None:
         self.post(ConnectionChanged(Connection("connecting")))
+        if self.offer_fieldwork:
+            from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
+
+            # Qualtrics access (for recorded responses) comes from the app's settings.
+            self.post(FieldworkAvailable(FieldworkConfig(self.relay_ws_url, self.relay_token)))
         survey_id = await self._load_snapshot()
         from qtui.relay.subscriber import RelaySubscriber
 
@@ -268,6 +275,7 @@ class DemoSource(EventSource):
             relay_ws_url=demo.relay_ws_url,
             relay_token=demo.relay_token,
             survey=demo.survey_id,
+            offer_fieldwork=False,  # offered above, with the demo's Qualtrics sandbox
         )
         self._live.attach(self.post)
         await self._live.run()
