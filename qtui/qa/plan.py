@@ -382,22 +382,57 @@ def labels(survey: Survey) -> dict[str, str]:
     return out
 
 
-def plan_coverage(survey: Survey, *, limit: int = 1000) -> CoveragePlan:
-    """The fewest routes (greedy) that cover every coverable page, rule and outcome."""
-    candidates: dict[tuple[Any, ...], Prediction] = {}
-    for plan in enumerate_routes(survey, limit=limit):
-        prediction = predict(survey, complete_answers(survey, plan.answers))
-        candidates.setdefault(prediction.key, prediction)
-    pool = [(p, p.targets()) for p in candidates.values()]
+def _cheap_targets(survey: Survey, plan: Any) -> set[Target]:
+    """What a route found by enumeration covers, read from its steps (no answers filled in)."""
+    pages = {page.id: page for page in survey.pages}
+    found = {Target("page", page_id) for page_id in plan.page_ids}
+    for step in plan.steps:
+        page = pages[step.from_page_id]
+        if step.rule_id is not None:
+            found.add(Target("rule", step.rule_id))
+        if page.ends_survey:
+            continue
+        for rule in sorted(page.navigation_rules, key=lambda r: r.order):
+            try:
+                condition = _expr(rule.condition)
+            except ExpressionError:
+                continue
+            if rule.id == step.rule_id:
+                if condition is not None:
+                    found.add(Target("outcome", rule.id, True))
+                break
+            if condition is not None:
+                found.add(Target("outcome", rule.id, False))
+    return found
+
+
+def plan_coverage(survey: Survey, *, limit: int = 200) -> CoveragePlan:
+    """The fewest routes (greedy) that cover every coverable page, rule and outcome.
+
+    Greedy over the routes `enumerate_routes` finds (at most `limit`; its first routes are
+    the ones that take rules no earlier route took): the route promising the most not yet
+    covered is completed (`complete_answers`) and predicted again, and kept when what it
+    really covers adds something. Only the routes tried are completed, so a big survey
+    costs a few completions, not one per route found.
+    """
+    found = enumerate_routes(survey, limit=limit)
+    cheap = [(plan, _cheap_targets(survey, plan)) for plan in found]
     chosen: list[tuple[Prediction, set[Target]]] = []
+    seen: set[tuple[Any, ...]] = set()
     covered: set[Target] = set()
-    while True:
-        best = max(pool, key=lambda item: len(item[1] - covered), default=None)
-        if best is None or not best[1] - covered:
+    while cheap:
+        best = max(cheap, key=lambda item: len(item[1] - covered))
+        if not best[1] - covered:
             break
-        chosen.append(best)
-        covered |= best[1]
-        pool.remove(best)
+        cheap.remove(best)
+        prediction = predict(survey, complete_answers(survey, best[0].answers))
+        if prediction.key in seen:
+            continue
+        seen.add(prediction.key)
+        targets = prediction.targets()
+        if targets - covered:
+            chosen.append((prediction, targets))
+            covered |= targets
     # A route picked early may be covered entirely by later picks: drop it.
     for item in list(chosen):
         rest = set().union(*(c[1] for c in chosen if c is not item))

@@ -129,3 +129,32 @@ def test_scripted_answers_are_checked_against_the_route_when_the_source_is_known
 def test_the_walkthrough_screen_needs_a_terminal(env, flag):
     result = run(["qa", "SV_000000000000000", *flag], env)
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
+
+
+def test_a_compiler_that_inverts_a_branch_operator_is_caught(env, tmp_path, monkeypatch):
+    """The bug seeded in the compiler itself: every "is selected" it writes says "is not"."""
+    from qtui.qualtrics.conditions import Cond
+
+    compile_condition = Cond.to_qualtrics
+
+    def inverted(self: Cond) -> dict:
+        out = compile_condition(self)
+        if self.kind == "choice" and out.get("Operator") == "Selected":
+            out["Operator"] = "NotSelected"
+        return out
+
+    monkeypatch.setattr(Cond, "to_qualtrics", inverted)
+    survey_id, source = pushed(env, tmp_path, "screener_sessions")
+    junit = tmp_path / "qa.xml"
+    result = run(["qa", survey_id, "--cover", "--survey", source, "--junit", str(junit)], env)
+    assert result.exit_code == 1, result.output
+    [suite] = list(JUnitXml.fromfile(str(junit)))
+    messages = [
+        r.message
+        for case in suite
+        if not case.is_passed
+        for r in case.result
+        if isinstance(r, Failure)
+    ]
+    assert any("Age → Terminate if q1.value in ['under_18']" in m for m in messages), messages
+    assert all("expected" in m and "reached" in m for m in messages)

@@ -109,7 +109,13 @@ class ChoiceQuestion(Static, can_focus=True):
         text.append(f"{self.label}  ", style="bold")
         text.append(self.title)
         text.append("\n")
-        kind = "NPS 0–10" if self.nps else "select all that apply" if self.multi else "one answer"
+        if self.question.type not in ("MC", "NPS"):
+            # Only the local engine shows these: picking a row or item gets past them.
+            kind = f"{self.question.type} · pick any item to get past it (local engine)"
+        else:
+            kind = (
+                "NPS 0–10" if self.nps else "select all that apply" if self.multi else "one answer"
+            )
         text.append(f"{self.question.questionId} · {kind}\n", style="dim")
         for index, choice in enumerate(self.question.choices):
             on = choice.choiceId in self.selected
