@@ -2,7 +2,9 @@
 
 `one_line` escapes control characters (an ESC shows as `\\x1b`, so no escape sequence from a
 file or a request ever reaches the terminal), lone surrogates (`\\ud800`, which no terminal
-can encode), and joins lines, then cuts the result to a length with `…`.
+can encode), and joins lines, then cuts the result to a length with `…`. `printable` does the
+same for the screen without changing lengths (a Rich `Text`'s styles stay in place) — Rich
+passes an ESC in a label straight to the terminal otherwise.
 """
 
 from __future__ import annotations
@@ -47,3 +49,21 @@ def lone_surrogate(value: object, path: str = "") -> str | None:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+# For the screen: each unsafe character becomes one visible character, so lengths (and the
+# styled spans of a Rich `Text`) stay as they are. ESC shows as ␛, BEL as ␇; C1 controls and
+# lone surrogates, which have no picture, as �. Newlines and tabs are kept.
+_SCREEN_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def printable(text: str) -> str:
+    """`text` with every control character and lone surrogate replaced by a visible one."""
+    return _SCREEN_UNSAFE.sub(_picture, text) if _SCREEN_UNSAFE.search(text) else text

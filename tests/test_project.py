@@ -60,3 +60,26 @@ def test_code_is_ruff_clean():
         [sys.executable, "-m", "ruff", "format", "--check", *paths], capture_output=True, text=True
     )
     assert fmt.returncode == 0, fmt.stdout[-2000:]
+
+
+def test_the_set_up_commands_install_into_their_own_venv():
+    """Debian's and Ubuntu's python3 refuse `pip install` outside a venv (PEP 668) and may
+    lack ensurepip: both set-up commands create `.venv` without pip and drive the system's
+    pip into it, then run what they installed from there."""
+    for command in readme_commands():
+        assert command.startswith("python3 -m venv --without-pip .venv && ")
+        assert "python3 -m pip --python .venv/bin/python install" in command
+        assert " .venv/bin/" in command.split("install", 1)[1]
+
+
+def test_pip_can_install_into_a_venv_created_without_pip(tmp_path):
+    """The mechanism the set-up commands rely on, with this machine's pip."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "qtui" not in out.stdout  # pip looked inside the new venv, not at this one

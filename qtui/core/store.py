@@ -79,6 +79,9 @@ class Progress:
     job: ProgrammingJob | None
     job_started_at: datetime | None
     job_finished_at: datetime | None
+    # Why the last job failed, wherever Questra said it: the job's own fields, or the
+    # survey's `failure_reason` (`survey.updated` carries it). None unless it failed.
+    failure_reason: str | None = None
 
     @property
     def fraction(self) -> float:
@@ -99,6 +102,34 @@ class Progress:
         if until is None:
             return 0.0
         return max(0.0, (_as_utc(until) - _as_utc(started)).total_seconds())
+
+
+_JOB_REASONS = ("reason", "error", "failure_reason", "failureReason", "message")
+_SURVEY_REASONS = ("failure_reason", "failureReason")
+_FAILED = ("failed", "cancelled", "canceled", "error")
+
+
+def _said(item: Model | None, keys: tuple[str, ...]) -> str | None:
+    extra = (item.model_extra if item is not None else None) or {}
+    for key in keys:
+        value = extra.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _failure_reason(job: ProgrammingJob | None, survey: Survey | None) -> str | None:
+    """Why programming failed, from the job or the survey; None if it did not fail."""
+    survey_reason = _said(survey, _SURVEY_REASONS)
+    job_status = str(job.status or "").lower() if job is not None else ""
+    if job_status:  # the job's own outcome decides
+        failed = job_status in _FAILED
+    else:  # no job seen (watching started after it), or one that did not say
+        said = (survey.model_extra or {}).get("programming_status") if survey else None
+        failed = str(said or "").lower() in _FAILED or survey_reason is not None
+    if not failed:
+        return None
+    return _said(job, _JOB_REASONS) or survey_reason
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -344,7 +375,10 @@ class SurveyStore:
         status = record.status if record is not None else None
         if job is not None and finished is None and status in (None, SurveyStatus.PENDING):
             status = SurveyStatus.PROGRAMMING
-        return Progress(len(pages), done, running, status, job, started, finished)
+        reason = None
+        if job is None or finished is not None:
+            reason = _failure_reason(job, record)
+        return Progress(len(pages), done, running, status, job, started, finished, reason)
 
     def pending_count(self) -> int:
         """Items held back because their parent (or survey) has not arrived, or was deleted."""

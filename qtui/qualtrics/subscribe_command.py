@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"qtui qualtrics: {message}", err=True)
+    click.echo(f"qtui: qualtrics: {message}", err=True)
     sys.exit(code)
 
 

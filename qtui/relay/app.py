@@ -274,7 +274,9 @@ async def _receive_read(
     try:
         intake = source.read(body, request.headers, request.query_params)
     except SignatureError as exc:
-        logger.warning("rejected %s delivery from %s: %s", name, _client(request), exc.reason)
+        logger.warning(
+            "rejected %s delivery from %s: %s", name, _client(request), escape(exc.reason)
+        )
         return _error(request, 401, exc.reason)
     except EnvelopeError as exc:
         return _error(request, 400, str(exc))

@@ -22,6 +22,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -49,6 +50,9 @@ class FieldworkPlan:
     # tag → answers a respondent gives only when the route it follows asks for them (the
     # answers that screen out, say), so the rest qualify as often as the routes say.
     avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+_walk_rng: ContextVar[random.Random | None] = ContextVar("walk_rng", default=None)
 
 
 @dataclass
@@ -82,13 +86,19 @@ class FieldworkSimulator:
         self.client = client
         self.survey_id = survey_id
         self.plan = plan or FieldworkPlan()
-        self.rng = random.Random(seed)
+        self.seed = seed
+        self._rng = random.Random(seed)
         self.emitter = emitter
         self.clock = clock
         self.walks: list[Walk] = []
         self._definition: dict[str, Any] | None = None
         self._campaign = oktave.campaign(survey_id, survey_name)
         self._pending: set[asyncio.Task[None]] = set()
+
+    @property
+    def rng(self) -> random.Random:
+        """The current respondent's own generator (the simulator's outside a walk)."""
+        return _walk_rng.get() or self._rng
 
     async def definition(self) -> dict[str, Any]:
         if self._definition is None:
@@ -99,6 +109,9 @@ class FieldworkSimulator:
         """Walk one respondent to the end (or to where they leave)."""
         if walk is None:
             walk = self._new_walk()
+        # Respondents run concurrently: each draws from a generator of its own, seeded by the
+        # run's seed and its number, so a seeded run gives the same walks however they interleave.
+        _walk_rng.set(random.Random(f"{self.seed}:{walk.number}"))
         driver = SessionDriver(self.client, self.survey_id, definition=await self.definition())
         index = await driver.questions()
         started = self.clock()

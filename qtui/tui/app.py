@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -30,12 +31,14 @@ from qtui.core.events import Event, EventError, parse_event
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
+from qtui.text import printable
 from qtui.tui import keys
 from qtui.tui.clock import Clock
 from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWatcher
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
+    DeliveriesChecked,
     Frame,
     FramesReceived,
     ProblemsChecked,
@@ -141,6 +144,8 @@ class QtuiApp(App[None]):
         self.newest_shown_at: datetime | None = None  # newest that reached the widgets
         self._newest_queued: datetime | None = None  # newest waiting for the next flush
         self.pending_events = 0  # received while the view is paused
+        self.fatal_error: str | None = None  # why the source gave up, printed after exit
+        self.delivery_problem: str | None = None  # why Questra's deliveries fail, if they do
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
         self.timings: dict[str, float] = {}  # last snapshot load, by phase
         self._changes: list[Change] = []
@@ -187,6 +192,21 @@ class QtuiApp(App[None]):
         assert isinstance(screen, MainScreen)
         return screen
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text: messages carry survey text, paths and server replies,
+        which must never be read as markup (a `[/]` in a page name would crash the app)."""
+        super().notify(
+            printable(message), title=title, severity=severity, timeout=timeout, markup=False
+        )
+
     def on_mount(self) -> None:
         if self.keymap:
             unknown = keys.unknown_ids(self.keymap)
@@ -195,6 +215,9 @@ class QtuiApp(App[None]):
                     f"Unknown key ids in keymap: {', '.join(unknown)} "
                     f"(known: {', '.join(k.id for k in keys.KEYS)})"
                 )
+            for binding_id, reason in keys.conflicts(self.keymap).items():
+                del self.keymap[binding_id]  # refused: the action keeps its own keys
+                self._warnings.append(f"Keymap refused: {reason}")
             self.set_keymap(self.keymap)
         for warning in self._warnings:
             self.notify(warning, severity="warning", timeout=8)
@@ -302,7 +325,18 @@ class QtuiApp(App[None]):
         self.refresh_bindings()
         self.refresh_status()
 
+    def on_deliveries_checked(self, message: DeliveriesChecked) -> None:
+        if message.problem and message.problem != self.delivery_problem:
+            self.notify(message.problem, title="Nothing reaches the relay", severity="error")
+        self.delivery_problem = message.problem
+        self.refresh_status()
+
     def on_source_failed(self, message: SourceFailed) -> None:
+        if message.fatal:
+            # Waiting would be silent for ever: say why on the terminal and stop.
+            self.fatal_error = message.reason
+            self.exit(return_code=1)
+            return
         self.notify(message.reason, title="Source", severity="error", timeout=12)
 
     # --- applying events --------------------------------------------------------------
@@ -550,6 +584,7 @@ class QtuiApp(App[None]):
                 self.problems.state, self._shown_report, self.problems.error, self.problems_key
             ),
             newest=self.newest_shown_at,
+            deliveries=self.delivery_problem,
         )
         # A running job's time is measured on Questra's clock, to the newest event shown,
         # as its final time is (programming.started → programming.finished).

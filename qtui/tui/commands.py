@@ -46,9 +46,15 @@ def _settings() -> Settings:
     from qtui.exits import UsageFailure
 
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from exc
+    from qtui.tui import keys
+
+    refused = keys.conflicts(settings.keymap)
+    if refused:
+        raise UsageFailure(f"keymap: {next(iter(refused.values()))}")
+    return settings
 
 
 def _secret(value: Any) -> str | None:
@@ -63,6 +69,10 @@ def _run(source: EventSource, settings: Settings, survey_id: str | None = None) 
 
     app = QtuiApp(source, survey_id=survey_id, settings=settings)
     app.run()
+    if app.fatal_error:
+        from qtui.exits import fail
+
+        fail(app.fatal_error, app.return_code or 1)
     if app.return_code:
         sys.exit(app.return_code)
 

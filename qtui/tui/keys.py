@@ -207,3 +207,46 @@ def keys_for(key: Key, keymap: Mapping[str, str]) -> str:
 def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
     """Keymap ids that name no binding (a typo in the config file)."""
     return [binding_id for binding_id in keymap if binding_id not in KEYS_BY_ID]
+
+
+def _normal(key: str) -> str:
+    """One spelling per key: `?` and `question_mark`, `Ctrl+P` and `ctrl+p` are the same."""
+    from textual.keys import _character_to_key
+
+    key = key.strip()
+    return _character_to_key(key) if len(key) == 1 else key.lower()
+
+
+def conflicts(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Remaps that would take a key another action uses: `{id: message naming both}`.
+
+    Such a remap is refused (the action keeps its default keys), so no key ever silently
+    stops doing what the help says it does.
+    """
+    owner: dict[str, str] = {}
+    for key in KEYS:  # the keys every action keeps: defaults, or remaps checked below
+        if key.id not in keymap:
+            for name in key.keys.split(","):
+                if name.strip():
+                    owner[_normal(name)] = key.id
+    refused: dict[str, str] = {}
+    for binding_id, wanted in keymap.items():
+        mine = KEYS_BY_ID.get(binding_id)
+        if mine is None:
+            continue
+        for name in wanted.split(","):
+            if not name.strip():
+                continue
+            other = owner.get(_normal(name))
+            if other is not None and other != binding_id:
+                theirs = KEYS_BY_ID[other]
+                refused[binding_id] = (
+                    f"{display(name)!r} for {binding_id} ({mine.title}) is already "
+                    f"{other}'s ({theirs.title}); pick another key"
+                )
+                break
+        else:
+            for name in wanted.split(","):
+                if name.strip():
+                    owner[_normal(name)] = binding_id
+    return refused

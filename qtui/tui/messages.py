@@ -91,9 +91,10 @@ class ReplayChanged(Message):
 class SourceFailed(Message):
     """The source cannot go on; `reason` is a one-line message for the user."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, fatal: bool = False) -> None:
         super().__init__()
         self.reason = reason
+        self.fatal = fatal  # nothing will ever arrive (an unknown survey): the app exits
 
 
 class SurveyChosen(Message):
@@ -117,3 +118,12 @@ class ProblemsChecked(Message):
         self.generation = generation
         self.report = report
         self.error = error
+
+
+class DeliveriesChecked(Message):
+    """What Questra says of its last webhook deliveries: `problem` says why nothing reaches
+    the relay (a receiver answering 404, no webhook at all), None when they arrive."""
+
+    def __init__(self, problem: str | None) -> None:
+        super().__init__()
+        self.problem = problem

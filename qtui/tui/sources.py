@@ -24,6 +24,7 @@ from textual.message import Message
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
+    DeliveriesChecked,
     Frame,
     FramesReceived,
     ReplayChanged,
@@ -163,10 +164,13 @@ class LiveSource(EventSource):
         after: int = 0,
         subscriber_options: dict[str, Any] | None = None,
         offer_fieldwork: bool = True,
+        delivery_check_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.subscriber_options = subscriber_options or {}
         self.offer_fieldwork = offer_fieldwork  # also follow the relay's fieldwork (F)
+        self.delivery_check_s = delivery_check_s
+        self._deliveries: asyncio.Task[None] | None = None
         self.questra_url = questra_url
         self.api_key = api_key
         self.org_id = org_id
@@ -177,7 +181,7 @@ class LiveSource(EventSource):
         self._subscriber: Any = None
         self._status: str | None = None
         self._was_live = False
-        self._resyncs: set[asyncio.Task[str]] = set()
+        self._resyncs: set[asyncio.Task[str | None]] = set()
 
     def _on_state(self, state: Any) -> None:
         self.post(ConnectionChanged(Connection.of(state)))
@@ -197,6 +201,10 @@ class LiveSource(EventSource):
             # Qualtrics access (for recorded responses) comes from the app's settings.
             self.post(FieldworkAvailable(FieldworkConfig(self.relay_ws_url, self.relay_token)))
         survey_id = await self._load_snapshot()
+        if survey_id is None:
+            return  # the survey does not exist (or the key is refused): said, and stopped
+        if self.questra_url and self.api_key:
+            self._deliveries = asyncio.create_task(self._watch_deliveries())
         from qtui.relay.subscriber import RelaySubscriber
 
         self._subscriber = RelaySubscriber(
@@ -215,15 +223,35 @@ class LiveSource(EventSource):
         finally:
             await self.close()
 
-    async def _load_snapshot(self) -> str:
+    async def _load_snapshot(self) -> str | None:
         if not self.questra_url:  # stream only: the relay's log replays from `after`
             return self.survey
-        from qtui.questra.client import QuestraClient
+        from qtui.questra.client import AuthError, NotFoundError, QuestraClient
 
         try:
             async with QuestraClient(self.questra_url, self.api_key, self.org_id) as client:
                 snapshot = await client.get_survey(self.survey)
-        except Exception as exc:  # noqa: BLE001 - any failure is shown; the stream still runs
+        except NotFoundError:
+            # No such survey in this organisation: nothing would ever arrive for it.
+            where = f" in organisation {self.org_id}" if self.org_id else ""
+            self.post(
+                SourceFailed(
+                    f"no survey {self.survey!r} at {self.questra_url}{where}; check the id or "
+                    "slug (and QTUI_QUESTRA_ORG_ID)",
+                    fatal=True,
+                )
+            )
+            return None
+        except AuthError as exc:
+            self.post(
+                SourceFailed(
+                    f"Questra refused the API key ({exc}); check QTUI_QUESTRA_API_KEY and "
+                    "QTUI_QUESTRA_ORG_ID",
+                    fatal=True,
+                )
+            )
+            return None
+        except Exception as exc:  # noqa: BLE001 - any other failure is shown; the stream runs
             self.post(SourceFailed(f"Could not load survey {self.survey!r}: {exc}"))
             return self.survey
         survey_id = str(snapshot.get("id") or self.survey)
@@ -231,12 +259,60 @@ class LiveSource(EventSource):
         self.post(SnapshotLoaded(snapshot))
         return survey_id
 
+    async def _watch_deliveries(self) -> None:
+        """Ask Questra now and then how its webhook deliveries go, and say when they fail:
+        otherwise a relay URL that 404s looks exactly like a survey nobody is editing."""
+        from qtui.questra.client import QuestraClient
+
+        said: str | None = None
+        async with QuestraClient(self.questra_url or "", self.api_key, self.org_id) as client:
+            while True:
+                problem = await delivery_problem(client)
+                if problem != said:
+                    said = problem
+                    self.post(DeliveriesChecked(problem))
+                await asyncio.sleep(self.delivery_check_s)
+
     async def close(self) -> None:
+        task, self._deliveries = self._deliveries, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         subscriber, self._subscriber = self._subscriber, None
         if subscriber is not None:
             result = subscriber.close()
             if asyncio.iscoroutine(result):
                 await result
+
+
+async def delivery_problem(client: Any) -> str | None:
+    """Why Questra's webhook deliveries do not arrive, from its own delivery log; None when
+    the newest delivery of some active webhook succeeded (or nothing was sent yet)."""
+    from qtui.questra.client import QuestraError
+
+    try:
+        hooks = [h for h in await client.list_webhooks() if h.get("active", True)]
+        if not hooks:
+            return (
+                "Questra has no active webhook, so it sends the relay nothing: "
+                "create one for the relay's /hooks/questra URL"
+            )
+        failures = []
+        for hook in hooks:
+            newest = await client.list_deliveries(hook["id"], limit=1)
+            if not newest:
+                continue
+            if newest[0].get("status") != "failed":
+                return None  # this one delivers: events arrive
+            failures.append((hook, newest[0]))
+    except QuestraError:
+        return None  # cannot tell (an older Questra, a key without webhook rights)
+    if not failures:
+        return None
+    hook, last = failures[0]
+    why = last.get("error") or f"receiver answered {last.get('status_code')}"
+    return f"Questra's deliveries to {hook.get('url')} fail: {why}"
 
 
 class DemoSource(EventSource):

@@ -37,8 +37,10 @@ def recorded_dispositions(sandbox: QualtricsSandbox, survey_id: str) -> Counter[
 async def test_fieldwork_totals_equal_the_sandbox_record(field):
     plan = FieldworkPlan(drop=0.08, abandon_share=0.4, incident=0.3, blacklist=0.15)
     simulator = FieldworkSimulator(
-        field.qualtrics, field.survey_id, plan=plan, seed=7, emitter=field.emitter
+        field.qualtrics, field.survey_id, plan=plan, seed=1, emitter=field.emitter
     )
+    # Each respondent draws from its own seeded generator, so this run is the same every time;
+    # seed 1 gives every kind of ending.
     walks = await simulator.run(count=40, rate=400)
     await field.sandbox.subscriptions.drain()
     assert not [w.error for w in walks if w.error]

@@ -37,6 +37,18 @@ CASES: dict[str, tuple[list[str], str]] = {
     "unknown command": (["frobnicate"], "No such command"),
     "unknown command with escape": (["\x1b[31mred"], "No such command '\\x1b[31mred'"),
     "unknown option": (["push", "--bogus"], "--bogus"),
+    "serve port too big": (["serve", "--port", "99999"], "--port"),
+    "fieldwork since far past": (
+        ["fieldwork", "s", "--relay", "http://127.0.0.1:9", "--since", HUGE[:30] + "d"],
+        "--since",
+    ),
+    "fieldwork since not a time": (
+        ["fieldwork", "s", "--relay", "http://127.0.0.1:9", "--since", "\x1b[2Jyesterday"],
+        "--since '\\x1b[2Jyesterday'",
+    ),
+    "qualtrics subscribe without survey": (["qualtrics", "subscribe"], "SV_"),
+    "export without survey": (["export"], "SURVEY"),
+    "import missing file": (["import", "no/such.qsf", "--json"], "no/such.qsf"),
 }
 
 

@@ -66,7 +66,9 @@ def _events(http: str) -> list[dict]:
     return httpx.get(f"{http}/events", params={"after": 0, "limit": 1000}).json()["events"]
 
 
-@pytest.mark.parametrize("pasted", ["base", "webhook URL", "stream URL"])
+# The full webhook URL is the form that used to double its path; `relay_base` below covers
+# the others without starting processes.
+@pytest.mark.parametrize("pasted", ["webhook URL"])
 def test_sandbox_follows_the_commands_the_relay_prints(relay_proc, pasted: str) -> None:
     http, out, _ = relay_proc
     printed = out.wait_for(r"^  (qtui sandbox --relay \S+ .*--create screener --start)$").group(1)

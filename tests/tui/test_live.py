@@ -159,3 +159,85 @@ async def test_a_reconnect_reloads_the_snapshot_so_events_the_relay_never_got_st
         await relay.aclose()
         await questra.aclose()
         log.close()
+
+
+async def test_watching_an_unknown_survey_says_so_and_exits(tmp_path: Path) -> None:
+    """Nothing would ever arrive for a survey Questra does not have: never wait silently."""
+    import math
+
+    from qtui.sandbox.questra.sandbox import QuestraSandbox
+
+    questra = QuestraSandbox("qk_test", "org_test", speed=math.inf)
+    log = EventLog(tmp_path / "relay.db")
+    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
+    api = await serve_in_loop(questra.app)
+    source = LiveSource(
+        questra_url=api.url,
+        api_key="qk_test",
+        org_id="org_test",
+        relay_ws_url=relay.ws_url,
+        relay_token=None,
+        survey="no-such-survey",
+    )
+    app = make_app(source, survey_id=None)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.fatal_error is not None)
+            await pilot.pause()
+        assert app.return_code == 1
+        assert app.fatal_error.startswith("no survey 'no-such-survey' at ")
+        assert "organisation org_test" in app.fatal_error
+    finally:
+        await api.aclose()
+        await relay.aclose()
+        log.close()
+
+
+async def test_the_status_bar_says_why_nothing_arrives_when_deliveries_fail(
+    tmp_path: Path,
+) -> None:
+    """The webhook points at the relay's URL with its path doubled: every delivery 404s.
+    The watch screen says so (from Questra's delivery log) instead of waiting quietly."""
+    import math
+
+    from qtui.sandbox.questra.sandbox import QuestraSandbox
+    from qtui.tui.widgets.status_bar import StatusBar
+
+    questra = QuestraSandbox("qk_test", "org_test", speed=math.inf)
+    log = EventLog(tmp_path / "relay.db")
+    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
+    api = await serve_in_loop(questra.app)
+    wrong = f"{relay.url}/hooks/questra/hooks/questra"
+    questra.create_webhook(wrong, secret=SECRET)
+    try:
+        async with httpx.AsyncClient(base_url=api.url) as http:
+            created = await http.post(
+                "/surveys",
+                json={"name": "Nothing arrives"},
+                headers={"Authorization": "Bearer qk_test", "X-Org-Id": "org_test"},
+            )
+        survey_id = created.json()["id"]
+        source = LiveSource(
+            questra_url=api.url,
+            api_key="qk_test",
+            org_id="org_test",
+            relay_ws_url=relay.ws_url,
+            relay_token=None,
+            survey=survey_id,
+            delivery_check_s=0.1,
+        )
+        app = make_app(source, survey_id=None)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: app.delivery_problem is not None)
+            await pilot.pause()
+            assert app.delivery_problem == (
+                f"Questra's deliveries to {wrong} fail: receiver answered 404"
+            )
+            bar = app.screen.query_one(StatusBar)
+            assert "deliveries" in bar.shown
+            assert "receiver answered 404" in bar.render().plain
+            assert app.received == 0  # indeed nothing arrived
+    finally:
+        await api.aclose()
+        await relay.aclose()
+        log.close()

@@ -189,6 +189,15 @@ async def test_replay_shows_its_position_and_the_stream_time_instead_of_lag(
         # The job started at T0+2s, the stream stands at T0+3s: a wall clock years later
         # changes nothing.
         assert progress(app) == "Programming | 0 of 0 pages so far · 0:01"
+        await pilot.press("space")
+        await until(pilot, lambda: app.connection.status == "done")
+        await settle(pilot, app)
+        assert bar(app) == (
+            " ENDED  15/15 · ×256  programming · no problems found · ■ end of stream at 10:00:15"
+            " · 3.0 ev/s · qualtrics · never pushed"
+        )
+        # The job started at T0+2s; the newest event is T0+15s.
+        assert progress(app) == "Programming | 1 of 3 pages so far · 0:13"
 
 
 def test_problems_status_says_one_state_at_a_time() -> None:

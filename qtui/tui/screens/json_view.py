@@ -14,7 +14,10 @@ from textual.widgets import Label, Static
 
 
 def pretty(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    """Indented JSON; a lone surrogate in survey text is written as its JSON escape
+    (`\\ud800`), the same value, so copying, saving and showing it never fail to encode."""
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class JsonScreen(ModalScreen[None]):

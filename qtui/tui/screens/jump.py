@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from qtui.tui.safe import plain
+
 
 class JumpScreen(ModalScreen[str | None]):
     """Returns the chosen page id, or None."""
@@ -36,7 +38,7 @@ class JumpScreen(ModalScreen[str | None]):
     def _options(self, needle: str) -> list[Option]:
         needle = needle.strip().lower()
         return [
-            Option(label, id=page_id)
+            Option(plain(label), id=page_id)  # page names are survey text, never markup
             for page_id, label in self.pages
             if not needle or needle in label.lower()
         ]

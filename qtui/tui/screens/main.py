@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static, Tree
 
 from qtui.core.store import Change, Progress, SurveyStore
@@ -57,6 +58,7 @@ class MainScreen(Screen[None]):
         self.min_size = min_size
         self.log_limit = log_limit
         self._log_choice: bool | None = None  # the user's choice overrides the default
+        self._focus_before_small: Widget | None = None
         # Held, not queried: timers and messages still reach the app while it shuts down,
         # after these have left the screen, and a query would then find nothing.
         self._status = StatusBar(clock=clock, id="status")
@@ -107,7 +109,16 @@ class MainScreen(Screen[None]):
     def _fit(self, width: int, height: int) -> None:
         min_w, min_h = self.min_size
         too_small = width < min_w or height < min_h
+        was_small = self.has_class("-too-small")
+        if too_small and not was_small:
+            # Hiding the panels takes focus from them; remember who had it.
+            self._focus_before_small = self.focused
         self.set_class(too_small, "-too-small")
+        if was_small and not too_small:
+            # Grown back: the widget that had focus gets it again (arrows work at once).
+            before, self._focus_before_small = self._focus_before_small, None
+            target = before if before is not None and before.is_attached else self.tree
+            self.call_after_refresh(target.focus)
         if too_small:
             self.query_one("#too-small", Static).update(
                 f"terminal too small — need at least {min_w}×{min_h} (now {width}×{height})"

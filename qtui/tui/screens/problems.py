@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from qtui.core.outline import badge
 from qtui.core.store import SurveyStore
 from qtui.tui.problems import NodeKey, ProblemReport, short
+from qtui.tui.safe import shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ class ProblemsScreen(ModalScreen[NodeKey | None]):
         text.append(row.where, self._style("where"))
         text.append("\n  ")
         text.append(row.message, self._style("message"))
-        return Option(text, id=str(index))
+        return Option(shown(text), id=str(index))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:

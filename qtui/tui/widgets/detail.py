@@ -27,6 +27,7 @@ from qtui.core.routes import Finding
 from qtui.core.store import SurveyStore
 from qtui.tui.clock import Clock, stopwatch
 from qtui.tui.problems import short as kind_words
+from qtui.tui.safe import shown
 from qtui.tui.widgets.expression import expression
 from qtui.tui.widgets.survey_tree import Item, NodeKey
 
@@ -121,7 +122,7 @@ the column); a page's programming status; the survey's status, platform and coun
         if block_counts is not None:
             self.block_counts = block_counts
         self.content = self.render_item(item)
-        self._body.update(self.content)
+        self._body.update(shown(self.content))
         if moved:
             self.scroll_home(animate=False)
 
@@ -162,7 +163,7 @@ the column); a page's programming status; the survey's status, platform and coun
         return text
 
     def _grid(self, s: Mapping[str, Style]) -> Table:
-        grid = Table.grid(padding=(0, 2), expand=True)
+        grid = _PlainGrid.grid(padding=(0, 2), expand=True)
         grid.add_column(style=s["key"], no_wrap=True, min_width=9)
         grid.add_column(ratio=1, overflow="fold")
         return grid
@@ -224,7 +225,9 @@ the column); a page's programming status; the survey's status, platform and coun
                         "programming.finished (Questra's timestamps)"
                     )
             grid.add_row("Programming", state)
-            reason = _failure_reason(job)
+            reason = progress.failure_reason
+            if reason is None and str(job.status or "") == "failed":
+                reason = "no reason given"
             if reason:
                 grid.add_row("Reason", Text(reason, s["error"]))
         summary, tone = self.problems_summary
@@ -375,15 +378,13 @@ the column); a page's programming status; the survey's status, platform and coun
     survey_id: str | None = None
 
 
-def _failure_reason(job: Any) -> str | None:
-    extra = getattr(job, "model_extra", None) or {}
-    for key in ("reason", "error", "failure_reason", "failureReason", "message"):
-        value = extra.get(key)
-        if value:
-            return str(value)
-    if str(getattr(job, "status", "")) == "failed":
-        return "no reason given"
-    return None
+class _PlainGrid(Table):
+    """A grid whose text cells are plain text: survey names, labels and keys are user data,
+    which Rich would read as markup in a `str` cell (`[/]` in a label would crash)."""
+
+    def add_row(self, *cells: RenderableType | None, **options: Any) -> None:
+        plain = [Text(cell) if isinstance(cell, str) else cell for cell in cells]
+        super().add_row(*plain, **options)
 
 
 def _count(n: int, noun: str) -> str:

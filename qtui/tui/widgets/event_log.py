@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from qtui.tui.messages import Frame
+from qtui.tui.safe import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,8 @@ Every event received, oldest first: its time, type, signature (`✓` verified by
             self._entries.append((key, entry))
             self._by_key[key] = entry
             invalid = entry.event == "invalid"
-            event = Text(entry.event, style["invalid"] if invalid else "")
-            item = Text(entry.item)
+            event = plain(entry.event, style["invalid"] if invalid else "")
+            item = plain(entry.item)
             if entry.note:
                 item.append(f"  ({entry.note})", style["note"])
             verified = entry.frame.verified

@@ -16,6 +16,7 @@ from qtui.core.models import Block, NavigationRule, Page, Survey, UnparsedConfig
 from qtui.core.outline import badge, needs_attention, short
 from qtui.core.routes import Finding
 from qtui.tui.problems import short as kind_words
+from qtui.tui.safe import shown
 
 Styles = Mapping[str, Style]
 
@@ -106,7 +107,7 @@ def survey_label(survey: Survey | None, survey_id: str, status: str, styles: Sty
     if status:
         text.append("  ")
         text.append(status, _style(styles, "status"))
-    return text
+    return shown(text)
 
 
 def page_label(
@@ -139,7 +140,7 @@ def page_label(
     if needs_attention(page.attention_required):
         attention(text, styles)
     problem(text, findings, styles, inside)
-    return text
+    return shown(text)
 
 
 def block_label(
@@ -166,7 +167,7 @@ def block_label(
         text.append("  ")
         text.append(f"{PROBLEM} config not understood", _style(styles, "problem"))
     problem(text, findings, styles)
-    return text
+    return shown(text)
 
 
 def rule_label(
@@ -189,13 +190,13 @@ def rule_label(
     if needs_attention(rule.attention_required):
         attention(text, styles)
     problem(text, findings, styles)
-    return text
+    return shown(text)
 
 
 def variables_label(count: int, styles: Styles) -> Text:
     text = Text("Variables", no_wrap=True)
     text.append(f"  ({count})", _style(styles, "muted"))
-    return text
+    return shown(text)
 
 
 def variable_label(
@@ -211,4 +212,4 @@ def variable_label(
     if needs_attention(variable.attention_required):
         attention(text, styles)
     problem(text, findings, styles)
-    return text
+    return shown(text)

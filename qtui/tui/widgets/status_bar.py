@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from qtui.core.store import Progress
+from qtui.text import printable
 from qtui.tui.clock import Clock, duration, stopwatch
 from qtui.tui.messages import Connection, ReplayPosition
 
@@ -35,6 +36,7 @@ class StatusInfo:
     # The newest event the view shows, by its Questra timestamp: live, how old it is (the
     # lag); in a replay, where the replayed stream stands.
     newest: datetime | None = None
+    deliveries: str | None = None  # why Questra's webhook deliveries fail, when they do
 
 
 def connection_text(
@@ -52,7 +54,8 @@ def connection_text(
         if newest is None:
             return "● live", "ok"
         age = (clock.now() - newest).total_seconds()
-        return f"● live · last event {duration(age)} ago", "ok" if age < 60 else "warn"
+        # Not a warning when old: a quiet survey is not a fault; the number says it all.
+        return f"● live · last event {duration(age)} ago", "ok"
     if status == "reconnecting":
         wait = f" in {connection.retry_in:.0f}s" if connection.retry_in is not None else ""
         return f"◌ reconnecting{wait}", "warn"
@@ -64,7 +67,7 @@ def connection_text(
     if status == "replay":
         return (f"▷ replay at {clock.hms(newest)}" if newest else "▷ replay"), "muted"
     if status == "done":
-        return "■ end of stream", "muted"
+        return (f"■ end of stream at {clock.hms(newest)}" if newest else "■ end of stream"), "muted"
     return status, "muted"
 
 
@@ -73,6 +76,7 @@ def connection_text(
 PRIORITY: tuple[str, ...] = (
     "mode",  # LIVE / PAUSED / PLAYING 12/40 · ×1
     "pending",  # +N pending while paused
+    "deliveries",  # ✗ Questra's deliveries to … fail: receiver answered 404
     "connection",  # live · last event Ns ago / reconnecting / offline / replay at …
     "problems",  # checking routes… / N problems (x) / no problems found / not checked
     "filter",  # filter: text
@@ -88,6 +92,7 @@ ORDER: tuple[str, ...] = (
     "status",
     "problems",
     "connection",
+    "deliveries",
     "rate",
     "platform",
     "pushed",
@@ -168,6 +173,8 @@ class StatusBar(Widget):
             parts["problems"] = Text(problems, self._style(tone))
         conn, tone = connection_text(info.connection, info.newest, self.clock)
         parts["connection"] = Text(conn, self._style(tone))
+        if info.deliveries:
+            parts["deliveries"] = Text(f"✗ {printable(info.deliveries)}", self._style("error"))
         parts["rate"] = Text(f"{info.rate:.1f} ev/s", muted)
         parts["platform"] = Text(info.platform or "no platform")
         parts["pushed"] = Text(self._pushed(info.pushed))
@@ -293,7 +300,7 @@ class ProgressRow(Horizontal):
             parts = [f"{done}/{total} pages"]
             if elapsed is not None:
                 parts.append(stopwatch(elapsed))
-            reason = _reason(job)
+            reason = progress.failure_reason
             parts.append(f"{outcome}: {reason}" if reason else outcome)
             title, text = "Programming", " · ".join(parts)
             tone = "failed" if outcome in ("failed", "cancelled") else "completed"
@@ -305,16 +312,8 @@ class ProgressRow(Horizontal):
         if state == self._shown:
             return
         self._shown = state
-        self._label.update(title)
-        self._info.update(text)
+        self._label.update(Text(title))
+        self._info.update(Text(text))  # the reason is Questra's text: never markup
         for name in ("running", "completed", "failed", "idle"):
             self.set_class(name == tone, f"-{name}")
         self._bar.sweep(tone == "running")
-
-
-def _reason(job: object) -> str:
-    extra = getattr(job, "model_extra", None) or {}
-    for key in ("reason", "error", "failure_reason", "failureReason"):
-        if extra.get(key):
-            return str(extra[key])
-    return ""

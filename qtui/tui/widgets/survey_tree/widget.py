@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -49,12 +50,14 @@ its navigation rules (`→ target  if condition`); the survey's variables last.
 - a line flashes when it was just created or changed
 
 Columns line up: badge, reference name, label (cut; the detail has it whole).
-`up`/`down` move, `enter` or `space` opens a page, `enter` on a block with a `showIf`, a
-rule or a variable shows its condition whole; `shift+left` goes to the parent.
+`up`/`down` move, `→` opens a page (then goes into it), `←` closes it (then goes to its
+parent), `enter` or `space` toggles it; `enter` on a block with a `showIf`, a rule or a
+variable shows its condition whole. In a replay, `→` on a line that does not open steps.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "cursor_parent", "Parent", show=False),
+        Binding("right", "open_node", "Open", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -95,6 +98,8 @@ rule or a variable shows its condition whole; `shift+left` goes to the parent.
         self._spinning: set[str] = set()
         self._closed_by_user: set[str] = set()
         self._opened_once = False
+        # What was open (and closed by the user) when a filter started, put back when it ends.
+        self._before_filter: tuple[set[str], set[str]] | None = None
         self._problems: Mapping[NodeKey, tuple[Finding, ...]] = {}
         self._inside: Mapping[str, int] = {}
         self._columns = labels.Columns()
@@ -191,16 +196,21 @@ rule or a variable shows its condition whole; `shift+left` goes to the parent.
         self.survey_id = survey_id
         self.rebuild()
 
-    def rebuild(self) -> None:
-        """Build from scratch: on first show and when the filter changes, never for live updates."""
-        if not self._styles:
-            self._load_styles()
-        expanded = {
+    def _open_pages(self) -> set[str]:
+        return {
             page_id
             for page_id in self._built
             if self._index.get(("page", page_id)) is not None
             and self._index[("page", page_id)].is_expanded
         }
+
+    def rebuild(self, expanded: set[str] | None = None) -> None:
+        """Build from scratch: on first show and when the filter changes, never for live
+        updates. `expanded`: the pages to open (default: those open now)."""
+        if not self._styles:
+            self._load_styles()
+        if expanded is None:
+            expanded = self._open_pages()
         cursor = self.item
         self._index.clear()
         self._built.clear()
@@ -683,14 +693,35 @@ rule or a variable shows its condition whole; `shift+left` goes to the parent.
             return
         super().action_cursor_parent()
 
+    def action_open_node(self) -> None:
+        """`→`, the mirror of `←`: open a closed page, or go to the first line inside an
+        open one; on a line with nothing inside, the key is the app's (a replay's step)."""
+        node = self.cursor_node
+        if node is not None and node.allow_expand:
+            if not node.is_expanded:
+                node.expand()
+                return
+            if node.children:
+                self.move_cursor(node.children[0])
+                return
+        raise SkipAction()
+
     # --- filter -----------------------------------------------------------------------
 
     def set_filter(self, text: str) -> None:
+        """Filter the tree; clearing the filter puts back the pages open before it."""
         text = text.strip().lower()
         if text == self._desired.filter:
             return
+        restore: set[str] | None = None
+        if text and not self._desired.filter:  # a filter starts: remember what was open
+            self._before_filter = (self._open_pages(), set(self._closed_by_user))
+        elif not text and self._before_filter is not None:
+            restore, closed = self._before_filter
+            self._before_filter = None
+            self._closed_by_user = closed
         self._desired.filter = text
-        self.rebuild()
+        self.rebuild(restore)
 
     def match_count(self) -> int:
         return sum(1 for key in self._index if key[0] in ("page", "block", "rule", "variable"))
