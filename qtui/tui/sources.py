@@ -163,10 +163,12 @@ class LiveSource(EventSource):
         survey: str,
         after: int = 0,
         subscriber_options: dict[str, Any] | None = None,
+        offer_fieldwork: bool = True,
         delivery_check_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.subscriber_options = subscriber_options or {}
+        self.offer_fieldwork = offer_fieldwork  # also follow the relay's fieldwork (F)
         self.delivery_check_s = delivery_check_s
         self._deliveries: asyncio.Task[None] | None = None
         self.questra_url = questra_url
@@ -193,6 +195,11 @@ class LiveSource(EventSource):
 
     async def run(self) -> None:
         self.post(ConnectionChanged(Connection("connecting")))
+        if self.offer_fieldwork:
+            from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
+
+            # Qualtrics access (for recorded responses) comes from the app's settings.
+            self.post(FieldworkAvailable(FieldworkConfig(self.relay_ws_url, self.relay_token)))
         survey_id = await self._load_snapshot()
         if survey_id is None:
             return  # the survey does not exist (or the key is refused): said, and stopped
@@ -344,6 +351,7 @@ class DemoSource(EventSource):
             relay_ws_url=demo.relay_ws_url,
             relay_token=demo.relay_token,
             survey=demo.survey_id,
+            offer_fieldwork=False,  # offered above, with the demo's Qualtrics sandbox
         )
         self._live.attach(self.post)
         await self._live.run()
