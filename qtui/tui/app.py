@@ -34,7 +34,12 @@ from qtui.core.store import Change, SurveyStore
 from qtui.text import printable
 from qtui.tui import keys
 from qtui.tui.clock import Clock
-from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWatcher
+from qtui.tui.fieldwork import (
+    FieldworkAvailable,
+    FieldworkConfig,
+    FieldworkWatcher,
+    pushed_survey_id,
+)
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
@@ -513,8 +518,13 @@ class QtuiApp(App[None]):
         if config.qualtrics_base_url is None:
             section = self.settings.qualtrics
             token = section.token.get_secret_value() if section.token else None
+            base_url = section.base_url
+
+            def pushed() -> str | None:
+                return pushed_survey_id(self.survey_id, base_url)
+
             config = FieldworkConfig(
-                config.relay_ws_url, config.relay_token, section.base_url, token, config.note
+                config.relay_ws_url, config.relay_token, base_url, token, config.note, pushed
             )
         self.follow_fieldwork(config)
 

@@ -364,12 +364,16 @@ class DemoSource(EventSource):
         def note() -> str | None:
             return fielding.note if fielding is not None else None
 
+        def survey_id() -> str | None:
+            return fielding.survey_id if fielding is not None else None
+
         config = FieldworkConfig(
             demo.relay_ws_url,
             demo.relay_token,
             demo.qualtrics_base_url,
             demo.qualtrics_token,
             note,
+            survey_id,
         )
         self.post(FieldworkAvailable(config))
 
