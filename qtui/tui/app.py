@@ -425,13 +425,17 @@ class QtuiApp(App[None]):
         applied = False
         # A big backlog is applied a slice at a time, across frames, so that no flush holds
         # the event loop (keys, repaints) for more than about FLUSH_BUDGET_S.
-        while self._changes or self._entries:
-            changes, self._changes = self._changes[:FLUSH_SLICE], self._changes[FLUSH_SLICE:]
-            entries, self._entries = self._entries[:FLUSH_SLICE], self._entries[FLUSH_SLICE:]
-            self.main.apply(changes, entries)
+        queued_changes, queued_entries = self._changes, self._entries
+        done = 0
+        while done < len(queued_changes) or done < len(queued_entries):
+            changes = queued_changes[done : done + FLUSH_SLICE]
+            self.main.apply(changes, queued_entries[done : done + FLUSH_SLICE])
             applied = applied or bool(changes)
+            done += FLUSH_SLICE
             if time.perf_counter() - started > FLUSH_BUDGET_S:
                 break
+        # What is left (one copy per flush, never one per slice) waits for the next frame.
+        self._changes, self._entries = queued_changes[done:], queued_entries[done:]
         if self._changes or self._entries:
             self._flush_timer = self.set_timer(1 / 60, self.flush, name="flush")
         else:
