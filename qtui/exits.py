@@ -46,18 +46,21 @@ def _usage_line(exc: click.UsageError) -> str:
     return message
 
 
+def _is_config_error(exc: BaseException) -> bool:
+    # Only a command that read the config can raise its error, and that command imported
+    # qtui.config: the others (replay --print, relay…) never pay for importing it.
+    config = sys.modules.get("qtui.config")
+    return config is not None and isinstance(exc, config.ConfigError)
+
+
 def run(main: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
     """Run a click command in non-standalone mode and turn every outcome into an exit code."""
-    from qtui.config import ConfigError
-
     try:
         code = main(*args, standalone_mode=False, **kwargs)
     except click.UsageError as exc:
         fail(_usage_line(exc), EXIT_USAGE)
     except click.ClickException as exc:
         fail(exc.format_message(), exc.exit_code)
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
     except click.Abort:
         fail("interrupted", EXIT_FAILED)
     except KeyboardInterrupt:
@@ -72,6 +75,8 @@ def run(main: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
         _traceback()
         fail(f"{exc.strerror or exc}", EXIT_FAILED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if _is_config_error(exc):
+            fail(str(exc), EXIT_USAGE)
         _traceback()
         fail(
             f"internal error: {type(exc).__name__}: {exc} "

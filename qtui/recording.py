@@ -82,6 +82,20 @@ def iter_stream(path: str | Path) -> Iterator[RecordedLine]:
                 yield line
 
 
+def count_lines(path: str | Path) -> int:
+    """How many lines `iter_stream` yields for the file, counted without parsing any."""
+    count = 0
+    with open(path, "rb") as handle:
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                count += 1
+            elif raw.strip():
+                count += 1
+    return count
+
+
 def read_stream(path: str | Path) -> list[RecordedLine]:
     """Every non-blank line of a recording, good or bad, in file order."""
     return list(iter_stream(path))

@@ -36,7 +36,12 @@ from qtui.tui import keys
 from qtui.tui.clock import Clock
 from qtui.tui.edit_actions import EditActions
 from qtui.tui.edit_session import EditSession
-from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWatcher
+from qtui.tui.fieldwork import (
+    FieldworkAvailable,
+    FieldworkConfig,
+    FieldworkWatcher,
+    pushed_survey_id,
+)
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
@@ -428,13 +433,17 @@ class QtuiApp(EditActions, App[None]):
         applied = False
         # A big backlog is applied a slice at a time, across frames, so that no flush holds
         # the event loop (keys, repaints) for more than about FLUSH_BUDGET_S.
-        while self._changes or self._entries:
-            changes, self._changes = self._changes[:FLUSH_SLICE], self._changes[FLUSH_SLICE:]
-            entries, self._entries = self._entries[:FLUSH_SLICE], self._entries[FLUSH_SLICE:]
-            self.main.apply(changes, entries)
+        queued_changes, queued_entries = self._changes, self._entries
+        done = 0
+        while done < len(queued_changes) or done < len(queued_entries):
+            changes = queued_changes[done : done + FLUSH_SLICE]
+            self.main.apply(changes, queued_entries[done : done + FLUSH_SLICE])
             applied = applied or bool(changes)
+            done += FLUSH_SLICE
             if time.perf_counter() - started > FLUSH_BUDGET_S:
                 break
+        # What is left (one copy per flush, never one per slice) waits for the next frame.
+        self._changes, self._entries = queued_changes[done:], queued_entries[done:]
         if self._changes or self._entries:
             self._flush_timer = self.set_timer(1 / 60, self.flush, name="flush")
         else:
@@ -521,8 +530,13 @@ class QtuiApp(EditActions, App[None]):
         if config.qualtrics_base_url is None:
             section = self.settings.qualtrics
             token = section.token.get_secret_value() if section.token else None
+            base_url = section.base_url
+
+            def pushed() -> str | None:
+                return pushed_survey_id(self.survey_id, base_url)
+
             config = FieldworkConfig(
-                config.relay_ws_url, config.relay_token, section.base_url, token, config.note
+                config.relay_ws_url, config.relay_token, base_url, token, config.note, pushed
             )
         self.follow_fieldwork(config)
 

@@ -252,26 +252,36 @@ def _replayed_store(file: Path, bad: _BadLines) -> Any:
     return store
 
 
-def _recorded_lines(file: Path, bad: _BadLines) -> list[Any]:
-    """Every line, for the TUI; a file that is not a recording is refused before it opens."""
+def _check_recording(file: Path, bad: _BadLines) -> None:
+    """Read until the first event: a file whose first lines are none is not a recording."""
     from qtui.core.events import EventError, parse_event
     from qtui.recording import iter_stream
 
-    lines = []
     for line in iter_stream(file):
-        lines.append(line)
         if line.envelope is None:
             bad.add(line.lineno, line.error or "unreadable")
             continue
-        if bad.good == 0:
-            try:
-                parse_event(line.envelope)
-            except EventError as exc:
-                bad.add(line.lineno, str(exc))
-                continue
-        bad.ok()
+        try:
+            parse_event(line.envelope)
+        except EventError as exc:
+            bad.add(line.lineno, str(exc))
+            continue
+        return
     bad.finish()
-    return lines
+
+
+def _frame_window(file: Path, bad: _BadLines) -> Any:
+    """The recording's frames for the screen, read as the replay reaches them."""
+    from qtui.recording import count_lines, iter_stream
+    from qtui.tui.sources import FrameWindow
+
+    def seen(line: Any) -> None:
+        if line.envelope is None:
+            bad.add(line.lineno, line.error or "unreadable")
+        else:
+            bad.ok()
+
+    return FrameWindow(iter_stream(file), count_lines(file), seen)
 
 
 @click.command()
@@ -298,7 +308,9 @@ def replay(file: Path, as_text: bool, as_json: bool, speed: float, survey: str |
 
         settings = _settings()
         bad = _BadLines(file, quiet=True)
-        source = ReplaySource.from_lines(_recorded_lines(file, bad), speed=speed)
+        _check_recording(file, bad)  # a file that is not one is refused before the screen opens
+        bad = _BadLines(file, quiet=True)
+        source = ReplaySource(_frame_window(file, bad), speed=speed)
         _run(source, settings, survey_id=survey)
         bad.report()
     if bad.count:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -163,10 +163,12 @@ class LiveSource(EventSource):
         survey: str,
         after: int = 0,
         subscriber_options: dict[str, Any] | None = None,
+        offer_fieldwork: bool = True,
         delivery_check_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.subscriber_options = subscriber_options or {}
+        self.offer_fieldwork = offer_fieldwork  # also follow the relay's fieldwork (F)
         self.delivery_check_s = delivery_check_s
         self._deliveries: asyncio.Task[None] | None = None
         self.questra_url = questra_url
@@ -193,6 +195,11 @@ class LiveSource(EventSource):
 
     async def run(self) -> None:
         self.post(ConnectionChanged(Connection("connecting")))
+        if self.offer_fieldwork:
+            from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
+
+            # Qualtrics access (for recorded responses) comes from the app's settings.
+            self.post(FieldworkAvailable(FieldworkConfig(self.relay_ws_url, self.relay_token)))
         survey_id = await self._load_snapshot()
         if survey_id is None:
             return  # the survey does not exist (or the key is refused): said, and stopped
@@ -344,6 +351,7 @@ class DemoSource(EventSource):
             relay_ws_url=demo.relay_ws_url,
             relay_token=demo.relay_token,
             survey=demo.survey_id,
+            offer_fieldwork=False,  # offered above, with the demo's Qualtrics sandbox
         )
         self._live.attach(self.post)
         await self._live.run()
@@ -356,12 +364,16 @@ class DemoSource(EventSource):
         def note() -> str | None:
             return fielding.note if fielding is not None else None
 
+        def survey_id() -> str | None:
+            return fielding.survey_id if fielding is not None else None
+
         config = FieldworkConfig(
             demo.relay_ws_url,
             demo.relay_token,
             demo.qualtrics_base_url,
             demo.qualtrics_token,
             note,
+            survey_id,
         )
         self.post(FieldworkAvailable(config))
 
@@ -380,6 +392,65 @@ def _moment(envelope: dict[str, Any] | None) -> datetime | None:
         return datetime.fromisoformat(str(envelope.get("timestamp")))
     except ValueError:
         return None
+
+
+def frame_of_line(line: Any) -> Frame:
+    """A recorded line (`qtui.recording.RecordedLine`) as the frame the view shows."""
+    return Frame(
+        line.envelope,
+        seq=getattr(line, "seq", None),
+        verified=getattr(line, "verified", None),
+        received_at=(line.envelope or {}).get("timestamp"),
+        source="recording",
+        error=line.error,
+        lineno=line.lineno,
+        survey_id=getattr(line, "survey_id", None),
+    )
+
+
+class FrameWindow(Sequence[Frame]):
+    """A recording's frames read from the file as the replay reaches them, never all at
+    once: memory holds the frames between the replay's position and its look-ahead.
+
+    `total` is counted up front (a quick pass without parsing); `on_line` sees each recorded
+    line as it is read (bad lines are reported from there).
+    """
+
+    def __init__(self, lines: Iterator[Any], total: int, on_line: Callable[[Any], None]) -> None:
+        self._lines = lines
+        self._total = total
+        self._on_line = on_line
+        self._offset = 0  # index of the first frame still held
+        self._held: list[Frame] = []
+
+    def __len__(self) -> int:
+        return self._total
+
+    def _fill(self, index: int) -> None:
+        while self._offset + len(self._held) <= index:
+            line = next(self._lines, None)
+            if line is None:  # the file shrank since it was counted
+                self._total = self._offset + len(self._held)
+                raise IndexError(index)
+            self._on_line(line)
+            self._held.append(frame_of_line(line))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self._total)
+            return [self[i] for i in range(start, stop) if i < self._total]
+        if index < 0:
+            index += self._total
+        if not 0 <= index < self._total or index < self._offset:
+            raise IndexError(index)
+        self._fill(index)
+        return self._held[index - self._offset]
+
+    def forget_before(self, index: int) -> None:
+        drop = min(max(0, index - self._offset), len(self._held))
+        if drop:
+            del self._held[:drop]
+            self._offset += drop
 
 
 class ReplaySource(EventSource):
@@ -403,7 +474,7 @@ class ReplaySource(EventSource):
         max_gap: float = 1.5,
     ) -> None:
         super().__init__()
-        self.frames = list(frames)
+        self.frames = frames if isinstance(frames, FrameWindow) else list(frames)
         self.speed = speed
         self.max_gap = max_gap
         self.position = 0
@@ -416,20 +487,7 @@ class ReplaySource(EventSource):
     @classmethod
     def from_lines(cls, lines: Sequence[Any], **options: Any) -> ReplaySource:
         """From `qtui.recording.read_stream` lines (bad lines become error frames)."""
-        frames = [
-            Frame(
-                line.envelope,
-                seq=getattr(line, "seq", None),
-                verified=getattr(line, "verified", None),
-                received_at=(line.envelope or {}).get("timestamp"),
-                source="recording",
-                error=line.error,
-                lineno=line.lineno,
-                survey_id=getattr(line, "survey_id", None),
-            )
-            for line in lines
-        ]
-        return cls(frames, **options)
+        return cls([frame_of_line(line) for line in lines], **options)
 
     @property
     def playing(self) -> bool:
@@ -473,6 +531,8 @@ class ReplaySource(EventSource):
     def _emit(self, count: int) -> None:
         batch = self.frames[self.position : self.position + count]
         self.position += len(batch)
+        if isinstance(self.frames, FrameWindow):
+            self.frames.forget_before(self.position - 1)  # only the last one is read again
         self.post(FramesReceived(batch))
         self._report()
 

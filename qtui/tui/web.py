@@ -63,9 +63,8 @@ class QtuiServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         where = f"http://{self.host}:{self.port}/"
         shown = f"{where}?token=…" if self.token else where
-        self.console.print(
-            f"qtui serve: {shlex.split(self.command)[3:]} at {shown}", highlight=False
-        )
+        served = shlex.join(shlex.split(self.command)[3:])  # without `python -m qtui`
+        self.console.print(f"qtui serve: {served} at {shown}", highlight=False, soft_wrap=True)
         self.console.print("Ctrl+C stops the server.", highlight=False)
 
     # --- access -----------------------------------------------------------------------

@@ -174,12 +174,14 @@ class StatusBar(Widget):
         conn, tone = connection_text(info.connection, info.newest, self.clock)
         parts["connection"] = Text(conn, self._style(tone))
         if info.deliveries:
-            parts["deliveries"] = Text(f"✗ {printable(info.deliveries)}", self._style("error"))
+            parts["deliveries"] = Text(f"✗ {info.deliveries}", self._style("error"))
         parts["rate"] = Text(f"{info.rate:.1f} ev/s", muted)
         parts["platform"] = Text(info.platform or "no platform")
         parts["pushed"] = Text(self._pushed(info.pushed))
         if info.filter:
             parts["filter"] = Text(f"filter: {info.filter}", self._style("warn"))
+        for part in parts.values():  # status, platform, reasons: Questra's text
+            part.plain = printable(part.plain)
         return parts
 
     def _pushed(self, pushed: datetime | None) -> str:
