@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "replay",
         "Replay a recorded event stream (tree as text, JSON or TUI).",
     ),
+    "open": ("qtui.tui.commands", "open_file", "Open a FullSurvey JSON file to edit and save."),
     "serve": (
         "qtui.tui.web",
         "serve",

@@ -43,6 +43,7 @@ async def shoot(
     *,
     upto: int | None = None,
     theme: str = "qtui-dark",
+    **settings: Any,
 ) -> Path:
     events = envelopes()[:upto]
     feed = FeedSource()
@@ -51,7 +52,9 @@ async def shoot(
     last = datetime.fromisoformat(events[-1]["timestamp"])
     app = QtuiApp(
         feed,
-        settings=Settings.model_construct(theme=theme, ui=UISettings(coalesce_ms=16, flash_ms=0)),
+        settings=Settings.model_construct(
+            theme=theme, ui=UISettings(coalesce_ms=16, flash_ms=0), **settings
+        ),
         clock=Clock.fixed(last),
     )
     async with app.run_test(size=size) as pilot:
@@ -170,6 +173,81 @@ async def problems_list(app: QtuiApp, pilot: Any) -> None:
     await pilot.press("x")
 
 
+async def edit_form(app: QtuiApp, pilot: Any, kind: str) -> None:
+    from qtui.editing.local import LocalEditor
+
+    app.editing.attach(LocalEditor(app.editing.item_dump, app.survey_id or ""))
+    survey = app.store.survey(app.survey_id or "")
+    assert survey is not None
+    if kind == "block":
+        item = next(b for b in survey.blocks() if b.type == "MultipleChoice")
+        app.go_to_item("block", item.id)
+    else:
+        rule = next(r for r in survey.rules() if r.condition)
+        app.go_to_item("rule", rule.id)
+    await pilot.press("E")
+    await pilot.pause(0.3)
+
+
+async def edit_block(app: QtuiApp, pilot: Any) -> None:
+    await edit_form(app, pilot, "block")
+
+
+async def edit_rule(app: QtuiApp, pilot: Any) -> None:
+    await edit_form(app, pilot, "rule")
+
+
+async def push_screen(app: QtuiApp, pilot: Any, *, push: bool) -> None:
+    await pilot.press("P")
+    for _ in range(500):
+        await pilot.pause(0.02)
+        if getattr(app.screen, "state", "planning") not in ("planning",):
+            break
+    if push:
+        await pilot.press("A")  # the recorded run has a rule the compiler leaves out
+        await pilot.press("y")
+        for _ in range(1500):
+            await pilot.pause(0.02)
+            if getattr(app.screen, "state", "") in ("done", "failed"):
+                break
+    await pilot.pause(0.2)
+
+
+async def push_plan(app: QtuiApp, pilot: Any) -> None:
+    await push_screen(app, pilot, push=False)
+
+
+async def push_result(app: QtuiApp, pilot: Any) -> None:
+    await push_screen(app, pilot, push=True)
+
+
+async def push_shots() -> list[Path]:
+    """The push screen against a Qualtrics sandbox on loopback, with its own push state."""
+    import os
+    import tempfile
+
+    from pydantic import SecretStr
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from qtui.config import QualtricsSettings
+    from qtui.sandbox.qualtrics import QualtricsSandbox
+    from qtui.serving import start_in_thread
+
+    sandbox = QualtricsSandbox()
+    running = start_in_thread(Starlette(routes=[Mount("/API/v3", app=sandbox.app)]))
+    qualtrics = QualtricsSettings(base_url=running.url, token=SecretStr(sandbox.token))
+    with tempfile.TemporaryDirectory() as data:
+        os.environ["XDG_DATA_HOME"] = data
+        try:
+            return [
+                await shoot("push-plan", (120, 40), push_plan, qualtrics=qualtrics),
+                await shoot("push-result", (120, 40), push_result, qualtrics=qualtrics),
+            ]
+        finally:
+            running.stop()
+
+
 async def fieldwork(app: QtuiApp, pilot: Any) -> None:
     """The survey in the field: pushed to a Qualtrics sandbox on loopback, walked by
     simulated respondents along its routes, their callbacks and Oktave incidents through a
@@ -248,6 +326,9 @@ async def main() -> None:
         await shoot("high-contrast", (120, 40), block_detail, theme="qtui-high-contrast"),
         await shoot("problems", (120, 40), problems_tree),
         await shoot("problems-list", (120, 40), problems_list),
+        await shoot("edit-block", (120, 40), edit_block),
+        await shoot("edit-rule", (120, 40), edit_rule),
+        *await push_shots(),
         await shoot("fieldwork", (120, 40), fieldwork),
     ]
     await SERVERS.aclose()

@@ -197,6 +197,11 @@ def _print_report(report: Any, survey: Survey) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would be created, updated, deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
+    "--allow-routing-changes",
+    is_flag=True,
+    help="Push even if a navigation rule would be left out or a route would end elsewhere.",
+)
+@click.option(
     "--for-sessions",
     is_flag=True,
     help="Compile for session walks (qtui qa): text blocks fold into their page's question.",
@@ -207,11 +212,15 @@ def push(
     target: str | None,
     dry_run: bool,
     as_json: bool,
+    allow_routing_changes: bool = False,
     for_sessions: bool = False,
 ) -> None:
     """Compile SURVEY (a FullSurvey JSON file, or a Questra survey id or slug) and push it.
 
     Re-pushing updates the same Qualtrics survey in place; a push that failed resumes.
+    A push that would leave out a navigation rule, or change where a route ends since the
+    last push, is refused (exit 3, nothing sent) unless --allow-routing-changes is given;
+    --dry-run exits with the code the real push would have.
     """
     from qtui.qualtrics.client import api_base
     from qtui.qualtrics.errors import ConfigurationError, QualtricsError
@@ -228,6 +237,8 @@ def push(
         except Exception as error:  # noqa: BLE001 - any failure to fetch is one line to the user
             _fail(f"could not fetch survey {survey!r} from Questra: {error}", EXIT_FAILED)
     model = _survey_model(data, survey)
+    if not allow_routing_changes:
+        _refuse_routing_changes(model, settings, target, for_sessions)
 
     async def run() -> Any:
         if dry_run:
@@ -261,7 +272,41 @@ def push(
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_report(report, model)
-    sys.exit(EXIT_ISSUES if report.issues and not dry_run else EXIT_OK)
+    sys.exit(EXIT_ISSUES if report.issues else EXIT_OK)
+
+
+def _refuse_routing_changes(
+    model: Survey, settings: Any, target: str | None, for_sessions: bool = False
+) -> None:
+    """Exit 3, before anything is sent, if the push would change where respondents go."""
+    from qtui.qualtrics.client import api_base
+    from qtui.qualtrics.errors import ConfigurationError
+    from qtui.qualtrics.push import dry_run_report
+    from qtui.qualtrics.route_safety import route_changes
+    from qtui.qualtrics.state import PushState, load_last_push
+
+    try:
+        key = api_base(settings.qualtrics.base_url or "")
+    except ConfigurationError:
+        key = "(not configured)"
+    try:
+        state = PushState.load(model.id, key)
+        plan = dry_run_report(model, state, target=target, for_sessions=for_sessions)
+    except ValueError as error:  # an unreadable push state file
+        _fail(str(error), EXIT_USAGE)
+    last = load_last_push(model.id, key)
+    last_survey = Survey.model_validate(last.survey) if last is not None else None
+    changes = route_changes(model, plan.issues, last_survey)
+    if not changes:
+        return
+    click.echo("qtui: push refused: it would change where respondents go:", err=True)
+    for change in changes:
+        click.echo(f"  {change.reason}", err=True)
+    click.echo(
+        "Nothing was sent. Fix the rules, or pass --allow-routing-changes to push anyway.",
+        err=True,
+    )
+    sys.exit(EXIT_ISSUES)
 
 
 def _read_answers(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from qtui.core.models import Survey
@@ -212,6 +213,8 @@ class _Push:
             await self.publish(report)
             await self.activate(report)
             self.state.save()
+            pushed_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            self.state.remember_push(self.survey.dump(), pushed_at)
         finally:
             self.state.close()
             report.requests = self.client.requests_sent - requests

@@ -188,8 +188,86 @@ class PushState:
         if journal is not None and journal.exists():
             journal.unlink()
 
+    def remember_push(self, survey: dict[str, Any], pushed_at: str) -> None:
+        """Record what was just pushed beside the state file (nothing for an in-memory state)."""
+        if self.path is None or self.target.survey_id is None:
+            return
+        last = LastPush(
+            self.questra_survey_id,
+            self.target.survey_id,
+            self.base_url,
+            pushed_at,
+            survey,
+            self.target.version_id,
+        )
+        record_last_push(last, self.path.parent)
+
     def close(self) -> None:
         """Stop journaling without folding (after a failure the journal is the record)."""
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+
+# --- the last push ---------------------------------------------------------------------------
+
+LAST_PUSH = "last-push.json"
+
+
+@dataclass
+class LastPush:
+    """What was last pushed, for the next push's diff and routing check, and for QA.
+
+    `survey` is the Questra survey (FullSurvey JSON) exactly as pushed; `qualtrics_survey_id`
+    where it went. Kept per survey (`<survey>.last.json`) and, for "the survey last pushed",
+    once more as `last-push.json`, both beside the push state.
+    """
+
+    questra_survey_id: str
+    qualtrics_survey_id: str
+    base_url: str
+    pushed_at: str
+    survey: dict[str, Any]
+    version_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LastPush:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def record_last_push(last: LastPush, directory: Path | None = None) -> None:
+    """Remember a finished push (per survey, and as the most recent one)."""
+    folder = directory if directory is not None else data_dir()
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", last.questra_survey_id) or "survey"
+    text = json.dumps(asdict(last), sort_keys=True)
+    _write_atomically(folder / f"{safe}.last.json", text)
+    _write_atomically(folder / LAST_PUSH, text)
+
+
+def load_last_push(
+    questra_survey_id: str | None = None,
+    base_url: str | None = None,
+    directory: Path | None = None,
+) -> LastPush | None:
+    """The last push of one survey (to `base_url` if given), or the most recent push of any."""
+    folder = directory if directory is not None else data_dir()
+    if questra_survey_id is None:
+        path = folder / LAST_PUSH
+    else:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", questra_survey_id) or "survey"
+        path = folder / f"{safe}.last.json"
+    try:
+        last = LastPush.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+    if base_url is not None and last.base_url != base_url:
+        return None
+    return last

@@ -34,7 +34,14 @@ from qtui.core.store import Change, SurveyStore
 from qtui.text import printable
 from qtui.tui import keys
 from qtui.tui.clock import Clock
-from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig, FieldworkWatcher
+from qtui.tui.edit_actions import EditActions
+from qtui.tui.edit_session import EditSession
+from qtui.tui.fieldwork import (
+    FieldworkAvailable,
+    FieldworkConfig,
+    FieldworkWatcher,
+    pushed_survey_id,
+)
 from qtui.tui.messages import (
     Connection,
     ConnectionChanged,
@@ -56,6 +63,7 @@ from qtui.tui.screens.jump import JumpScreen
 from qtui.tui.screens.main import MainScreen
 from qtui.tui.screens.problems import ProblemRow, ProblemsScreen, problem_rows
 from qtui.tui.sources import EventSource
+from qtui.tui.style_files import style_paths
 from qtui.tui.themes import DEFAULT_THEME, THEMES
 from qtui.tui.widgets.event_log import EventLog, LogEntry
 from qtui.tui.widgets.status_bar import StatusInfo
@@ -104,10 +112,10 @@ def _validated_snapshot(data: dict[str, Any]) -> Survey:
         return Survey.model_validate(data)
 
 
-class QtuiApp(App[None]):
+class QtuiApp(EditActions, App[None]):
     """The live survey view."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = ["../styles/qtui.tcss", "../styles/modals.tcss"]
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qtui.tcss", "modals.tcss", "edit.tcss")
     TITLE = "qtui"
     BINDINGS: ClassVar[list[BindingType]] = keys.bindings()  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {PageCommands}
@@ -159,6 +167,7 @@ class QtuiApp(App[None]):
         # `check_interval` seconds, in a thread.
         self.problems = RouteChecker(self, self.store.survey, interval=check_interval)
         self._shown_report: ProblemReport | None = None
+        self.editing = EditSession(self)  # where edits go; pending marks, undo, drafts
         # Responses in the field (Oktave, Qualtrics), when a source says where to follow them.
         self.fieldwork = FieldworkWatcher(self.post_message, self._shown_survey)
         for theme in THEMES:
@@ -242,9 +251,12 @@ class QtuiApp(App[None]):
         if not self._closed:
             self._closed = True
             await self.source.close()
+            await self.editing.close()
             await self.fieldwork.close()
 
     async def action_quit(self) -> None:
+        if self.editing.unsaved_warning():
+            return
         await self.close_source()
         self.exit()
 
@@ -353,6 +365,7 @@ class QtuiApp(App[None]):
         except EventError as exc:
             self._entries.append(LogEntry(frame, "", "invalid", f"{where}{exc}"))
             return
+        self.editing.seen(event, frame)
         moment = event.timestamp if event.timestamp.tzinfo else event.timestamp.replace(tzinfo=UTC)
         if self.latest_event_at is None or moment > self.latest_event_at:
             self.latest_event_at = moment
@@ -420,13 +433,17 @@ class QtuiApp(App[None]):
         applied = False
         # A big backlog is applied a slice at a time, across frames, so that no flush holds
         # the event loop (keys, repaints) for more than about FLUSH_BUDGET_S.
-        while self._changes or self._entries:
-            changes, self._changes = self._changes[:FLUSH_SLICE], self._changes[FLUSH_SLICE:]
-            entries, self._entries = self._entries[:FLUSH_SLICE], self._entries[FLUSH_SLICE:]
-            self.main.apply(changes, entries)
+        queued_changes, queued_entries = self._changes, self._entries
+        done = 0
+        while done < len(queued_changes) or done < len(queued_entries):
+            changes = queued_changes[done : done + FLUSH_SLICE]
+            self.main.apply(changes, queued_entries[done : done + FLUSH_SLICE])
             applied = applied or bool(changes)
+            done += FLUSH_SLICE
             if time.perf_counter() - started > FLUSH_BUDGET_S:
                 break
+        # What is left (one copy per flush, never one per slice) waits for the next frame.
+        self._changes, self._entries = queued_changes[done:], queued_entries[done:]
         if self._changes or self._entries:
             self._flush_timer = self.set_timer(1 / 60, self.flush, name="flush")
         else:
@@ -513,8 +530,13 @@ class QtuiApp(App[None]):
         if config.qualtrics_base_url is None:
             section = self.settings.qualtrics
             token = section.token.get_secret_value() if section.token else None
+            base_url = section.base_url
+
+            def pushed() -> str | None:
+                return pushed_survey_id(self.survey_id, base_url)
+
             config = FieldworkConfig(
-                config.relay_ws_url, config.relay_token, section.base_url, token, config.note
+                config.relay_ws_url, config.relay_token, base_url, token, config.note, pushed
             )
         self.follow_fieldwork(config)
 

@@ -330,3 +330,25 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
         click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
         return
     click.echo("\n\n".join(outline(s, store.progress(s.id)) for s in surveys))
+
+
+@click.command(name="open")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def open_file(file: Path) -> None:
+    """Open a FullSurvey JSON file to edit (w saves it atomically, keeping FILE.bak)."""
+    if not _has_terminal():
+        raise click.ClickException(NO_TTY)
+    from qtui.editing.local import SurveyFile
+    from qtui.tui.app import QtuiApp
+    from qtui.tui.sources import FileSource
+
+    try:
+        survey = SurveyFile(file).load()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = _settings()
+    app = QtuiApp(FileSource(survey, str(file)), survey_id=str(survey["id"]), settings=settings)
+    app.editing.open_file(file)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)

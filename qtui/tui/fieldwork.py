@@ -33,6 +33,9 @@ class FieldworkConfig:
     qualtrics_token: str | None = None
     # What the demo's fieldwork is doing, when it says (e.g. waiting for the push).
     note: Callable[[], str | None] | None = None
+    # The fielded survey of the Questra survey shown, when known (the demo's, or the one
+    # this machine pushed it to): shown even if another survey on the relay has more.
+    survey_id: Callable[[], str | None] | None = None
 
 
 class FieldworkAvailable(Message):
@@ -81,7 +84,12 @@ class FieldworkWatcher:
         return config.note() if config is not None and config.note is not None else None
 
     def fielded(self) -> str | None:
-        """The survey the view shows: the one with the most respondents (ties: newest)."""
+        """The survey the view shows: the Questra survey's own when known, else the one
+        with the most respondents."""
+        config = self.config
+        preferred = config.survey_id() if config is not None and config.survey_id else None
+        if preferred in self.tallies:
+            return preferred
         if not self.tallies:
             return None
         return max(self.tallies, key=lambda sid: (len(self.tallies[sid].respondents()), sid))
@@ -195,3 +203,15 @@ class FieldworkWatcher:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+
+
+def pushed_survey_id(questra_survey_id: str | None, base_url: str | None) -> str | None:
+    """The Qualtrics survey this machine pushed `questra_survey_id` to (its push state)."""
+    if not questra_survey_id or not base_url:
+        return None
+    from qtui.qualtrics.state import PushState
+
+    try:
+        return PushState.load(questra_survey_id, base_url).target.survey_id
+    except Exception:  # noqa: BLE001 - no or unreadable state: nothing preferred
+        return None

@@ -159,6 +159,82 @@ KEYS: tuple[Key, ...] = (
     ),
 )
 
+# Editing and pushing (qtui/tui/edit_actions.py, qtui/tui/screens/push.py).
+KEYS += (
+    Key(
+        "qtui.edit",
+        "E",
+        "edit",
+        "Edit",
+        "Edit the selected item (enter on a block, rule or variable)",
+        "Edit",
+    ),
+    Key(
+        "qtui.add",
+        "a",
+        "add",
+        "Add",
+        "Add a page, block, rule or variable after the selection",
+        "Edit",
+        footer=False,
+    ),
+    Key(
+        "qtui.delete",
+        "D",
+        "delete",
+        "Delete",
+        "Delete the selected item (asks first)",
+        "Edit",
+        footer=False,
+    ),
+    Key(
+        "qtui.move_up",
+        "K",
+        "move_up",
+        "Move up",
+        "Move the selected page, block or rule up",
+        "Edit",
+        footer=False,
+    ),
+    Key(
+        "qtui.move_down",
+        "J",
+        "move_down",
+        "Move down",
+        "Move the selected page, block or rule down",
+        "Edit",
+        footer=False,
+    ),
+    Key("qtui.undo", "u", "undo", "Undo", "Undo the last edit (sent as an ordinary edit)", "Edit"),
+    Key("qtui.redo", "U", "redo", "Redo", "Redo the last undone edit", "Edit", footer=False),
+    Key(
+        "qtui.write",
+        "w",
+        "write_file",
+        "Write file",
+        "Save the opened survey file (qtui open; keeps FILE.bak)",
+        "Edit",
+        footer=False,
+    ),
+    Key(
+        "qtui.drafts",
+        "f6",
+        "send_drafts",
+        "Send drafts",
+        "Send the edits kept as drafts after a network failure",
+        "Edit",
+        footer=False,
+    ),
+    Key(
+        "qtui.push",
+        "P",
+        "push",
+        "Push",
+        "Push the survey to Qualtrics: plan, issues, progress, result",
+        "Survey",
+    ),
+)
+
 KEYS_BY_ID: dict[str, Key] = {key.id: key for key in KEYS}
 KEYS_BY_ACTION: dict[str, Key] = {key.action: key for key in KEYS}
 

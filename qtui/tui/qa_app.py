@@ -19,6 +19,7 @@ from qtui.qa.run import LocalTaker, PageLocator, PlatformTaker, Taker, blockers
 from qtui.qa.walkthrough import ManualWalk
 from qtui.tui.screens.coverage import CoverageScreen
 from qtui.tui.screens.walkthrough import WalkthroughScreen
+from qtui.tui.style_files import style_paths
 
 
 class CannotWalk(ValueError):
@@ -128,7 +129,7 @@ class QaApp(App[int]):
     """`qtui qa SV_…` on a terminal: the walkthrough screen on its own."""
 
     TITLE = "qtui qa"
-    CSS_PATH: ClassVar[list[str | Path]] = ["../styles/qtui.tcss"]
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qtui.tcss")
 
     def __init__(self, session: QaSession) -> None:
         super().__init__()

@@ -163,10 +163,12 @@ class LiveSource(EventSource):
         survey: str,
         after: int = 0,
         subscriber_options: dict[str, Any] | None = None,
+        offer_fieldwork: bool = True,
         delivery_check_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.subscriber_options = subscriber_options or {}
+        self.offer_fieldwork = offer_fieldwork  # also follow the relay's fieldwork (F)
         self.delivery_check_s = delivery_check_s
         self._deliveries: asyncio.Task[None] | None = None
         self.questra_url = questra_url
@@ -193,6 +195,11 @@ class LiveSource(EventSource):
 
     async def run(self) -> None:
         self.post(ConnectionChanged(Connection("connecting")))
+        if self.offer_fieldwork:
+            from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
+
+            # Qualtrics access (for recorded responses) comes from the app's settings.
+            self.post(FieldworkAvailable(FieldworkConfig(self.relay_ws_url, self.relay_token)))
         survey_id = await self._load_snapshot()
         if survey_id is None:
             return  # the survey does not exist (or the key is refused): said, and stopped
@@ -344,6 +351,7 @@ class DemoSource(EventSource):
             relay_ws_url=demo.relay_ws_url,
             relay_token=demo.relay_token,
             survey=demo.survey_id,
+            offer_fieldwork=False,  # offered above, with the demo's Qualtrics sandbox
         )
         self._live.attach(self.post)
         await self._live.run()
@@ -356,12 +364,16 @@ class DemoSource(EventSource):
         def note() -> str | None:
             return fielding.note if fielding is not None else None
 
+        def survey_id() -> str | None:
+            return fielding.survey_id if fielding is not None else None
+
         config = FieldworkConfig(
             demo.relay_ws_url,
             demo.relay_token,
             demo.qualtrics_base_url,
             demo.qualtrics_token,
             note,
+            survey_id,
         )
         self.post(FieldworkAvailable(config))
 
@@ -569,3 +581,24 @@ class ReplaySource(EventSource):
         except TypeError:  # one naive, one aware
             return 0.0
         return max(0.0, min(seconds, self.max_gap)) / self.speed
+
+
+class FileSource(EventSource):
+    """A FullSurvey file opened for editing (`qtui open FILE.json`): loaded once, no service."""
+
+    kind = "file"
+    initial_status = "file"
+
+    def __init__(self, survey: dict[str, Any], path: str) -> None:
+        super().__init__()
+        self.survey = survey
+        self.path = path
+        self._done = asyncio.Event()
+
+    async def run(self) -> None:
+        self.post(SurveyChosen(str(self.survey["id"])))
+        self.post(SnapshotLoaded(self.survey))
+        await self._done.wait()
+
+    async def close(self) -> None:
+        self._done.set()

@@ -145,3 +145,33 @@ async def test_fieldwork_screen_is_live_pauses_and_survives_a_relay_restart(tmp_
                 assert not isinstance(app.screen, FieldworkScreen)
     finally:
         log.close()
+
+
+async def test_the_watcher_shows_the_questra_surveys_own_fielded_survey_first():
+    from qtui.tui.fieldwork import FieldworkWatcher
+
+    watcher = FieldworkWatcher(lambda message: None, lambda: None)
+
+    def frame(seq: int, survey: str, n: int) -> dict[str, Any]:
+        fields = {
+            "Topic": f"surveyengine.startedRecipientSession.{survey}",
+            "SurveyID": survey,
+            "RecipientID": f"M{n}",
+        }
+        return {
+            "type": "event",
+            "seq": seq,
+            "source": "qualtrics",
+            "survey_id": survey,
+            "envelope": fields,
+        }
+
+    for n in range(3):
+        await watcher.apply(frame(n + 1, "SV_busy", n))
+    await watcher.apply(frame(9, "SV_ours", 9))
+    assert watcher.fielded() == "SV_busy"  # nothing known: the busiest
+    watcher.config = FieldworkConfig("ws://x", survey_id=lambda: "SV_ours")
+    assert watcher.fielded() == "SV_ours"
+    assert watcher.tally() is watcher.tallies["SV_ours"]
+    watcher.config = FieldworkConfig("ws://x", survey_id=lambda: "SV_not_seen_yet")
+    assert watcher.fielded() == "SV_busy"

@@ -22,7 +22,9 @@ from qtui.tui.web import COOKIE, bind_problem, served_command
 from tests.web.cdp import Browser, chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "screenshots" / "serve-browser.png"
+# The README's picture: rewritten only when asked (QTUI_UPDATE_SCREENSHOTS=1), so a test run
+# never leaves the checkout modified.
+README_SHOT = ROOT / "screenshots" / "serve-browser.png"
 
 # Keeps a handle on xterm.js's Terminal, which textual-serve's page keeps to itself, so the
 # test reads the text on screen: `this.terminal = new Terminal(…)` runs the setter below.
@@ -122,7 +124,10 @@ def test_token_server_asks_for_the_token_then_remembers_it_in_a_cookie() -> None
         assert httpx.get(url + "/", cookies={COOKIE: "s3cret"}).status_code == 200
 
 
-async def test_the_demo_in_headless_chromium_renders_the_tree_and_takes_keys() -> None:
+async def test_the_demo_in_headless_chromium_renders_the_tree_and_takes_keys(
+    tmp_path: Path,
+) -> None:
+    shot = README_SHOT if os.environ.get("QTUI_UPDATE_SCREENSHOTS") else tmp_path / "serve.png"
     binary = chromium_path()
     if binary is None:
         pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
@@ -150,8 +155,8 @@ async def test_the_demo_in_headless_chromium_renders_the_tree_and_takes_keys() -
             )
             assert " LIVE " not in paused.splitlines()[0]
             await asyncio.sleep(1.5)  # new lines flash for 1.2 s: let the picture settle
-            await page.screenshot(SCREENSHOT)
-            assert SCREENSHOT.stat().st_size > 10_000
+            await page.screenshot(shot)
+            assert shot.stat().st_size > 10_000
             await page.close()
         finally:
             browser.close()

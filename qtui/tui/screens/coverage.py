@@ -9,6 +9,7 @@ filled in.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -21,10 +22,11 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 from qtui.qa.plan import CoveragePlan, PlannedRoute
 from qtui.qa.report import KIND_WORDS, divergence_text, engine_phrase
 from qtui.qa.run import CoverageRun, PageLocator, Taker, WalkResult, run_coverage
+from qtui.tui.style_files import style_paths
 
 
 class CoverageScreen(Screen[None]):
-    CSS_PATH: ClassVar[str] = "../../styles/qa.tcss"
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "leave", "Back", id="qa.cover.leave"),
     ]

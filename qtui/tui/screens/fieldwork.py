@@ -11,6 +11,7 @@ coalesced to a few per second; `p` pauses them (frames are still counted, "+N ne
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -32,6 +33,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from qtui.core.fieldwork import Figures, IncidentView, RouteFigures, route_figures
+from qtui.tui.style_files import style_paths
 
 if TYPE_CHECKING:
     from qtui.tui.fieldwork import FieldworkWatcher
@@ -114,7 +116,7 @@ class IncidentScreen(ModalScreen[None]):
 class FieldworkScreen(Screen[None]):
     """The fielded survey's live figures; `esc` or `F` goes back to the tree."""
 
-    CSS_PATH: ClassVar[str] = "../../styles/fieldwork.tcss"
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("fieldwork.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,F", "app.pop_screen", "Back to tree"),
         Binding("p", "pause", "Pause"),

@@ -190,8 +190,17 @@ class MainScreen(Screen[None]):
         self._show_detail(event.node.data)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Item]) -> None:
-        if event.node.data is not None:
-            self.show_condition(event.node.data)
+        # enter on a block, rule or variable opens its edit form where it can be edited;
+        # read-only (a replay), it shows the item's whole condition
+        item = event.node.data
+        if item is None:
+            return
+        editing = getattr(self.app, "editing", None)
+        editable = editing is not None and editing.read_only_reason is None
+        if editable and item.kind in ("block", "rule", "variable"):
+            self.app.action_edit()  # type: ignore[attr-defined]
+            return
+        self.show_condition(item)
 
     def show_condition(self, item: Item) -> bool:
         """The item's whole condition, `showIf` or expression, wrapped, in a modal."""

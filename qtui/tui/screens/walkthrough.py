@@ -26,6 +26,7 @@ from textual.widgets import Footer, Input, Static
 
 from qtui.qa.plan import ENDED
 from qtui.qa.walkthrough import ManualWalk, plain
+from qtui.tui.style_files import style_paths
 from qtui.tui.widgets.question import ChoiceQuestion, TextBlock, TextQuestion
 
 Prepare = Callable[[], Awaitable[ManualWalk]]
@@ -38,7 +39,7 @@ def _json(value: Any) -> str:
 class WalkthroughScreen(Screen[None]):
     """One survey taken by hand. `prepare` opens the session's means (client, definition)."""
 
-    CSS_PATH: ClassVar[str] = "../../styles/qa.tcss"
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,n", "advance", "Next page", id="qa.next"),
         Binding("r", "restart", "Restart", id="qa.restart"),

@@ -102,6 +102,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         self._before_filter: tuple[set[str], set[str]] | None = None
         self._problems: Mapping[NodeKey, tuple[Finding, ...]] = {}
         self._inside: Mapping[str, int] = {}
+        self.pending_marks: set[NodeKey] = set()  # items edited here, awaiting their webhook
         self._columns = labels.Columns()
         self._block_widths = (1, 1, 1)  # (count, badge, ref), measured when blocks change
         self._name_widths = (1, 0, 0)  # (number, name, variable), when pages or variables do
@@ -675,6 +676,8 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
             text = super().render_label(node, base_style, style)
         if item is not None and item.key in self._flash:
             text.stylize(self._styles.get("flash", Style()))
+        if item is not None and item.key in self.pending_marks:
+            text.append(" ⧗ pending", Style(italic=True, dim=True))
         return text
 
     def _spin(self) -> None:

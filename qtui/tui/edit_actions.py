@@ -1,0 +1,370 @@
+"""The app's edit actions: open a form (E/enter), add after (a), delete (D), move (K/J),
+undo (u), redo (U), save the opened file (w), send drafts.
+
+A mixin of `QtuiApp`, so the bindings in `keys.KEYS` reach them; the decisions live in
+`EditSession` and `qtui.core.edits`, the forms in `screens/forms.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from qtui.core import edits
+from qtui.core.edits import Edit
+from qtui.tui.screens.edit_form import ConfirmScreen, PickScreen
+from qtui.tui.screens.forms import (
+    BLOCK_TYPES,
+    BlockForm,
+    PageForm,
+    RuleForm,
+    SurveyForm,
+    VariableForm,
+)
+
+if TYPE_CHECKING:
+    from qtui.tui.edit_session import EditSession
+
+TREE_KIND = {"navigation_rule": "rule"}
+ENTITY = {"rule": "navigation_rule"}
+FORMS: dict[str, Any] = {
+    "survey": SurveyForm,
+    "page": PageForm,
+    "block": BlockForm,
+    "navigation_rule": RuleForm,
+    "variable": VariableForm,
+}
+
+
+class EditActions:
+    """Mixed into `QtuiApp`."""
+
+    editing: EditSession
+    push_client_options: dict[str, Any] = {}  # e.g. fewer retries (tests)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _on_main(self) -> bool:
+        """Edit keys act on the tree only, never behind a form or dialog."""
+        return self.screen is self.main  # type: ignore[attr-defined]
+
+    def _selected(self) -> tuple[str, str] | None:
+        if not self._on_main():
+            return None
+        item = self.main.tree.item  # type: ignore[attr-defined]
+        if item is None:
+            return None
+        return ENTITY.get(item.kind, item.kind), item.id
+
+    def _title(self, entity: str, item_id: str) -> str:
+        tree = self.main.tree  # type: ignore[attr-defined]
+        store = self.store  # type: ignore[attr-defined]
+        if entity == "block":
+            return tree.ref_name(item_id) or "block"
+        if entity == "page":
+            page = store.page(item_id)
+            return f"page {page.name}" if page else "page"
+        if entity == "navigation_rule":
+            rule = store.rule(item_id)
+            source = store.page(rule.source_page_id or "") if rule else None
+            target = store.page(rule.target_page_id or "") if rule else None
+            return f"{source.name if source else '?'} → {target.name if target else '?'}"
+        if entity == "variable":
+            variable = store.variable(item_id)
+            return variable.name if variable else "variable"
+        return "survey"
+
+    def edits_changed(self) -> None:
+        """Pending marks follow the session's pending edits."""
+        tree = self.main.tree  # type: ignore[attr-defined]
+        wanted = {(TREE_KIND.get(e, e), i) for e, i in self.editing.pending.keys()}
+        changed = wanted ^ tree.pending_marks
+        tree.pending_marks = wanted
+        for key in changed:
+            node = tree.node_for(key)
+            if node is not None:
+                node.refresh()
+
+    def _form_done(self, result: str | None) -> None:
+        self.main.tree.focus()  # type: ignore[attr-defined]
+
+    # --- open a form --------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+        entity, item_id = selected
+        if entity == "variables":
+            self.action_add()
+            return
+        session = self.editing
+        if entity == "survey":
+            item_id = item_id or (self.survey_id or "")  # type: ignore[attr-defined]
+        item = session.item_dump(entity, item_id)
+        if item is None:
+            self.notify("That item is not loaded yet.", severity="warning")  # type: ignore[attr-defined]
+            return
+        form = FORMS[entity](
+            session,
+            item,
+            title=self._title(entity, item_id),
+            locked=session.locked_reason(entity, item_id),
+        )
+        self.push_screen(form, self._form_done)  # type: ignore[attr-defined]
+
+    def action_add(self) -> None:
+        selected = self._selected()
+        survey_id = self.survey_id  # type: ignore[attr-defined]
+        if selected is None or not survey_id:
+            return
+        entity, item_id = selected
+        store = self.store  # type: ignore[attr-defined]
+        session = self.editing
+        reason = session.locked_reason("survey", survey_id)
+        if reason:
+            self.notify(f"Cannot add: {reason}", severity="warning")  # type: ignore[attr-defined]
+            return
+        if entity in ("variable", "variables"):
+            self._open_new("variable", survey_id)
+        elif entity == "navigation_rule":
+            rule = store.rule(item_id)
+            page = rule.source_page_id if rule else None
+            order = (rule.order + 1) if rule else 0
+            self._open_new("navigation_rule", page or "", order=order)
+        elif entity == "block":
+            block = store.block(item_id)
+            if block is not None:
+                self._pick_block_type(block.page_id or "", block.order + 1)
+        elif entity == "page":
+            page = store.page(item_id)
+            choices = [
+                ("page", "A page after this one"),
+                ("block", "A block at the end of this page"),
+                ("navigation_rule", "A navigation rule from this page"),
+            ]
+
+            def chosen(kind: str | None) -> None:
+                if kind == "page":
+                    self._open_new("page", survey_id, order=(page.order + 1) if page else 0)
+                elif kind == "block":
+                    blocks = store.blocks(item_id)
+                    order = (blocks[-1].order + 1) if blocks else 0
+                    self._pick_block_type(item_id, order)
+                elif kind == "navigation_rule":
+                    self._open_new("navigation_rule", item_id, order=len(store.rules(item_id)))
+
+            self.push_screen(PickScreen("Add", choices), chosen)  # type: ignore[attr-defined]
+        else:
+            pages = store.pages(survey_id)
+            order = (pages[-1].order + 1) if pages else 0
+            choices = [("page", "A page at the end"), ("variable", "A variable")]
+
+            def chosen_top(kind: str | None) -> None:
+                if kind == "page":
+                    self._open_new("page", survey_id, order=order)
+                elif kind == "variable":
+                    self._open_new("variable", survey_id)
+
+            self.push_screen(PickScreen("Add", choices), chosen_top)  # type: ignore[attr-defined]
+
+    def _pick_block_type(self, page_id: str, order: int) -> None:
+        def chosen(block_type: str | None) -> None:
+            if block_type:
+                self._open_new("block", page_id, order=order, block_type=block_type)
+
+        options = [(t, t) for t in BLOCK_TYPES]
+        self.push_screen(PickScreen("New block: type", options), chosen)  # type: ignore[attr-defined]
+
+    def _open_new(self, entity: str, parent_id: str, **options: Any) -> None:
+        session = self.editing
+        page_id = parent_id if entity in ("block", "navigation_rule") else None
+        locked = session.locked_reason(entity, None, page_id)
+        if entity == "navigation_rule":
+            options.pop("order", None)
+        form = FORMS[entity](session, None, parent_id=parent_id, locked=locked, **options)
+        self.push_screen(form, self._form_done)  # type: ignore[attr-defined]
+
+    # --- delete, move -------------------------------------------------------------------
+
+    def action_delete(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+        entity, item_id = selected
+        if entity in ("survey", "variables"):
+            self.notify("Select a page, block, rule or variable to delete.", severity="warning")  # type: ignore[attr-defined]
+            return
+        session = self.editing
+        reason = session.locked_reason(entity, item_id)
+        if reason:
+            self.notify(f"Cannot delete: {reason}", severity="warning")  # type: ignore[attr-defined]
+            return
+        before = session.item_dump(entity, item_id)
+        if before is None:
+            return
+        title = self._title(entity, item_id)
+        detail = ""
+        if entity == "page":
+            store = self.store  # type: ignore[attr-defined]
+            detail = (
+                f"It holds {len(store.blocks(item_id))} blocks and "
+                f"{len(store.rules(item_id))} rules, deleted with it."
+            )
+        edit = edits.delete(entity, before, title)  # type: ignore[arg-type]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.send_edit(edit)
+
+        noun = edits.NOUNS[entity]
+        self.push_screen(ConfirmScreen(f"Delete {noun} {title}?", detail), answered)  # type: ignore[attr-defined]
+
+    def _move(self, delta: int) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+        entity, item_id = selected
+        store = self.store  # type: ignore[attr-defined]
+        session = self.editing
+        reason = session.locked_reason(entity, item_id)
+        if reason:
+            self.notify(f"Cannot move: {reason}", severity="warning")  # type: ignore[attr-defined]
+            return
+        if entity == "block":
+            block = store.block(item_id)
+            siblings = store.blocks(block.page_id or "") if block else []
+        elif entity == "page":
+            siblings = store.pages(self.survey_id or "")  # type: ignore[attr-defined]
+        elif entity == "navigation_rule":
+            rule = store.rule(item_id)
+            siblings = store.rules(rule.source_page_id or "") if rule else []
+        else:
+            self.notify("Only pages, blocks and rules have an order.", severity="warning")  # type: ignore[attr-defined]
+            return
+        ids = [s.id for s in siblings]
+        if item_id not in ids:
+            return
+        index = ids.index(item_id)
+        other = index + delta
+        if not 0 <= other < len(ids):
+            return
+        ids[index], ids[other] = ids[other], ids[index]
+        moves = []
+        for position, sibling_id in enumerate(ids):
+            sibling = next(s for s in siblings if s.id == sibling_id)
+            if sibling.order != position:
+                before = session.item_dump(entity, sibling_id) or {}
+                edit = edits.update(
+                    entity,  # type: ignore[arg-type]
+                    before,
+                    {**before, "order": position},
+                    self._title(entity, sibling_id),
+                )
+                if edit is not None:
+                    moves.append(edit)
+        self.send_edits(moves)
+
+    def action_move_up(self) -> None:
+        self._move(-1)
+
+    def action_move_down(self) -> None:
+        self._move(1)
+
+    # --- sending without a form ---------------------------------------------------------
+
+    def send_edit(self, edit: Edit, kind: str = "new") -> None:
+        self.send_edits([edit], kind)
+
+    @work(group="edits", exclusive=False)
+    async def send_edits(self, batch: list[Edit], kind: str = "new") -> None:
+        for index, edit in enumerate(batch):
+            outcome = await self.editing.submit(edit, kind=kind)
+            if outcome.status == "sent":
+                continue
+            if kind in ("undo", "redo"):
+                self.editing.history.put_back(edit, kind)
+            if outcome.status == "unsent":
+                for unsent in batch[index:]:
+                    path = self.editing.keep_draft(unsent, outcome.message)
+                self.notify(  # type: ignore[attr-defined]
+                    f"Not sent ({outcome.message}); kept as a draft in {path}.",
+                    severity="warning",
+                    timeout=10,
+                )
+            else:
+                self.notify(  # type: ignore[attr-defined]
+                    f"Could not {edit.describe()}: {outcome.message}", severity="error", timeout=10
+                )
+            return
+        if kind in ("undo", "redo") and batch:
+            self.notify(f"{kind.capitalize()}: {batch[0].describe()}")  # type: ignore[attr-defined]
+
+    # --- undo, redo -----------------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        if not self._on_main():
+            return
+        edit = self.editing.history.undo()
+        if edit is None:
+            self.notify("Nothing to undo.")  # type: ignore[attr-defined]
+            return
+        self.send_edit(edit, "undo")
+
+    def action_redo(self) -> None:
+        if not self._on_main():
+            return
+        edit = self.editing.history.redo()
+        if edit is None:
+            self.notify("Nothing to redo.")  # type: ignore[attr-defined]
+            return
+        self.send_edit(edit, "redo")
+
+    # --- the local file and drafts ------------------------------------------------------
+
+    def action_write_file(self) -> None:
+        if not self._on_main():
+            return
+        try:
+            path = self.editing.save_file()
+        except (OSError, ValueError) as error:
+            self.notify(f"Not saved: {error}", severity="error", timeout=10)  # type: ignore[attr-defined]
+            return
+        self.notify(f"Saved {path} (previous version in {path.name}.bak)", title="Saved")  # type: ignore[attr-defined]
+
+    def action_send_drafts(self) -> None:
+        if not self._on_main():
+            return
+        box = self.editing.drafts()
+        drafts = box.list()
+        if not drafts:
+            self.notify("No drafts to send.")  # type: ignore[attr-defined]
+            return
+        box.replace([])
+        self.send_edits(drafts)
+
+    # --- push -----------------------------------------------------------------------------
+
+    def action_push(self) -> None:
+        if not self._on_main():
+            return
+        from qtui.tui.screens.push import PushScreen, push_target
+
+        survey = self.editing.survey()
+        if survey is None:
+            self.notify("No survey loaded yet to push.", severity="warning")  # type: ignore[attr-defined]
+            return
+        kinds: dict[str, str] = {survey.id: "survey"}
+        for page in survey.pages:
+            kinds[page.id] = "page"
+            kinds.update({block.id: "block" for block in page.blocks})
+            kinds.update({rule.id: "rule" for rule in page.navigation_rules})
+        kinds.update({variable.id: "variable" for variable in survey.variables})
+
+        def chosen(picked: tuple[str, str] | None) -> None:
+            if picked is not None:
+                self.go_to_item(picked[0], picked[1])  # type: ignore[attr-defined]
+
+        screen = PushScreen(survey, push_target(self), kinds, self.push_client_options)
+        self.push_screen(screen, chosen)  # type: ignore[attr-defined]

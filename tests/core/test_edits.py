@@ -1,0 +1,79 @@
+"""Edits, their inverses, pending confirmation and conflicts — pure, no I/O."""
+
+from qtui.core import edits
+from qtui.core.edits import EditHistory, PendingEdits, conflict, inverse
+
+
+def test_update_sends_only_the_fields_that_changed():
+    before = {"id": "v1", "survey_id": "s", "name": "isAdult", "expression": "q1 == '2'"}
+    edit = edits.update("variable", before, {**before, "expression": "q1 == '3'"})
+    assert edit is not None and edit.fields == {"expression": "q1 == '3'"}
+    assert edits.update("variable", before, dict(before)) is None
+
+
+def test_inverse_of_an_update_puts_back_only_what_it_changed():
+    before = {"id": "r1", "source_page_id": "p1", "target_page_id": "p2", "condition": "a"}
+    edit = edits.update("navigation_rule", before, {**before, "condition": None})
+    back = inverse(edit, {**before, "condition": None})
+    assert back.action == "update" and back.fields == {"condition": "a"}
+
+
+def test_inverse_of_a_create_deletes_the_created_item_and_of_a_delete_recreates_it():
+    create = edits.create("page", "s1", {"name": "End", "order": 3, "bogus": 1})
+    assert create.fields == {"name": "End", "order": 3}
+    undo = inverse(create, {"id": "p9", "name": "End", "order": 3})
+    assert (undo.action, undo.item_id) == ("delete", "p9")
+    gone = {"id": "b1", "page_id": "p1", "order": 2, "config": {"type": "Text", "content": "x"}}
+    again = inverse(edits.delete("block", gone), None)
+    assert again.action == "create" and again.parent_id == "p1"
+    assert again.fields == {"config": gone["config"], "order": 2}
+
+
+def test_history_undo_then_redo_then_a_new_edit_clears_redo():
+    history = EditHistory()
+    before = {"id": "v1", "name": "a", "expression": None}
+    edit = edits.update("variable", before, {**before, "name": "b"})
+    history.record(edit, {**before, "name": "b"})
+    undo = history.undo()
+    assert undo is not None and undo.fields == {"name": "a"}
+    history.record(undo, {**before, "name": "a"}, kind="undo")
+    redo = history.redo()
+    assert redo is not None and redo.fields == {"name": "b"}
+    history.record(redo, {**before, "name": "b"}, kind="redo")
+    history.record(edit, None)
+    assert history.can_undo and not history.can_redo
+
+
+def test_pending_is_cleared_by_an_event_as_new_as_the_answer_only():
+    pending = PendingEdits()
+    before = {
+        "id": "b1",
+        "page_id": "p",
+        "config": {"type": "Text"},
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+    edit = edits.update("block", before, {**before, "order": 4})
+    assert pending.add(edit, {**before, "order": 4, "updated_at": "2026-01-01T00:00:05Z"}, 1.0)
+    assert not pending.confirm("block", "updated", "b1", "2026-01-01T00:00:03Z", 2.0)
+    assert ("block", "b1") in pending
+    assert pending.confirm("block", "updated", "b1", "2026-01-01T00:00:05Z", 3.0)
+    assert len(pending) == 0
+
+
+def test_a_webhook_that_beat_the_rest_answer_confirms_at_once():
+    pending = PendingEdits()
+    pending.confirm("variable", "updated", "v1", None, 5.0)  # the webhook, first
+    edit = edits.update("variable", {"id": "v1", "name": "a"}, {"id": "v1", "name": "b"})
+    assert pending.add(edit, {"id": "v1", "name": "b"}, 4.0) is None
+    # an event seen before the edit was sent confirms nothing
+    assert pending.add(edit, {"id": "v1", "name": "b"}, 6.0) == ("variable", "v1")
+
+
+def test_conflict_when_updated_at_moved_or_an_editable_field_changed():
+    base = {"id": "b", "updated_at": "2026-01-01T00:00:00Z", "order": 1}
+    assert not conflict("block", base, dict(base))
+    assert conflict("block", base, {**base, "updated_at": "2026-01-01T00:00:01Z"})
+    assert conflict("block", base, None)
+    rule = {"id": "r", "condition": "a", "target_page_id": "p2"}
+    assert conflict("navigation_rule", rule, {**rule, "condition": "b"})
+    assert not conflict("navigation_rule", rule, {**rule, "sourcePage": {}})

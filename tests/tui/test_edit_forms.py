@@ -1,0 +1,370 @@
+"""Edit forms on a survey held in memory: valid saves reach the tree, invalid ones say why, cancel
+changes nothing; add, delete, move, undo/redo; `qtui open` saves the file atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Select
+
+from qtui.editing.local import LocalEditor
+from qtui.tui.app import QtuiApp
+from qtui.tui.screens.forms import BLOCK_TYPES
+from qtui.tui.sources import FeedSource, FileSource
+from tests.tui.conftest import make_app, quiet_settings, settle, until
+from tests.tui.edit_helpers import error_text, type_into, until_screen
+from tests.tui.envelopes import SURVEY, screener_stream
+
+
+async def opened(pilot, app: QtuiApp, feed: FeedSource) -> None:
+    feed.push(*screener_stream())
+    await settle(pilot, app)
+    app.editing.attach(LocalEditor(app.editing.item_dump, SURVEY))
+
+
+async def test_block_form_saves_label_and_choices_to_the_tree(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("block", "b2")
+        await pilot.press("enter")
+        await until_screen(pilot, "BlockForm")
+        await type_into(pilot, "#f-label", "Your age?")
+        await type_into(
+            pilot, "#f-choices", "1 = Under 18\n2 = 18 to 34\n3 = 35+\n9 = Rather not say"
+        )
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        config = app.store.block("b2").config
+        assert config.label == "Your age?"
+        assert [(c.value, c.label) for c in config.choices][-1] == ("9", "Rather not say")
+        app.tree.select_item("block", "b2")
+        assert "Your age?" in str(app.tree.cursor_node.label)
+
+
+async def test_block_form_refuses_a_broken_show_if_and_a_repeated_value_field_by_field(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("block", "b3")
+        await pilot.press("E")
+        await until_screen(pilot, "BlockForm")
+        await type_into(pilot, "#f-showIf", "q1.value == '1' and (")
+        caret = str(app.screen.query_one(".expression-caret").render())
+        assert "^" in caret and "column" not in caret  # the caret sits under the column
+        await type_into(pilot, "#f-choices", "1 = Yes\n1 = No")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "BlockForm"  # not sent
+        assert "✗" in error_text(app, "showIf")
+        assert "used twice" in error_text(app, "choices")
+        assert "line 2" in error_text(app, "choices")
+        assert app.store.block("b3").config.showIf == "q1.value != '1'"
+
+
+async def test_cancel_leaves_the_item_as_it_was(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("variable", "v1")
+        await pilot.press("enter")
+        await until_screen(pilot, "VariableForm")
+        await type_into(pilot, "#f-expression", "true")
+        await pilot.press("escape")
+        await until_screen(pilot, "MainScreen")
+        assert app.store.variable("v1").expression == "q1.value in ['2', '3']"
+        assert len(app.editing.history) == 0
+
+
+@pytest.mark.parametrize(
+    "block_type",
+    [
+        "Text",
+        "TextInput",
+        "MultipleChoice",
+        "Matrix",
+        "InputList",
+        "CardSort",
+        "RankOrder",
+        "Autosum",
+        "Loop",
+    ],
+)
+async def test_add_a_block_of_each_type_after_the_selected_one(feed, block_type):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("block", "b4")
+        await pilot.press("a")
+        await until_screen(pilot, "PickScreen")
+        for _ in range(BLOCK_TYPES.index(block_type)):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await until_screen(pilot, "BlockForm")
+        form = app.screen
+        await type_into(pilot, "#f-name", "fresh")
+        if block_type == "Text":
+            await type_into(pilot, "#f-content", "Thanks!")
+        else:
+            await type_into(pilot, "#f-label", f"A new {block_type}")
+        lists = {
+            "MultipleChoice": ["#f-choices"],
+            "Matrix": ["#f-rows", "#f-columns"],
+            "InputList": ["#f-inputs"],
+            "CardSort": ["#f-cards", "#f-categories"],
+            "RankOrder": ["#f-items"],
+            "Autosum": ["#f-items"],
+        }
+        for selector in lists.get(block_type, []):
+            await type_into(pilot, selector, "a = First\nb = Second")
+        if block_type == "Autosum":
+            await type_into(pilot, "#f-target", "10")
+        if block_type == "Loop":
+            await type_into(pilot, "#f-variable", "isAdult")
+            await type_into(pilot, "#f-blocks", "b4")
+        form.action_save()
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        added = [b for b in app.store.blocks("p3") if b.config.name == "fresh"]
+        assert len(added) == 1 and added[0].type == block_type
+        if block_type == "Autosum":
+            assert added[0].config.target == 10
+        if block_type == "Matrix":
+            assert [c.label for c in added[0].config.columns] == ["First", "Second"]
+        assert ("block", added[0].id) in app.tree
+
+
+async def test_page_form_needs_a_name_then_saves_the_end_disposition(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("page", "p2")
+        await pilot.press("E")
+        await until_screen(pilot, "PageForm")
+        await type_into(pilot, "#f-name", "")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "needs a name" in error_text(app, "name")
+        await type_into(pilot, "#f-name", "Screened out")
+        select = app.screen.query_one("#f-disposition", Select)
+        select.focus()
+        await pilot.press("enter")  # open the list, type to find, pick
+        await pilot.press(*"terminate")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        page = app.store.page("p2")
+        assert page.name == "Screened out"
+        assert page.assign_response_status == "terminate" and page.ends_survey
+
+
+async def test_rule_form_picks_a_target_and_previews_what_the_rule_does(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("rule", "r1")
+        await pilot.press("enter")
+        await until_screen(pilot, "RuleForm")
+        preview = str(app.screen.query_one(".expression-preview").render())
+        assert preview == "→ Disqualified when q1 is Under 18"
+        await type_into(pilot, "#f-condition", "q1.value == '3' or q1.value == '2'")
+        preview = str(app.screen.query_one(".expression-preview").render())
+        assert preview == "→ Disqualified when q1 is 35+ or q1 is 18-34"
+        await type_into(pilot, "#f-condition", "q9.value == '1'")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "unknown name: q9" in error_text(app, "condition")
+        await type_into(pilot, "#f-condition", "q1.value == '1'")
+        target = app.screen.query_one("#f-target", Select)
+        target.focus()
+        await pilot.press("enter")
+        await pilot.press(*"3. Sat")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        assert app.store.rule("r1").target_page_id == "p3"
+
+
+async def test_condition_completes_names_and_the_choice_values_of_the_question(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("rule", "r1")
+        await pilot.press("enter")
+        await until_screen(pilot, "RuleForm")
+        await type_into(pilot, "#f-condition", "isA")
+        field = app.screen.query_one("#f-condition", Input)
+        await until(pilot, lambda: field._suggestion == "isAdult")
+        await pilot.press("right")  # accept the suggestion
+        assert field.value == "isAdult"
+        await type_into(pilot, "#f-condition", "q1.value == '3")
+        await until(pilot, lambda: field._suggestion == "q1.value == '3'")
+        await type_into(pilot, "#f-condition", "q1 == ")
+        await until(pilot, lambda: field._suggestion == "q1 == '1'")
+
+
+async def test_variable_form_refuses_a_bad_name(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("variable", "v1")
+        await pilot.press("enter")
+        await until_screen(pilot, "VariableForm")
+        await type_into(pilot, "#f-name", "is adult")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "starting with a letter" in error_text(app, "name")
+        await type_into(pilot, "#f-name", "grownUp")
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        assert app.store.variable("v1").name == "grownUp"
+
+
+async def test_survey_form_renames_the_survey(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("survey", SURVEY)
+        await pilot.press("E")
+        await until_screen(pilot, "SurveyForm")
+        await type_into(pilot, "#f-name", "Car owners 2026")
+        await pilot.press("enter")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        assert app.store.survey_record(SURVEY).name == "Car owners 2026"
+        assert app.store.progress(SURVEY).status == "programming"  # nothing else lost
+
+
+async def test_delete_asks_first_and_undo_brings_the_block_back(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("block", "b3")
+        await pilot.press("D")
+        await until_screen(pilot, "ConfirmScreen")
+        await pilot.press("n")
+        await until_screen(pilot, "MainScreen")
+        assert app.store.block("b3") is not None
+        await pilot.press("D")
+        await until_screen(pilot, "ConfirmScreen")
+        await pilot.press("y")
+        await until(pilot, lambda: app.store.block("b3") is None)
+        await settle(pilot, app)
+        assert ("block", "b3") not in app.tree
+        await pilot.press("u")
+        await until(pilot, lambda: len(app.store.blocks("p1")) == 3)
+        back = [b for b in app.store.blocks("p1") if b.config.label == "Do you own a car?"]
+        assert back and back[0].config.showIf == "q1.value != '1'"
+        await pilot.press("U")  # redo: deleted again
+        await until(pilot, lambda: len(app.store.blocks("p1")) == 2)
+
+
+async def test_move_down_swaps_two_blocks_and_undo_restores_their_order(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("block", "b2")
+        await pilot.press("J")
+        await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
+        await settle(pilot, app)
+        assert app.tree.ref_name("b3") == "q1"  # numbering follows the new order
+        await pilot.press("u")
+        await pilot.press("u")
+        await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b2", "b3"])
+
+
+async def test_a_replay_is_read_only_and_says_why(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        app.editing.attach(None, "a replay is read-only")
+        app.go_to_item("block", "b2")
+        await pilot.press("E")
+        await until_screen(pilot, "BlockForm")
+        assert "read-only: a replay is read-only" in str(
+            app.screen.query_one("#form-locked").render()
+        )
+        assert app.screen.query_one("#f-label", Input).disabled
+
+
+async def test_open_a_file_edit_it_save_it_and_read_it_back(tmp_path: Path):
+    from qtui.core.events import parse_event
+    from qtui.core.store import SurveyStore
+
+    store = SurveyStore()
+    for envelope in screener_stream():
+        store.apply(parse_event(envelope))
+    path = tmp_path / "screener.json"
+    original = store.survey(SURVEY).dump()
+    path.write_text(json.dumps(original), encoding="utf-8")
+
+    def opened_app() -> QtuiApp:
+        survey = json.loads(path.read_text(encoding="utf-8"))
+        app = QtuiApp(FileSource(survey, str(path)), survey_id=SURVEY, settings=quiet_settings())
+        app.editing.open_file(path)
+        return app
+
+    app = opened_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        assert app.editing.kind == "file"
+        app.go_to_item("block", "b2")
+        await pilot.press("enter")
+        await until_screen(pilot, "BlockForm")
+        await type_into(pilot, "#f-label", "Age group")
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        await pilot.press("q")  # unsaved: warns instead of quitting
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("w")
+        await pilot.pause()
+        assert not app.editing.dirty
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "screener.json.bak").read_text(encoding="utf-8")) == original
+    labels = [b["config"].get("label") for p in saved["pages"] for b in p["blocks"]]
+    assert "Age group" in labels and "How old are you?" not in labels
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".screener")]  # no temp left
+
+    app = opened_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        assert app.store.block("b2").config.label == "Age group"
+
+
+async def test_no_answer_offers_retry_or_a_draft_that_is_kept_on_disk(feed, tmp_path, monkeypatch):
+    from qtui.editing.questra import QuestraEditor
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        # nothing listens on port 9: every attempt is refused
+        app.editing.attach(QuestraEditor.connect("http://127.0.0.1:9", "key", "org", SURVEY))
+        app.go_to_item("variable", "v1")
+        await pilot.press("enter")
+        await until_screen(pilot, "VariableForm")
+        await type_into(pilot, "#f-name", "grownUp")
+        await pilot.press("f2")
+        await until(
+            pilot, lambda: "Not sent" in str(app.screen.query_one("#form-message").render())
+        )
+        assert "cannot reach Questra" in str(app.screen.query_one("#form-message").render())
+        await pilot.click("#form-draft")
+        await until_screen(pilot, "MainScreen")
+        drafts = app.editing.drafts().list()
+        assert len(drafts) == 1 and drafts[0].fields == {"name": "grownUp"}
+        assert app.store.variable("v1").name == "isAdult"  # nothing shown as done
+        assert (tmp_path / "qtui" / "drafts").is_dir()
