@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -26,11 +26,24 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, title: str, help_text: str, keymap: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        title: str,
+        help_text: str,
+        keymap: Mapping[str, str],
+        keys: Sequence[tuple[str, str, str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self.help_title = title
         self.help_text = help_text
         self.keymap = keymap
+        self.keys = keys  # (key, what it does, group, id) rows; None: every key of the table
+
+    def key_rows(self) -> list[tuple[str, str, str, str]]:
+        """The rows of the key table: the screen's own keys, or every key of the app."""
+        if self.keys is not None:
+            return list(self.keys)
+        return [(display(keys_for(k, self.keymap)), k.help, k.group, k.id) for k in KEYS]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box") as box:
@@ -44,13 +57,8 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#help-keys", DataTable)
         table.add_columns("key", "what it does", "group", "id")
-        for key in KEYS:
-            table.add_row(
-                Text(display(keys_for(key, self.keymap)), style="bold"),
-                key.help,
-                key.group,
-                Text(key.id, style="dim"),
-            )
+        for key, what, group, key_id in self.key_rows():
+            table.add_row(Text(key, style="bold"), what, group, Text(key_id, style="dim"))
         table.focus()
 
     async def action_dismiss(self, result: None = None) -> None:
