@@ -251,6 +251,7 @@ class FieldworkScreen(Screen[None]):
         Binding("2", "tab('routes')", "Routes", show=False),
         Binding("3", "tab('incidents')", "Incidents", show=False),
     ]
+    HELP: ClassVar[str] = FIELDWORK_HELP  # its bindings also reach the command palette
     # The app's keys that still work here; the others act on the tree, hidden under this.
     APP_ACTIONS: ClassVar[frozenset[str]] = frozenset(
         {"help", "quit", "command_palette", "fieldwork"}
@@ -350,7 +351,7 @@ class FieldworkScreen(Screen[None]):
 
     def help_screen(self, keymap: Mapping[str, str]) -> HelpScreen:
         """`?` here: this screen's help and keys (the app asks the screen on top)."""
-        return HelpScreen("Fieldwork", FIELDWORK_HELP, keymap, _key_rows(keymap))
+        return HelpScreen("Fieldwork", FIELDWORK_HELP, keymap, rows=_key_rows(keymap))
 
     @on(OptionList.OptionSelected, "#fw-incidents")
     def open_incident(self, event: OptionList.OptionSelected) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -31,18 +31,20 @@ class HelpScreen(ModalScreen[None]):
         title: str,
         help_text: str,
         keymap: Mapping[str, str],
-        keys: Sequence[tuple[str, str, str, str]] | None = None,
+        *,
+        rows: list[tuple[str, str, str, str]] | None = None,
     ) -> None:
         super().__init__()
         self.help_title = title
         self.help_text = help_text
         self.keymap = keymap
-        self.keys = keys  # (key, what it does, group, id) rows; None: every key of the table
+        # A screen with keys of its own lists those (keys, help, group, id) instead of KEYS.
+        self.rows = rows
 
     def key_rows(self) -> list[tuple[str, str, str, str]]:
         """The rows of the key table: the screen's own keys, or every key of the app."""
-        if self.keys is not None:
-            return list(self.keys)
+        if self.rows is not None:
+            return list(self.rows)
         return [(display(keys_for(k, self.keymap)), k.help, k.group, k.id) for k in KEYS]
 
     def compose(self) -> ComposeResult:
@@ -57,8 +59,15 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#help-keys", DataTable)
         table.add_columns("key", "what it does", "group", "id")
-        for key, what, group, key_id in self.key_rows():
-            table.add_row(Text(key, style="bold"), what, group, Text(key_id, style="dim"))
+        for keys, help_line, group, key_id in self.rows or []:
+            table.add_row(Text(keys, style="bold"), help_line, group, Text(key_id, style="dim"))
+        for key in KEYS if self.rows is None else ():
+            table.add_row(
+                Text(display(keys_for(key, self.keymap)), style="bold"),
+                key.help,
+                key.group,
+                Text(key.id, style="dim"),
+            )
         table.focus()
 
     async def action_dismiss(self, result: None = None) -> None:
