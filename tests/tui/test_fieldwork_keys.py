@@ -66,6 +66,10 @@ async def test_fieldwork_footer_shows_only_its_own_keys_and_tree_keys_do_nothing
         for tree_only in ("filter", "go to page", "events", "copy", "problems", "edit", "undo"):
             assert tree_only not in descriptions, shown
         assert {"esc", "p", "tab", "?", "q"} <= set(shown), shown
+        # The command palette offers the same: this screen's commands, not the tree's.
+        commands = {command.title for command in app.get_system_commands(screen)}
+        assert {"Next tab", "Pause", "Back to tree", "Help", "Quit"} <= commands, commands
+        assert not {"Filter", "Go to page", "Copy", "Problems", "Edit"} & commands, commands
 
         # Keys of the tree typed here reach nothing hidden and open nothing over the screen.
         main = app.main
