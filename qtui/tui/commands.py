@@ -335,9 +335,13 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
 @click.command(name="open")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def open_file(file: Path) -> None:
-    """Open a FullSurvey JSON file to edit (w saves it atomically, keeping FILE.bak)."""
+    """Open a FullSurvey JSON file to edit (w saves it atomically, keeping FILE.bak), or a
+    QSF exported from Qualtrics (FILE.qsf) to read."""
     if not _has_terminal():
         raise click.ClickException(NO_TTY)
+    if file.suffix.lower() == ".qsf":
+        _open_qsf(file)
+        return
     from qtui.editing.local import SurveyFile
     from qtui.tui.app import QtuiApp
     from qtui.tui.sources import FileSource
@@ -350,5 +354,34 @@ def open_file(file: Path) -> None:
     app = QtuiApp(FileSource(survey, str(file)), survey_id=str(survey["id"]), settings=settings)
     app.editing.open_file(file)
     app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
+
+
+def qsf_app(file: Path, settings: Any) -> tuple[Any, list[str]]:
+    """The app showing a QSF read-only in the tree, and what of it did not map."""
+    from qtui.qsf.convert import to_full_survey
+    from qtui.qsf.document import QsfError, read
+    from qtui.tui.app import QtuiApp
+    from qtui.tui.sources import FileSource
+
+    try:
+        conversion = to_full_survey(read(file))
+    except QsfError as exc:
+        raise click.ClickException(str(exc)) from exc
+    survey = conversion.survey
+    app = QtuiApp(FileSource(survey, str(file)), survey_id=str(survey["id"]), settings=settings)
+    app.editing.attach(None, QSF_READ_ONLY)
+    return app, [f"{u.where}  {u.reason}" for u in conversion.unmapped]
+
+
+QSF_READ_ONLY = "a QSF is read-only: `qtui import FILE.qsf --json` makes a FullSurvey to edit"
+
+
+def _open_qsf(file: Path) -> None:
+    app, unmapped = qsf_app(file, _settings())
+    app.run()
+    for line in unmapped:
+        click.echo(f"qtui: not shown (did not map): {line}", err=True)
     if app.return_code:
         sys.exit(app.return_code)
