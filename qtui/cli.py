@@ -26,7 +26,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "replay",
         "Replay a recorded event stream (tree as text, JSON or TUI).",
     ),
-    "open": ("qtui.tui.commands", "open_file", "Open a FullSurvey JSON file to edit and save."),
+    "open": (
+        "qtui.tui.commands",
+        "open_file",
+        "Open a FullSurvey JSON file to edit and save, or a QSF file to read.",
+    ),
     "serve": (
         "qtui.tui.web",
         "serve",

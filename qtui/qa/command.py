@@ -31,7 +31,14 @@ def _fail(message: str, code: int) -> None:
 
 
 class SourceError(ValueError):
-    """The source survey cannot be found or read; `str()` is one line saying what to do."""
+    """The source survey cannot be found or read; `str()` is one line saying what to do.
+
+    `exit_code` is 2 (usage) when the user must say more, 1 (failed) when a service failed.
+    """
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 async def load_source(
@@ -71,6 +78,13 @@ async def load_source(
         if pushed.survey is not None:
             return model(pushed.survey, "the push record"), f"what qtui pushed to {survey_id}"
         questra_id = pushed.questra_survey_id
+        questra = getattr(settings, "questra", None)
+        if not (getattr(questra, "api_key", None) and getattr(questra, "org_id", None)):
+            # Pushed from a file, with no copy kept: only the user knows the file.
+            raise SourceError(
+                f"qtui kept no copy of what it pushed to {survey_id}: pass --survey FILE "
+                "(the survey file that was pushed)"
+            )
     try:
         data = await _fetch_from_questra(settings, questra_id)
     except SystemExit:
@@ -79,7 +93,11 @@ async def load_source(
             "QTUI_QUESTRA_ORG_ID; or pass --survey FILE"
         ) from None
     except Exception as error:  # noqa: BLE001 - any failure to fetch is one line
-        raise SourceError(f"could not fetch survey {questra_id!r} from Questra: {error}") from None
+        raise SourceError(
+            f"could not fetch survey {questra_id!r} from Questra: {error}; "
+            "pass --survey FILE (the survey file that was pushed)",
+            EXIT_FAILED,
+        ) from None
     return model(data, questra_id), f"Questra survey {questra_id}"
 
 
@@ -251,7 +269,7 @@ def _cover(
     except QualtricsError as error:
         _fail(f"route coverage failed: {error}", EXIT_FAILED)
     except SourceError as error:
-        _fail(str(error), EXIT_USAGE)
+        _fail(str(error), error.exit_code)
     if junit_path is not None:
         write_junit(outcome, junit_path)
     if markdown_path is not None:
@@ -320,7 +338,7 @@ def _scripted(
     try:
         walk, checked, locator = asyncio.run(run())
     except SourceError as error:
-        _fail(str(error), EXIT_USAGE)
+        _fail(str(error), error.exit_code)
     except WalkError as error:
         if as_json:
             click.echo(json.dumps({**error.walk.to_json(), "error": str(error)}, indent=2))

@@ -57,6 +57,7 @@ from qtui.tui.messages import (
 )
 from qtui.tui.palette import PageCommands, key_commands
 from qtui.tui.problems import NodeKey, ProblemReport, RouteChecker, count_text, summary
+from qtui.tui.screen_keys import screen_commands, show_screen_help
 from qtui.tui.screens.help import HelpScreen
 from qtui.tui.screens.json_view import JsonScreen, pretty
 from qtui.tui.screens.jump import JumpScreen
@@ -660,6 +661,8 @@ class QtuiApp(EditActions, App[None]):
             tree.expand_all_pages()
 
     def action_help(self) -> None:
+        if show_screen_help(self, self.screen):  # a pushed screen with keys of its own (QA)
+            return
         focused = self.focused
         title = type(focused).__name__ if focused is not None else "qtui"
         text = getattr(focused, "HELP", "") or ""
@@ -673,6 +676,9 @@ class QtuiApp(EditActions, App[None]):
             self.keymap,
             lambda action: self.check_action(action, ()) is not False,
             lambda action: self.call_next(self.run_action, action),
+        )
+        yield from screen_commands(
+            screen, lambda target, action: self.call_next(self.run_action, action, target)
         )
 
     def page_choices(self) -> list[tuple[str, str]]:

@@ -7,16 +7,20 @@ the coverage screen, and a route's walk from the coverage screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from qtui.core.models import Survey
 from qtui.qa.plan import PlannedRoute, plan_coverage
 from qtui.qa.run import LocalTaker, PageLocator, PlatformTaker, Taker, blockers
 from qtui.qa.walkthrough import ManualWalk
+from qtui.tui.screen_keys import screen_commands, show_screen_help
 from qtui.tui.screens.coverage import CoverageScreen
 from qtui.tui.screens.walkthrough import WalkthroughScreen
 from qtui.tui.style_files import style_paths
@@ -130,6 +134,10 @@ class QaApp(App[int]):
 
     TITLE = "qtui qa"
     CSS_PATH: ClassVar[list[str | Path]] = style_paths("qtui.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Help", id="qa.help"),
+        Binding("colon,ctrl+p", "command_palette", "Commands", show=False, id="qa.palette"),
+    ]
 
     def __init__(self, session: QaSession) -> None:
         super().__init__()
@@ -141,8 +149,19 @@ class QaApp(App[int]):
         wanted = getattr(session.settings, "theme", DEFAULT_THEME)
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
 
-    def on_mount(self) -> None:
-        self.push_screen(self.session.walkthrough_screen(self))
+    def get_default_screen(self) -> Screen[Any]:
+        # The walkthrough is the base screen: leaving it quits, never a blank screen below.
+        return self.session.walkthrough_screen(self)
+
+    def action_help(self) -> None:
+        show_screen_help(self, self.screen)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from screen_commands(screen, self.run_screen_action)
+
+    def run_screen_action(self, screen: Screen[Any], action: str) -> None:
+        self.call_next(self.run_action, action, screen)
 
 
 def run_walkthrough(

@@ -158,3 +158,40 @@ def test_a_compiler_that_inverts_a_branch_operator_is_caught(env, tmp_path, monk
     ]
     assert any("Age → Terminate if q1.value in ['under_18']" in m for m in messages), messages
     assert all("expected" in m and "reached" in m for m in messages)
+
+
+def test_cover_local_uses_the_pushed_file_or_asks_for_it_and_a_questra_404_is_failed(env, tmp_path):
+    """Pushed from a file: the push record holds the survey; without it, `--survey FILE` is
+    asked for (usage, 2), and a Questra that does not know the survey is a failure (1)."""
+    import math
+
+    from qtui.sandbox.questra import QuestraSandbox
+    from qtui.serving import start_in_thread
+
+    survey_id, source = pushed(env, tmp_path, "screener")
+    recorded = run(["qa", survey_id, "--cover", "--engine", "local"], env)
+    assert recorded.exit_code == 0, recorded.output
+    assert "pages 29/29" in recorded.stdout
+    folder = Path(env["XDG_DATA_HOME"]) / "qtui" / "qualtrics-push"
+    for record in [folder / "last-push.json", *folder.glob("*.last.json")]:
+        record.unlink()  # a push state with no copy of the survey (older qtui)
+    asked = run(["qa", survey_id, "--cover", "--engine", "local"], env)
+    assert asked.exit_code == 2, asked.output
+    assert "pass --survey FILE" in asked.stderr and "Questra" not in asked.stderr
+    questra = QuestraSandbox("qk_t", "org_t", speed=math.inf)
+    running = start_in_thread(questra.app)
+    try:
+        with_questra = {
+            **env,
+            "QTUI_QUESTRA_URL": running.url,
+            "QTUI_QUESTRA_API_KEY": "qk_t",
+            "QTUI_QUESTRA_ORG_ID": "org_t",
+        }
+        missing = run(["qa", survey_id, "--cover", "--engine", "local"], with_questra)
+    finally:
+        running.stop()
+    assert missing.exit_code == 1, missing.output
+    assert "404" in missing.stderr and "pass --survey FILE" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    given = run(["qa", survey_id, "--cover", "--engine", "local", "--survey", source], env)
+    assert given.exit_code == 0, given.output

@@ -368,3 +368,20 @@ async def test_no_answer_offers_retry_or_a_draft_that_is_kept_on_disk(feed, tmp_
         assert len(drafts) == 1 and drafts[0].fields == {"name": "grownUp"}
         assert app.store.variable("v1").name == "isAdult"  # nothing shown as done
         assert (tmp_path / "qtui" / "drafts").is_dir()
+
+
+async def test_a_qsf_opens_read_only_in_the_tree():
+    from qtui.tui.commands import QSF_READ_ONLY, qsf_app
+
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "qsf" / "sp_test_survey.qsf"
+    app, unmapped = qsf_app(path, quiet_settings())
+    assert any(line.startswith("QID22") for line in unmapped)  # the Meta question
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("QID5") is not None)
+        await settle(pilot, app)
+        assert app.store.block("QID5").config.type == "Matrix"
+        app.go_to_item("block", "QID1")
+        await pilot.press("E")
+        await until_screen(pilot, "BlockForm")
+        assert f"read-only: {QSF_READ_ONLY}" in str(app.screen.query_one("#form-locked").render())
+        assert app.screen.query_one("#f-label", Input).disabled

@@ -277,3 +277,63 @@ async def test_q_in_the_live_tree_walks_the_survey_last_pushed(tmp_path, monkeyp
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, MainScreen))
     assert list((tmp_path / "qtui-walks").glob("*.answers.json"))
+
+
+async def test_esc_on_the_first_screen_quits_never_a_blank_screen(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        assert len(app.screen_stack) == 1  # the walkthrough is the base screen
+        await pilot.press("escape")
+        await until(pilot, lambda: app.return_code is not None)
+        assert app.return_code == 0
+
+
+async def test_back_from_coverage_then_esc_quits(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CoverageScreen))
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.return_code is not None)
+        assert app.return_code == 0
+
+
+async def test_help_explains_answering_and_lists_the_walkthrough_keys(tmp_path):
+    from textual.widgets import DataTable, Markdown
+
+    from qtui.tui.screens.help import HelpScreen
+
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            help_screen = app.screen
+            text = help_screen.query_one(Markdown).source
+            assert "`1` then `0` is 10" in text and "`space`" in text and "`tab`" in text
+            table = help_screen.query_one(DataTable)
+            rows = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+            assert {"Next page", "Restart", "Close session", "Cover routes", "Back"} <= set(rows)
+            assert "Filter" not in " ".join(rows)  # not the live tree's keys
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CoverageScreen))
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "Route coverage" in app.screen.query_one(Markdown).source
+
+
+async def test_the_palette_lists_and_runs_the_walkthrough_commands(tmp_path):
+    from textual.command import CommandPalette
+
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Next page", "Restart", "Close session", "Cover routes", "Back"):
+            assert wanted in titles
+        walk = screen(app).walk
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"close session")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: walk.disposition == "closed")

@@ -24,10 +24,23 @@ from qtui.qa.report import KIND_WORDS, divergence_text, engine_phrase
 from qtui.qa.run import CoverageRun, PageLocator, Taker, WalkResult, run_coverage
 from qtui.tui.style_files import style_paths
 
+COVERAGE_HELP = """\
+## Route coverage
+
+Every planned route is walked on the platform (or the local engine). Rows are routes, columns
+the source survey's pages: ○ expected, ● walked as expected, ✗ where the walk diverged, ! where
+the platform refused.
+
+`↑` `↓` choose a route · `enter` opens its walk in the walkthrough screen, answers filled in ·
+`q` / `esc` goes back.
+"""
+
 
 class CoverageScreen(Screen[None]):
+    HELP: ClassVar[str] = COVERAGE_HELP
     CSS_PATH: ClassVar[list[str | Path]] = style_paths("qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_selected", "Open route", id="qa.cover.open"),
         Binding("escape,q", "leave", "Back", id="qa.cover.leave"),
     ]
 
@@ -153,6 +166,16 @@ class CoverageScreen(Screen[None]):
     def _open(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         route = next((r for r in self.plan.routes if r.name == key), None)
+        if route is not None and self.open_route is not None:
+            self.open_route(route)
+
+    def action_open_selected(self) -> None:
+        """The route under the cursor (from the palette; `enter` on the table does the same)."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        route = next((r for r in self.plan.routes if r.name == row), None)
         if route is not None and self.open_route is not None:
             self.open_route(route)
 

@@ -26,11 +26,20 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, title: str, help_text: str, keymap: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        title: str,
+        help_text: str,
+        keymap: Mapping[str, str],
+        *,
+        rows: list[tuple[str, str, str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self.help_title = title
         self.help_text = help_text
         self.keymap = keymap
+        # A screen with keys of its own lists those (keys, help, group, id) instead of KEYS.
+        self.rows = rows
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box") as box:
@@ -44,7 +53,9 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#help-keys", DataTable)
         table.add_columns("key", "what it does", "group", "id")
-        for key in KEYS:
+        for keys, help_line, group, key_id in self.rows or []:
+            table.add_row(Text(keys, style="bold"), help_line, group, Text(key_id, style="dim"))
+        for key in KEYS if self.rows is None else ():
             table.add_row(
                 Text(display(keys_for(key, self.keymap)), style="bold"),
                 key.help,

@@ -31,6 +31,28 @@ from qtui.tui.widgets.question import ChoiceQuestion, TextBlock, TextQuestion
 
 Prepare = Callable[[], Awaitable[ManualWalk]]
 
+WALKTHROUGH_HELP = """\
+## QA walkthrough
+
+Take the survey on the platform by hand; the right side predicts the route from the source
+survey and a banner shows the moment the platform goes elsewhere.
+
+**Answering**
+
+- a digit picks a choice: `1`–`9`, `0` for the tenth; on an NPS scale the digit is the score
+  and `1` then `0` is 10
+- `↑` `↓` move the cursor, `space` selects (on a multiple-answer question it toggles)
+- `tab` / `shift+tab` move to the next / previous question; in a text box just type
+- `enter` (or `n`) submits the page; the platform's errors appear on their question
+
+**Commands**
+
+`r` restarts with a new session · `x` closes the session (a partial response) ·
+`c` walks every planned route (coverage matrix) · `q` / `esc` leaves.
+Every walk is saved under `qtui-walks/` as an answers file (`qtui qa SV_… --answers FILE`
+replays it) and a transcript.
+"""
+
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
@@ -39,6 +61,7 @@ def _json(value: Any) -> str:
 class WalkthroughScreen(Screen[None]):
     """One survey taken by hand. `prepare` opens the session's means (client, definition)."""
 
+    HELP: ClassVar[str] = WALKTHROUGH_HELP
     CSS_PATH: ClassVar[list[str | Path]] = style_paths("qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,n", "advance", "Next page", id="qa.next"),
