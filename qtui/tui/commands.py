@@ -355,6 +355,14 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
     ids = [survey] if survey else store.survey_ids()
     surveys = [s for s in (store.survey(i) for i in ids) if s is not None]
     if not surveys:
+        deleted = [i for i in store.deleted_survey_ids() if survey in (None, i)]
+        if deleted:  # the recording ends with its survey deleted: that is its result
+            for survey_id in deleted:
+                note = f"survey {one_line(survey_id, 80)}: deleted by the recording"
+                click.echo(note, err=as_json)  # --json keeps stdout JSON: no survey is left
+            if as_json:
+                click.echo("[]")
+            return
         what = f"survey {survey!r}" if survey else "any survey"
         raise click.ClickException(f"the recording holds no events for {what}.")
     if as_json:
