@@ -207,6 +207,36 @@ async def test_a_tab_whose_app_cannot_start_shows_the_error(tmp_path: Path) -> N
             assert await asyncio.wait_for(socket.recv(), timeout=10) == '["pong", "1"]'
 
 
+async def test_in_chromium_a_failed_tab_shows_the_line_not_a_blank_page(tmp_path: Path) -> None:
+    binary = chromium_path()
+    if binary is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    recording = tmp_path / "run.jsonl"
+    recording.write_bytes((ROOT / "qtui" / "samples" / "screener-run.jsonl").read_bytes())
+    with serving("replay", str(recording)) as url:
+        recording.unlink()
+        browser = Browser(binary)
+        try:
+            page = await browser.page()
+            await page.send("Page.enable")
+            await page.send("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_TERMINAL)
+            await page.send("Page.navigate", url=url + "/")
+            text = await page.wait_for(
+                f"(() => {{ const s = {SCREEN_TEXT.strip()}; "
+                "return s.includes('does not exist') ? s : ''; })()",
+                timeout=60,
+            )
+            assert text.splitlines()[0].startswith("qtui: Invalid value for 'FILE': File ")
+            unwrapped = "".join(text.split())  # the line wraps at the terminal's width
+            assert "(see`python-mqtuiservereplay--help`)" in unwrapped
+            # The terminal is shown (first bytes came) and no "Session ended" covers it.
+            shown = await page.evaluate("document.body.className")
+            assert "-first-byte" in shown and "-closed" not in shown
+            await page.close()
+        finally:
+            browser.close()
+
+
 def test_the_page_makes_no_request_to_another_host() -> None:
     sample = str(ROOT / "qtui" / "samples" / "screener-run.jsonl")
     with serving("replay", sample) as url:
