@@ -98,7 +98,8 @@ class PointerFlow:
         # page id → [(condition, target, rule id or None, is_fallthrough)]
         self.rules: dict[str, list[tuple[str | None, str, str | None, bool]]] = {}
         self.declared: dict[str, str] = {}  # variables of the top EmbeddedData
-        self.computed: list[str] = []  # variables the flow computes
+        # variable → how the flow sets it: [(branch logic or None, value)]
+        self.computed: dict[str, list[tuple[dict[str, Any] | None, str]]] = {}
         self.left_out: list[str] = []  # FlowIDs of elements read as something else
 
     def run(self, flow: list[Any]) -> None:
@@ -149,8 +150,8 @@ class PointerFlow:
             elif name == STATUS_FIELD:
                 if self.current is not None and value:
                     self.current["assign_response_status"] = value
-            elif name not in self.computed:
-                self.computed.append(name)
+            else:
+                self.computed.setdefault(name, []).append((None, value))
 
     def add_rule(
         self, condition: str | None, target: str, rule_id: str | None, *, fallthrough: bool
@@ -184,10 +185,9 @@ class PointerFlow:
                 found = _RULE_ID.match(str(element.get("Description") or ""))
                 self.add_rule(condition, target, found and found.group(1), fallthrough=False)
                 return
-            if NEXT_PAGE_FIELD not in fields:
-                for name in fields:
-                    if name not in self.computed:
-                        self.computed.append(name)
+            if NEXT_PAGE_FIELD not in fields and STATUS_FIELD not in fields:
+                for name, value in fields.items():
+                    self.computed.setdefault(name, []).append((rest, value))
                 return
         self.left_out.append(fid)
         self.c.branch(element, fid)
@@ -207,16 +207,57 @@ class PointerFlow:
                 self.c.rule(page, condition or "", resolved)
                 if rule_id:
                     page["navigation_rules"][-1]["id"] = rule_id
-        computed = [n for n in self.computed if n not in (NEXT_PAGE_FIELD, STATUS_FIELD)]
-        empty = [n for n, v in self.declared.items() if not v and n not in computed]
+        restored = {name: self.variable(setters) for name, setters in self.computed.items()}
+        for name, expression in restored.items():
+            if expression is not None:
+                self.c.variables.append(
+                    {"id": f"var-{name}", "name": name, "expression": expression}
+                )
+        computed = [n for n, e in restored.items() if e is None]
+        empty = [n for n, v in self.declared.items() if not v and n not in restored]
         if computed or empty:
             names = ", ".join(computed + empty)
             self.c.note(
                 "variables",
-                f"variables qtui computed in the flow are not imported ({names}); "
-                "rule and showIf conditions were compiled from their expressions, so routes "
-                "are unchanged",
+                f"variables the flow does not compute are not imported ({names}); the rule "
+                "and showIf conditions that read them were compiled from their expressions, so "
+                "routes are unchanged",
             )
+
+    def variable(self, setters: list[tuple[dict[str, Any] | None, str]]) -> str | None:
+        """The expression of a variable the flow computes, in the three shapes the compiler
+        writes (docs/qualtrics-mapping.md, "Variables"), else None."""
+        if [v for _, v in setters] == ["false", "true"] and setters[0][0] is None and setters[1][0]:
+            try:
+                return self.c.expression(setters[1][0])
+            except Exception:  # noqa: BLE001 - _Untranslatable
+                return None
+        if len(setters) == 1 and setters[0][0] is None:
+            piped = _PIPE.fullmatch(setters[0][1])
+            if piped and piped.group(1) in self.c.names:
+                return f"{self.c.names[piped.group(1)]}.value"
+            return None
+        qids = set()
+        for logic, value in setters:  # one Branch per choice: choice k selected → its value
+            condition = (logic or {}).get("0", {}).get("0", {})
+            parsed = _CHOICE.fullmatch(str(condition.get("LeftOperand") or ""))
+            if logic is None or len(logic.get("0", {})) > 2 or "1" in logic or not parsed:
+                return None
+            if condition.get("Operator") != "Selected":
+                return None
+            question = self.c.questions.get(parsed.group(1), {})
+            if not any(
+                c["id"] == parsed.group(2) and c["value"] == value for c in self.c.choices(question)
+            ):
+                return None
+            qids.add(parsed.group(1))
+        if len(qids) == 1 and (qid := qids.pop()) in self.c.names:
+            return f"{self.c.names[qid]}.value"
+        return None
+
+
+_PIPE = re.compile(r"\$\{q://(QID[A-Za-z0-9]+)/(?:ChoiceTextEntryValue|SelectedChoicesRecode)\}")
+_CHOICE = re.compile(r"q://(QID[A-Za-z0-9]+)/SelectableChoice/([^/]+)")
 
 
 def _quote(value: str) -> str:
