@@ -59,6 +59,11 @@ class Demo:
     _log: EventLog | None = field(default=None, repr=False)
     _workdir: Path | None = field(default=None, repr=False)
 
+    @property
+    def push_dir(self) -> Path | None:
+        """Where the demo keeps the push state and record of its own push to Qualtrics."""
+        return self._workdir / "push" if self._workdir is not None else None
+
     async def close(self) -> None:
         if self._fieldwork is not None:
             self._fieldwork.stop()
@@ -137,7 +142,7 @@ async def start_demo(
             rate=fieldwork_rate,
             seed=seed,
             state=fielding,
-            push_dir=workdir / "push",
+            push_dir=workdir / "push",  # = Demo.push_dir
         )
         runner.start()
     return Demo(

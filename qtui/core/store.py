@@ -256,6 +256,10 @@ class SurveyStore:
         )
         return sorted(i for i in ids if i not in self._dead_surveys)
 
+    def deleted_survey_ids(self) -> list[str]:
+        """Surveys a `survey.deleted` event removed."""
+        return sorted(self._dead_surveys)
+
     def survey_record(self, survey_id: str) -> Survey | None:
         """The survey's own fields (no pages), as last written."""
         if survey_id in self._dead_surveys:

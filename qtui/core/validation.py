@@ -71,10 +71,44 @@ def check_expression(field: str, text: str | None, known: Iterable[str]) -> Erro
     return {}
 
 
-def known_names(survey: Survey | None) -> set[str]:
+class _Names:
+    """Reference names of the last survey asked about: a form asks on every key press, and
+    naming 20,000 blocks each time would make typing lag. Keyed by the survey object, which
+    a form keeps unchanged while it is open."""
+
+    survey: Survey | None = None
+    refs: dict[str, str] = {}
+    known: frozenset[str] = frozenset()
+    ordered: list[str] = []  # known names and functions, sorted, for completion
+    options: dict[str, list[tuple[str, str]]] = {}
+
+    @classmethod
+    def of(cls, survey: Survey) -> type[_Names]:
+        if survey is not cls.survey:
+            refs = reference_names(survey)
+            cls.refs = refs
+            cls.known = frozenset(refs.values()) | {v.name for v in survey.variables if v.name}
+            cls.ordered = sorted(cls.known) + list(FUNCTIONS)
+            cls.options = {}
+            for block in survey.blocks():
+                name = refs.get(block.id)
+                if name is not None and name not in cls.options:
+                    cls.options[name] = [(c.value, c.label) for c in block.config.options]
+            cls.survey = survey
+        return cls
+
+
+def known_names(survey: Survey | None) -> frozenset[str]:
     if survey is None:
-        return set()
-    return set(reference_names(survey).values()) | {v.name for v in survey.variables if v.name}
+        return frozenset()
+    return _Names.of(survey).known
+
+
+def completions(survey: Survey | None) -> list[str]:
+    """Every name an expression can read, sorted, then the functions."""
+    if survey is None:
+        return list(FUNCTIONS)
+    return _Names.of(survey).ordered
 
 
 def check_block(
@@ -177,11 +211,7 @@ def option_values(survey: Survey | None, reference: str) -> list[tuple[str, str]
     """(value, label) of the options of the question named `reference`."""
     if survey is None:
         return []
-    refs = reference_names(survey)
-    for block in survey.blocks():
-        if refs.get(block.id) == reference:
-            return [(c.value, c.label) for c in block.config.options]
-    return []
+    return list(_Names.of(survey).options.get(reference, []))
 
 
 def describe_condition(text: str | None, survey: Survey | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 from qtui.core.edits import PARENT_FIELD, Edit, conflict
 from qtui.editing.errors import EditConflict, EditRefused
+from qtui.jsonfile import read_json_file
 
 
 def now_stamp() -> str:
@@ -34,14 +36,7 @@ class SurveyFile:
         self.path = Path(path)
 
     def load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ValueError(f"cannot read {self.path}: {error.strerror}") from error
-        except ValueError as error:
-            raise ValueError(
-                f"{self.path} is not JSON ({error}); open a FullSurvey file"
-            ) from error
+        data = read_json_file(self.path)  # JsonFileError (a ValueError) says what is wrong
         if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
             data = data["survey"]
         if not isinstance(data, dict) or "id" not in data:
@@ -60,6 +55,9 @@ class SurveyFile:
             shutil.copy2(self.path, self.backup_path)
         handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
         try:
+            # mkstemp makes the file 0600: the saved survey keeps the mode it had (a new one
+            # gets what the umask gives), so a shared checkout stays readable to the group.
+            os.chmod(temporary, _mode_for(self.path))
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(text)
                 out.flush()
@@ -69,6 +67,15 @@ class SurveyFile:
             Path(temporary).unlink(missing_ok=True)
             raise
         return self.path
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 class LocalEditor:

@@ -341,7 +341,11 @@ def _scripted(
         _fail(str(error), error.exit_code)
     except WalkError as error:
         if as_json:
-            click.echo(json.dumps({**error.walk.to_json(), "error": str(error)}, indent=2))
+            click.echo(
+                json.dumps(
+                    {**error.walk.to_json(), "error": str(error)}, indent=2, ensure_ascii=False
+                )
+            )
         else:
             _print_walk(error.walk)
         _fail(str(error), EXIT_FAILED)

@@ -37,6 +37,11 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
+def _text(value: Any) -> str:
+    """An answer for people to read: JSON, but é, 🎉 and שלום as themselves."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _recoded(info: QuestionInfo, value: Any) -> Any:
     """Choice ids (what the screen selects) as recode values (what answers files hold)."""
     if info.kind not in ("MC", "NPS") or not info.choices:
@@ -85,6 +90,7 @@ class ManualWalk:
         self.disposition: str | None = None
         self.transcript: list[Entry] = []
         self.walks = 0
+        self.saved: tuple[Path, Path] | None = None  # this walk's files, once written
         self.blocked: list[str] = []  # why the platform's sessions could not take it
 
     # --- what the screen shows ---------------------------------------------------------
@@ -126,6 +132,8 @@ class ManualWalk:
 
     async def start(self) -> None:
         self.walks += 1
+        self.saved = None  # a new walk never writes over the files of an earlier one
+        self.transcript = []  # each walk has a transcript of its own
         self.taker = self.make_taker()
         self.state = None
         self.answers = {}
@@ -167,7 +175,7 @@ class ManualWalk:
                 return
             named[info.tag or qid] = value
         if named:
-            self._log("answers", ", ".join(f"{k}={json.dumps(v)}" for k, v in named.items()))
+            self._log("answers", ", ".join(f"{k}={_text(v)}" for k, v in named.items()))
         try:
             state = await self.taker.submit(responses, advance=True)
         except TakeError as error:
@@ -278,13 +286,33 @@ class ManualWalk:
         lines += [f"- {e.at} {e.kind}: {e.text}" for e in self.transcript]
         return "\n".join(lines) + "\n"
 
+    @property
+    def worth_saving(self) -> bool:
+        """Something happened: an answer was given or the walk ended (a walk restarted
+        before answering anything leaves no files)."""
+        return bool(self.answers) or self.done or self.disposition is not None
+
     def save(self, directory: Path) -> tuple[Path, Path]:
-        """Write `<survey>-<time>.answers.json` and `.transcript.md`; returns both paths."""
-        directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        stem = f"{self.survey_id}-{stamp}-{self.walks}"
-        answers = directory / f"{stem}.answers.json"
-        transcript = directory / f"{stem}.transcript.md"
-        answers.write_text(json.dumps(self.answers_document(), indent=2) + "\n", encoding="utf-8")
+        """Write `<survey>-<time>-<n>.answers.json` and `.transcript.md`; returns both paths.
+
+        The same walk saved again rewrites its own files; another walk gets new names, never
+        those of an earlier walk (another screen's walk 1 included).
+        """
+        if self.saved is not None:
+            answers, transcript = self.saved
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            number = self.walks
+            while True:
+                stem = f"{self.survey_id}-{stamp}-{number}"
+                answers = directory / f"{stem}.answers.json"
+                transcript = directory / f"{stem}.transcript.md"
+                if not answers.exists() and not transcript.exists():
+                    break
+                number += 1
+        document = json.dumps(self.answers_document(), indent=2, ensure_ascii=False)
+        answers.write_text(document + "\n", encoding="utf-8")
         transcript.write_text(self.transcript_text(), encoding="utf-8")
-        return answers, transcript
+        self.saved = (answers, transcript)
+        return self.saved

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qtui.qsf import document as qsf
+from qtui.qsf.pointer import PointerFlow, uses_pointer
 
 MULTI = {"MAVR", "MAHR", "MACOL", "MSB"}
 _LOCATOR = re.compile(r"^q://(QID[A-Za-z0-9]+)/([A-Za-z]+)(?:/(.*))?$")
@@ -109,7 +110,11 @@ class _Converter:
         for qid, question in self.questions.items():
             tag = str(question.get("DataExportTag") or qid)
             self.names[qid] = _name(tag)
-        self.walk(self.flow.get("Flow") or [], top=True)
+        flow = self.flow.get("Flow") or []
+        if uses_pointer(flow):  # qtui's own export: routing is in the qtui_next_page field
+            PointerFlow(self).run(flow)
+        else:
+            self.walk(flow, top=True)
         for block_id, block in self.blocks.items():
             if block.get("Type") == "Trash":
                 for element in block.get("BlockElements") or []:
@@ -266,7 +271,7 @@ class _Converter:
 
     # --- pages and questions ---------------------------------------------------------------
 
-    def place(self, block_id: str) -> None:
+    def place(self, block_id: str, base: str | None = None) -> None:
         block = self.blocks.get(block_id)
         if block is None:
             self.note(block_id, "the flow names a block the QSF does not have")
@@ -294,7 +299,7 @@ class _Converter:
         suffix = "" if repeat == 1 else f"-r{repeat}"
         block_qids = {q for g in groups for q in g}
         for number, qids in enumerate([g for g in groups if g] or [[]], start=1):
-            page_id = f"{block_id}{suffix}" + ("" if number == 1 else f"-p{number}")
+            page_id = f"{base or block_id}{suffix}" + ("" if number == 1 else f"-p{number}")
             name = str(block.get("Description") or block_id) + (
                 "" if repeat == 1 else f" (again {repeat})"
             )
@@ -579,6 +584,8 @@ class _Converter:
             return self.choice_condition(locator, operator)
         if kind == "ChoiceTextEntryValue" and qid in self.names:
             return self.compare(self.names[qid], operator, right)
+        if kind == "SelectedChoicesCount" and qid in self.names:
+            return self.compare(f"count({self.names[qid]})", operator, right)
         raise _Untranslatable(f"{operator} on {kind}")
 
     def choice_condition(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from qtui.text import one_line
+
 if TYPE_CHECKING:
     from qtui.config import Settings
     from qtui.tui.sources import EventSource
@@ -51,10 +53,40 @@ def _settings() -> Settings:
         raise UsageFailure(str(exc)) from exc
     from qtui.tui import keys
 
+    unknown = keys.unknown_ids(settings.keymap)
+    if unknown:
+        raise UsageFailure(f"keymap: {_unknown_binding(unknown[0])}")
     refused = keys.conflicts(settings.keymap)
     if refused:
         raise UsageFailure(f"keymap: {next(iter(refused.values()))}")
+    if settings.theme != "qtui-dark":  # the default needs no check (and no Textual import)
+        themes = _theme_names()
+        if settings.theme not in themes:
+            raise UsageFailure(
+                f"theme: unknown theme '{one_line(settings.theme, 60)}'; "
+                f"pick one of {', '.join(sorted(themes))}"
+            )
     return settings
+
+
+def _unknown_binding(binding_id: str) -> str:
+    """A keymap id that names no binding, with the nearest id that does."""
+    import difflib
+
+    from qtui.tui import keys
+
+    ids = [key.id for key in keys.KEYS]
+    near = difflib.get_close_matches(binding_id, ids, n=1)
+    hint = f"did you mean '{near[0]}'?" if near else "`?` in the app lists every binding id"
+    return f"unknown binding id '{one_line(binding_id, 60)}'; {hint}"
+
+
+def _theme_names() -> set[str]:
+    from textual.theme import BUILTIN_THEMES
+
+    from qtui.tui.themes import THEMES
+
+    return set(BUILTIN_THEMES) | {theme.name for theme in THEMES}
 
 
 def _secret(value: Any) -> str | None:
@@ -323,6 +355,14 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
     ids = [survey] if survey else store.survey_ids()
     surveys = [s for s in (store.survey(i) for i in ids) if s is not None]
     if not surveys:
+        deleted = [i for i in store.deleted_survey_ids() if survey in (None, i)]
+        if deleted:  # the recording ends with its survey deleted: that is its result
+            for survey_id in deleted:
+                note = f"survey {one_line(survey_id, 80)}: deleted by the recording"
+                click.echo(note, err=as_json)  # --json keeps stdout JSON: no survey is left
+            if as_json:
+                click.echo("[]")
+            return
         what = f"survey {survey!r}" if survey else "any survey"
         raise click.ClickException(f"the recording holds no events for {what}.")
     if as_json:
@@ -337,19 +377,22 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
 def open_file(file: Path) -> None:
     """Open a FullSurvey JSON file to edit (w saves it atomically, keeping FILE.bak), or a
     QSF exported from Qualtrics (FILE.qsf) to read."""
-    if not _has_terminal():
-        raise click.ClickException(NO_TTY)
     if file.suffix.lower() == ".qsf":
+        if not _has_terminal():
+            raise click.ClickException(NO_TTY)
         _open_qsf(file)
         return
     from qtui.editing.local import SurveyFile
+    from qtui.exits import UsageFailure
     from qtui.tui.app import QtuiApp
     from qtui.tui.sources import FileSource
 
     try:
         survey = SurveyFile(file).load()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # a file that is not a survey is a usage error, as for push
+        raise UsageFailure(str(exc)) from exc
+    if not _has_terminal():  # after the file check, so a script learns of a bad file first
+        raise click.ClickException(NO_TTY)
     settings = _settings()
     app = QtuiApp(FileSource(survey, str(file)), survey_id=str(survey["id"]), settings=settings)
     app.editing.open_file(file)

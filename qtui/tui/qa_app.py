@@ -174,7 +174,6 @@ def run_walkthrough(
 
 def open_from_live_tree(app: Any) -> None:
     """`Q` in the live tree: walk the Qualtrics survey this survey was last pushed to."""
-    from qtui.qa.source import pushed_from
     from qtui.qualtrics.client import api_base
     from qtui.qualtrics.errors import ConfigurationError
 
@@ -185,13 +184,20 @@ def open_from_live_tree(app: Any) -> None:
         base_url = api_base(str(base)) if base else None
     except ConfigurationError:
         base_url = None
-    pushed = pushed_from(survey_id, base_url) if survey_id else None
+    demo = getattr(app.source, "demo", None)
+    pushed = last_pushed_for(survey_id, base_url, demo) if survey_id else None
     if pushed is None:
-        app.notify(
-            "This survey has not been pushed to Qualtrics yet: push it first "
-            "(qtui push SURVEY --to qualtrics).",
-            severity="warning",
-        )
+        if demo is not None:
+            advice = (
+                "The demo has not pushed this survey to its Qualtrics sandbox yet: it does "
+                "once programming completes (or press P to push it now)."
+            )
+        else:
+            advice = (
+                "This survey has not been pushed to Qualtrics yet: press P to push it (or "
+                "qtui push SURVEY --to qualtrics)."
+            )
+        app.notify(advice, severity="warning")
         return
     survey = None
     if pushed.survey is not None:
@@ -200,6 +206,30 @@ def open_from_live_tree(app: Any) -> None:
         survey = app.store.survey(survey_id)
     session = QaSession(settings, pushed.qualtrics_survey_id, survey=survey, engine="auto")
     app.push_screen(session.walkthrough_screen(app))
+
+
+def last_pushed_for(survey_id: str, base_url: str | None, demo: Any = None) -> Any:
+    """What `survey_id` was last pushed to: qtui's push records, and in the demo its own push.
+
+    The demo pushes to its Qualtrics sandbox with a push state of its own (`demo.push_dir`);
+    the survey it is fielding is preferred, since that is the one respondents take.
+    """
+    from qtui.qa.source import PushedSource, pushed_from
+
+    found = [pushed_from(survey_id, base_url)]
+    push_dir = getattr(demo, "push_dir", None)
+    if push_dir is not None:
+        found.append(pushed_from(survey_id, base_url, directory=push_dir))
+    candidates = [p for p in found if p is not None]
+    fielding = getattr(getattr(demo, "fielding", None), "survey_id", None)
+    for pushed in candidates:
+        if fielding and pushed.qualtrics_survey_id == fielding:
+            return pushed
+    if candidates:
+        return candidates[0]
+    if fielding:  # fielded, but with no record on this side: walk it with the tree's survey
+        return PushedSource(survey_id, fielding, base_url, None)
+    return None
 
 
 def _with_demo_qualtrics(app: Any) -> Any:

@@ -20,6 +20,22 @@ def test_save_replaces_the_file_whole_and_keeps_the_previous_one(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json", "s.json.bak"]
 
 
+def test_save_keeps_the_files_mode_and_a_new_file_follows_the_umask(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"id": "s1", "pages": []}))
+    path.chmod(0o640)
+    SurveyFile(path).save({"id": "s1", "name": "new", "pages": []})
+    assert path.stat().st_mode & 0o777 == 0o640
+
+    fresh = tmp_path / "new.json"
+    old = os.umask(0o022)
+    try:
+        SurveyFile(fresh).save({"id": "s2", "pages": []})
+    finally:
+        os.umask(old)
+    assert fresh.stat().st_mode & 0o777 == 0o644
+
+
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"id": "s1", "name": "old"}))

@@ -62,6 +62,15 @@ def test_export_refuses_a_hostile_survey_file(case, tmp_path):
 
 
 @pytest.mark.parametrize("case", list(JSON_FILES))
+def test_open_refuses_a_hostile_survey_file(case, tmp_path):
+    content, says = JSON_FILES[case]
+    path = tmp_path / "survey.json"
+    path.write_bytes(content)
+    answer = run(["open", str(path)], _env(tmp_path))
+    assert_one_line_error(answer, 2, "survey.json", says)
+
+
+@pytest.mark.parametrize("case", list(JSON_FILES))
 def test_qa_refuses_a_hostile_answers_file(case, tmp_path):
     content, says = JSON_FILES[case]
     path = tmp_path / "answers.json"

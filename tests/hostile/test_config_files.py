@@ -81,3 +81,30 @@ def test_qtui_config_naming_a_directory_says_so(command, tmp_path):
 def test_qtui_config_naming_a_missing_file_says_so(command, tmp_path):
     answer = run(_args(command, tmp_path), _env(tmp_path, tmp_path / "nope.toml"))
     assert_one_line_error(answer, 2, "QTUI_CONFIG", "does not exist")
+
+
+# Config values that name something that does not exist: a typo must not be ignored.
+NAMES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "keymap id typo": (b'[keymap]\n"qtui.pasue" = "f8"\n', ("'qtui.pasue'", "'qtui.pause'")),
+    "keymap id unknown": (b'[keymap]\n"qtui.nosuch" = "z"\n', ("unknown binding id",)),
+    "keymap id with escape": (b'[keymap]\n"\\u001b[2J" = "z"\n', ("\\x1b[2J",)),
+    "theme unknown": (b'theme = "nope"\n', ("unknown theme 'nope'", "qtui-high-contrast")),
+}
+
+
+@pytest.mark.parametrize("command", ["demo", "watch"])
+@pytest.mark.parametrize("case", list(NAMES))
+def test_a_config_naming_nothing_is_refused_with_the_valid_names(command, case, tmp_path):
+    content, says = NAMES[case]
+    config = tmp_path / "config.toml"
+    config.write_bytes(content)
+    answer = run(_args(command, tmp_path), _env(tmp_path, config))
+    assert_one_line_error(answer, 2, *says)
+
+
+def test_a_builtin_textual_theme_is_accepted(tmp_path):
+    from qtui.config import load_settings
+    from qtui.tui.commands import _theme_names
+
+    assert {"qtui-dark", "qtui-high-contrast", "textual-dark"} <= _theme_names()
+    assert load_settings(theme="nord").theme in _theme_names()

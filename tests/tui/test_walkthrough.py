@@ -337,3 +337,54 @@ async def test_the_palette_lists_and_runs_the_walkthrough_commands(tmp_path):
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: walk.disposition == "closed")
+
+
+async def test_a_walk_restarted_before_any_answer_leaves_no_files_and_none_are_reused(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.press("2")
+        await next_page(pilot, app)  # the main walk: one answer given
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CoverageScreen))
+        cover = app.screen
+        await until(pilot, lambda: cover.run is not None, rounds=1000)
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+        route_walk = screen(app)
+        await until(pilot, lambda: route_walk.walk is not None and bool(route_walk.walk.visited))
+        await pilot.press("r")  # restarted before submitting anything
+        await until(pilot, lambda: route_walk.walk.walks == 2 and not route_walk.busy)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, CoverageScreen))
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
+        await pilot.press("escape")  # leaves, saving the main walk
+        await until(pilot, lambda: app.return_code is not None)
+    files = sorted((tmp_path / "walks").glob("*.answers.json"))
+    documents = [json.loads(f.read_text()) for f in files]
+    assert [d["answers"] for d in documents] == [{"q1": "18_24"}], documents
+    assert len(list((tmp_path / "walks").glob("*.transcript.md"))) == 1
+
+
+async def test_transcripts_keep_non_ascii_answers_readable(tmp_path):
+    from textual import events
+
+    async with qa_app(tmp_path, name="csat") as (app, pilot, sandbox, survey_id):
+        walk = screen(app).walk
+        await pilot.press("1", "0")
+        await next_page(pilot, app)
+        await pilot.press("1", "tab")
+        typed = "[/] [red]é🎉 שלום"
+        [_, text] = questions(app)
+        await pilot.press(*"[/] [red]é")
+        text.input.post_message(events.Paste("🎉"))  # pasted: keys carry no emoji
+        await pilot.pause()
+        await pilot.press(*" שלום")
+        assert text.value == typed
+        await pilot.press("enter")
+        await until(pilot, lambda: walk.done and walk.disposition == "complete")
+        await until(pilot, lambda: walk.saved is not None)
+        answers_file, transcript = walk.saved
+    written = transcript.read_text(encoding="utf-8")
+    assert f'q3="{typed}"' in written and "\\u" not in written
+    assert json.loads(answers_file.read_text(encoding="utf-8"))["answers"]["q3"] == typed
+    assert "\\u" not in answers_file.read_text(encoding="utf-8")

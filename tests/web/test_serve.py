@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from qtui.cli import main
-from qtui.tui.web import COOKIE, bind_problem, served_command
+from qtui.tui.web import COOKIE, bind_problem, failure_line, served_command
 from tests.web.cdp import Browser, chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +100,159 @@ def test_a_non_loopback_bind_needs_a_token() -> None:
 
 def test_the_served_command_is_this_qtui_with_the_same_arguments() -> None:
     command = served_command("replay", ["run file.jsonl", "--speed", "4"])
-    assert command == f"{sys.executable} -m qtui replay 'run file.jsonl' --speed 4"
+    assert command.startswith(f"{sys.executable} -c ")
+    assert command.endswith(" 'qtui serve' replay 'run file.jsonl' --speed 4")
+
+
+def test_the_served_command_names_qtui_serve_in_its_errors(tmp_path: Path) -> None:
+    # What a tab's process says when its app cannot start names the command the user typed.
+    missing = tmp_path / "gone.jsonl"
+    done = subprocess.run(
+        served_command("replay", [str(missing)]),
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"qtui: Invalid value for 'FILE': File '{missing}' does not exist. "
+        "(see `qtui serve replay --help`)"
+    )
+
+
+def serve_now(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`qtui serve ARGS…` as a user runs it; (exit code, output) if it refuses to serve."""
+    result = CliRunner().invoke(
+        main, ["serve", "--port", str(free_port()), *args], prog_name="qtui", env=env
+    )
+    return result.exit_code, result.output
+
+
+@pytest.mark.timeout(60)  # were the check missing, it would serve forever
+def test_serve_refuses_a_missing_recording_before_serving(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexist.jsonl"
+    code, output = serve_now("replay", str(missing))
+    assert code == 2
+    assert output == (
+        f"qtui: Invalid value for 'FILE': File '{missing}' does not exist. "
+        "(see `qtui serve replay --help`)\n"
+    )
+
+
+@pytest.mark.timeout(60)
+def test_serve_refuses_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("hello\nthis is not\na recording\n")
+    code, output = serve_now("replay", str(bad))
+    assert code == 2
+    assert output.count("\n") == 1 and output.startswith(f"qtui: {bad} is not a recording: ")
+    assert output.endswith("(see `qtui serve replay --help`)\n")
+
+
+@pytest.mark.timeout(60)
+def test_serve_refuses_watch_without_questra_or_relay_settings(tmp_path: Path) -> None:
+    bare = {name: None for name in os.environ if name.upper().startswith("QTUI_")}
+    bare.update(XDG_CONFIG_HOME=str(tmp_path))  # no config file either
+    code, output = serve_now("watch", "--survey", "x", env=bare)
+    assert (code, output) == (
+        2,
+        "qtui: No relay URL: pass --relay ws://HOST:PORT or set QTUI_RELAY_URL. "
+        "(see `qtui serve watch --help`)\n",
+    )
+    code, output = serve_now("watch", "--survey", "x", env={**bare, "QTUI_RELAY_URL": "ws://h:1"})
+    assert code == 2
+    assert output.startswith("qtui: No Questra API key: set QTUI_QUESTRA_API_KEY")
+    code, output = serve_now("watch", env=bare)
+    assert (code, output) == (
+        2,
+        "qtui: Missing option '--survey'. (see `qtui serve watch --help`)\n",
+    )
+
+
+@pytest.mark.timeout(60)
+def test_serve_refuses_replay_print_which_opens_no_app() -> None:
+    sample = str(ROOT / "qtui" / "samples" / "screener-run.jsonl")
+    code, output = serve_now("replay", sample, "--print")
+    assert code == 2
+    assert output.startswith("qtui: --print and --json print the survey instead")
+    assert "Screener" not in output  # nothing was replayed on the way
+
+
+def test_a_failed_app_is_named_by_its_last_qtui_line() -> None:
+    stderr = b"Traceback...\nqtui: first\nqtui: File 'x' does not exist.\n\n"
+    assert failure_line(stderr, 2) == "qtui: File 'x' does not exist."
+    assert failure_line(b"", -9) == (
+        "qtui: the app did not start (exit code -9); see the server's output"
+    )
+
+
+async def test_a_tab_whose_app_cannot_start_shows_the_error(tmp_path: Path) -> None:
+    import websockets
+
+    recording = tmp_path / "run.jsonl"
+    recording.write_bytes((ROOT / "qtui" / "samples" / "screener-run.jsonl").read_bytes())
+    with serving("replay", str(recording)) as url:
+        recording.unlink()  # gone after the check, before the tab: its app cannot start
+        ws_url = url.replace("http://", "ws://") + "/ws?width=100&height=30"
+        async with websockets.connect(ws_url) as socket:
+            shown = await asyncio.wait_for(socket.recv(), timeout=60)
+            assert isinstance(shown, bytes)
+            assert (  # `serving` runs `python -m qtui serve`: the tab names just that
+                f"qtui: Invalid value for 'FILE': File '{recording}' does not exist. "
+                "(see `python -m qtui serve replay --help`)"
+            ) in shown.decode()
+            # The socket stays open, so the page keeps the line instead of "Session ended".
+            await socket.send('["ping", "1"]')
+            assert await asyncio.wait_for(socket.recv(), timeout=10) == '["pong", "1"]'
+
+
+async def test_in_chromium_a_failed_tab_shows_the_line_not_a_blank_page(tmp_path: Path) -> None:
+    binary = chromium_path()
+    if binary is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    recording = tmp_path / "run.jsonl"
+    recording.write_bytes((ROOT / "qtui" / "samples" / "screener-run.jsonl").read_bytes())
+    with serving("replay", str(recording)) as url:
+        recording.unlink()
+        browser = Browser(binary)
+        try:
+            page = await browser.page()
+            await page.send("Page.enable")
+            await page.send("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_TERMINAL)
+            await page.send("Page.navigate", url=url + "/")
+            text = await page.wait_for(
+                f"(() => {{ const s = {SCREEN_TEXT.strip()}; "
+                "return s.includes('does not exist') ? s : ''; })()",
+                timeout=60,
+            )
+            assert text.splitlines()[0].startswith("qtui: Invalid value for 'FILE': File ")
+            unwrapped = "".join(text.split())  # the line wraps at the terminal's width
+            assert "(see`python-mqtuiservereplay--help`)" in unwrapped
+            # The terminal is shown (first bytes came) and no "Session ended" covers it.
+            shown = await page.evaluate("document.body.className")
+            assert "-first-byte" in shown and "-closed" not in shown
+            await page.close()
+        finally:
+            browser.close()
+
+
+def test_the_page_makes_no_request_to_another_host() -> None:
+    sample = str(ROOT / "qtui" / "samples" / "screener-run.jsonl")
+    with serving("replay", sample) as url:
+        page = httpx.get(url + "/")
+        assert page.status_code == 200 and "textual-terminal" in page.text
+        here = url.split("://", 1)[1]
+        urls = re.findall(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'()<>]*", page.text)
+        assert urls, "the page names its own static files by absolute URL"
+        assert all(u.split("://", 1)[1].startswith(here + "/") for u in urls), urls
+        assert not re.search(r"""(?:src|href|url)\(?\s*=?\s*["']?//""", page.text)
+        assert "googleapis" not in page.text
+        # The font it names instead is served from here.
+        fonts = [u for u in urls if u.endswith(".ttf")]
+        assert fonts
+        for font in fonts:
+            assert httpx.get(font).status_code == 200
 
 
 def test_loopback_server_refuses_foreign_hosts_and_origins() -> None:

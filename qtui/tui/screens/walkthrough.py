@@ -49,8 +49,8 @@ survey and a banner shows the moment the platform goes elsewhere.
 
 `r` restarts with a new session · `x` closes the session (a partial response) ·
 `c` walks every planned route (coverage matrix) · `q` / `esc` leaves.
-Every walk is saved under `qtui-walks/` as an answers file (`qtui qa SV_… --answers FILE`
-replays it) and a transcript.
+Every walk answered or ended is saved under `qtui-walks/` as an answers file
+(`qtui qa SV_… --answers FILE` replays it) and a transcript.
 """
 
 
@@ -230,10 +230,10 @@ class WalkthroughScreen(Screen[None]):
         if walk.done:
             ending = walk.disposition or "ended"
             title.update(Text(f"The survey ended: {ending}", style="bold"))
+            saved = walk.saved
             hint = "r walks again · q leaves" + (
-                f"\nSaved {self.saved[0].name} (replay: qtui qa {walk.survey_id} --answers "
-                f"{self.saved[0]})"
-                if self.saved
+                f"\nSaved {saved[0].name} (replay: qtui qa {walk.survey_id} --answers {saved[0]})"
+                if saved
                 else ""
             )
             await page.mount(Static(Text(hint), classes="question"))
@@ -402,10 +402,10 @@ class WalkthroughScreen(Screen[None]):
 
     def _save(self) -> None:
         walk = self.walk
-        if walk is None or self.record_dir is None or not walk.transcript:
+        if walk is None or self.record_dir is None or not walk.worth_saving:
             return
-        if self.saved is not None and self.saved[1].exists():
-            if self.saved[1].read_text(encoding="utf-8") == walk.transcript_text():
+        if walk.saved is not None and walk.saved[1].exists():
+            if walk.saved[1].read_text(encoding="utf-8") == walk.transcript_text():
                 return
         try:
             self.saved = walk.save(self.record_dir)

@@ -50,8 +50,7 @@ class ExpressionSuggester(Suggester):
         if not match:
             return None
         typed = match.group(1)
-        names = sorted(validation.known_names(survey)) + list(validation.FUNCTIONS)
-        for name in names:
+        for name in validation.completions(survey):
             if name.startswith(typed) and name != typed:
                 return value[: len(value) - len(typed)] + name
         return None
