@@ -94,7 +94,7 @@ def test_replay_of_a_file_without_events_fails_with_a_reason(tmp_path: Path) -> 
     path = tmp_path / "empty.jsonl"
     path.write_text("\n")
     result = CliRunner().invoke(main, ["replay", str(path), "--print"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # not a recording: a usage error, like any other bad file
     assert "holds no events" in result.stderr
 
 
