@@ -31,7 +31,9 @@ def screen_bindings(screen: Screen[Any]) -> list[Binding]:
     found: list[Binding] = []
     for bindings in screen._bindings.key_to_bindings.values():
         for binding in bindings:
-            if binding.description and binding.action not in seen:
+            # Textual's own screen keys (focus, copy: `app.…`, `screen.…`) are not the screen's.
+            own = "." not in binding.action
+            if own and binding.description and binding.action not in seen:
                 seen.add(binding.action)
                 found.append(binding)
     return found
@@ -47,6 +49,12 @@ def _keys(screen: Screen[Any], action: str) -> str:
     return " ".join(dict.fromkeys(names))
 
 
+def _what(binding: Binding) -> str:
+    if binding.tooltip:
+        return f"{binding.description}: {binding.tooltip}"
+    return binding.description
+
+
 def has_own_keys(screen: Screen[Any]) -> bool:
     return bool(getattr(screen, "HELP", "")) and bool(screen_bindings(screen))
 
@@ -55,7 +63,7 @@ def key_rows(screen: Screen[Any]) -> list[tuple[str, str, str, str]]:
     """(keys, what it does, group, id) for the help screen's key list."""
     group = type(screen).__name__.removesuffix("Screen")
     return [
-        (_keys(screen, b.action), b.description, group, b.id or b.action)
+        (_keys(screen, b.action), _what(b), group, b.id or b.action)
         for b in screen_bindings(screen)
     ]
 
@@ -68,7 +76,7 @@ def screen_commands(
         return
     for binding in screen_bindings(screen):
         keys = _keys(screen, binding.action)
-        help_line = Text(f"{binding.description} on this screen  [{keys}]").plain
+        help_line = Text(f"{binding.tooltip or binding.description}  [{keys}]").plain
         yield SystemCommand(binding.description, escape(help_line), _runner(run, screen, binding))
 
 
