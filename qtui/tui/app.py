@@ -616,6 +616,11 @@ class QtuiApp(EditActions, App[None]):
     # --- actions ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A full screen over the tree (fieldwork) names the app keys it keeps; the others
+        # would act on the hidden tree, so they are neither shown nor run there.
+        kept = getattr(self.screen, "APP_ACTIONS", None) if self.screen_stack else None
+        if kept is not None and action in keys.KEYS_BY_ACTION and action not in kept:
+            return False
         if action in ("play_pause", "step", "faster", "slower"):
             if not self.source.replay:
                 return False
@@ -661,6 +666,10 @@ class QtuiApp(EditActions, App[None]):
             tree.expand_all_pages()
 
     def action_help(self) -> None:
+        screen_help = getattr(self.screen, "help_screen", None)
+        if callable(screen_help):  # a full screen with its own keys and help (fieldwork)
+            self.push_screen(screen_help(self.keymap))
+            return
         if show_screen_help(self, self.screen):  # a pushed screen with keys of its own (QA)
             return
         focused = self.focused

@@ -153,7 +153,7 @@ class EditActions:
                     order = (blocks[-1].order + 1) if blocks else 0
                     self._pick_block_type(item_id, order)
                 elif kind == "navigation_rule":
-                    self._open_new("navigation_rule", item_id, order=len(store.rules(item_id)))
+                    self._open_new("navigation_rule", item_id)
 
             self.push_screen(PickScreen("Add", choices), chosen)  # type: ignore[attr-defined]
         else:
@@ -181,8 +181,6 @@ class EditActions:
         session = self.editing
         page_id = parent_id if entity in ("block", "navigation_rule") else None
         locked = session.locked_reason(entity, None, page_id)
-        if entity == "navigation_rule":
-            options.pop("order", None)
         form = FORMS[entity](session, None, parent_id=parent_id, locked=locked, **options)
         self.push_screen(form, self._form_done)  # type: ignore[attr-defined]
 

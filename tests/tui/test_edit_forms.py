@@ -385,3 +385,34 @@ async def test_a_qsf_opens_read_only_in_the_tree():
         await until_screen(pilot, "BlockForm")
         assert f"read-only: {QSF_READ_ONLY}" in str(app.screen.query_one("#form-locked").render())
         assert app.screen.query_one("#f-label", Input).disabled
+
+
+async def test_a_new_rule_goes_after_the_selected_one_never_ahead_of_rules_that_route(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("rule", "r1")  # order 0; r2 (order 1) is the page's fallback
+        await pilot.press("a")
+        await until_screen(pilot, "RuleForm")
+        assert app.screen.query_one("#f-order", Input).value == "1"
+        await pilot.press("escape")
+        await until_screen(pilot, "MainScreen")
+
+        app.go_to_item("page", "p1")  # a rule from the page: after its last rule
+        await pilot.press("a")
+        await until_screen(pilot, "PickScreen")
+        await pilot.press("down", "down", "enter")
+        await until_screen(pilot, "RuleForm")
+        assert app.screen.query_one("#f-order", Input).value == "2"
+        target = app.screen.query_one("#f-target", Select)
+        target.focus()
+        await pilot.press("enter")
+        await pilot.press(*"3. Sat")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        rules = app.store.rules("p1")
+        assert [r.id for r in rules][:2] == ["r1", "r2"]  # the under-18 rule still decides first
+        assert len(rules) == 3 and rules[-1].order == 2

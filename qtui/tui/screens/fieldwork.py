@@ -10,6 +10,7 @@ coalesced to a few per second; `p` pauses them (frames are still counted, "+N ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,6 +34,8 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from qtui.core.fieldwork import Figures, IncidentView, RouteFigures, route_figures
+from qtui.tui import keys
+from qtui.tui.screens.help import HelpScreen
 from qtui.tui.style_files import style_paths
 
 if TYPE_CHECKING:
@@ -52,29 +55,98 @@ def _loi(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def totals_text(figures: Figures) -> Text:
-    """The figures as two or three short lines (fits 80 columns)."""
-    text = Text(no_wrap=False)
+TOTALS_LINES = 3  # the most lines the figures take; least important pairs go first
 
-    def pair(label: str, value: object, style: str = "bold") -> None:
-        text.append(f"{label} ", style="dim")
-        text.append(str(value), style=style)
-        text.append("  ")
 
-    pair("started", figures.started)
-    pair("completed", figures.completed, "bold green")
-    pair("screened", figures.screened_out, "bold yellow")
-    pair("over quota", figures.over_quota)
-    pair("partial", figures.partial)
-    pair("in progress", figures.in_progress)
-    text.append("\n")
-    pair("incidence", _pct(figures.incidence))
+def totals_text(figures: Figures, width: int | None = None) -> Text:
+    """The figures as short lines of `label value` pairs, never split across lines.
+
+    Within `width` cells (None: no limit, two lines: counts, then rates); when they would
+    take more than three lines, the least important pairs are left out first.
+    """
     rate = figures.completes_per_hour
-    pair("completes/h", "—" if rate is None else f"{rate:.0f}")
-    pair("median LOI", _loi(figures.median_loi_s))
-    pair("incidents", len(figures.incidents), "bold red" if figures.incidents else "bold")
-    pair("blacklisted", figures.blacklisted)
-    return text
+    incidents = len(figures.incidents)
+    # (importance: lower stays longer, label, value, style), counts then rates.
+    counts = [
+        (0, "started", figures.started, "bold"),
+        (0, "completed", figures.completed, "bold green"),
+        (1, "screened", figures.screened_out, "bold yellow"),
+        (2, "in progress", figures.in_progress, "bold"),
+        (3, "partial", figures.partial, "bold"),
+        (5, "over quota", figures.over_quota, "bold"),
+    ]
+    rates = [
+        (1, "incidence", _pct(figures.incidence), "bold"),
+        (2, "completes/h", "—" if rate is None else f"{rate:.0f}", "bold"),
+        (3, "median LOI", _loi(figures.median_loi_s), "bold"),
+        (2, "incidents", incidents, "bold red" if incidents else "bold"),
+        (4, "blacklisted", figures.blacklisted, "bold"),
+    ]
+
+    def lines(groups: list[list[tuple[int, str, object, str]]]) -> list[list[Text]]:
+        out: list[list[Text]] = []
+        for group in groups:
+            line: list[Text] = []
+            used = 0
+            for _, label, value, style in group:
+                pair = Text.assemble((f"{label} ", "dim"), (str(value), style))
+                cells = pair.cell_len + (2 if line else 0)
+                if line and width is not None and used + cells > width:
+                    out.append(line)
+                    line, used, cells = [], 0, pair.cell_len
+                line.append(pair)
+                used += cells
+            if line:
+                out.append(line)
+        return out
+
+    groups = [counts, rates]
+    laid = lines(groups)
+    while len(laid) > TOTALS_LINES:
+        worst = max(item[0] for group in groups for item in group)
+        if worst == 0:
+            break
+        # Drop one of the least important pairs (the last of them), then lay out again.
+        for group in reversed(groups):
+            if any(item[0] == worst for item in group):
+                last = max(i for i, item in enumerate(group) if item[0] == worst)
+                del group[last]
+                break
+        laid = lines(groups)
+    return Text("\n").join(Text("  ").join(line) for line in laid)
+
+
+def short_id(value: str, width: int = 10) -> str:
+    """A response id short enough for a list line, still telling responses apart."""
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def age(moment: datetime, now: datetime) -> str:
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600:.0f} h ago"
+    return f"{seconds // 86400:.0f} d ago"
+
+
+def incident_line(incident: IncidentView, now: datetime) -> Text:
+    """`[status] R_4f2a…  10:02 · 8 min ago  title  1 comment`: plain text, never markup."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"[{incident.status}] ", style="bold red" if incident.status == "new" else "bold")
+    line.append(short_id(incident.response_id) if incident.response_id else "no response")
+    created = incident.created_at
+    if created is not None:
+        created = created.astimezone(now.tzinfo)
+        shown = created.strftime("%H:%M" if created.date() == now.date() else "%d %b %H:%M")
+        line.append(f"  {shown} · {age(created, now)}", style="dim")
+    line.append("  ")
+    line.append(incident.title)
+    count = len(incident.comments)
+    line.append(f"  {count} comment{'s' if count != 1 else ''}", style="dim")
+    return line
 
 
 def watcher_hint(note: str | None) -> str:
@@ -113,17 +185,77 @@ class IncidentScreen(ModalScreen[None]):
             yield Label("esc closes", id="incident-foot")
 
 
+TABS = ("pages", "routes", "incidents")
+
+FIELDWORK_HELP = """\
+## Fieldwork
+
+How the survey last pushed is doing in the field, live: respondents started, completed,
+screened out, over quota, partial and in progress; incidence, completes per hour, median
+length of interview, incidents and blacklisted respondents. The sparkline shows completes
+per minute over the last 30 minutes (a flat line: none yet).
+
+Three tabs below:
+
+- **Pages**: every page in survey order with how many respondents reached it, left there
+  and ended there (a red *left* figure: a quarter or more of those who reached it left).
+- **Routes**: respondents per predicted route; a route nobody took after enough completes
+  is flagged *never taken*.
+- **Incidents**: Oktave incidents, newest activity first, each with its response, age and
+  status; `enter` opens one with its comments.
+
+Switch tabs with `tab` / `shift+tab` or `1` `2` `3`. `p` pauses the figures (what arrives
+meanwhile is counted as "+N new"); `esc` goes back to the tree. The tree's keys (filter,
+go to page, copy, edit…) work on the tree, not here.
+"""
+
+
+def _key_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    """The keys of the fieldwork screen, for its help (app keys as the user remapped them)."""
+
+    def app_key(key_id: str) -> tuple[str, str, str, str]:
+        key = keys.KEYS_BY_ID[key_id]
+        return (keys.display(keys.keys_for(key, keymap)), key.help, key.group, key.id)
+
+    return [
+        ("esc", "Back to the tree", "Fieldwork", ""),
+        ("p", "Pause or resume the figures (new events are still counted)", "Fieldwork", ""),
+        ("tab", "Next tab: Pages → Routes → Incidents", "Fieldwork", ""),
+        ("shift+tab", "Previous tab", "Fieldwork", ""),
+        ("1 2 3", "Show the Pages, Routes or Incidents tab", "Fieldwork", ""),
+        ("↑ ↓", "Move in the table or list of the tab", "Fieldwork", ""),
+        (
+            "enter",
+            "Incidents tab: open the highlighted incident with its comments",
+            "Fieldwork",
+            "",
+        ),
+        app_key("qtui.help"),
+        app_key("qtui.palette"),
+        app_key("qtui.quit"),
+    ]
+
+
 class FieldworkScreen(Screen[None]):
     """The fielded survey's live figures; `esc` or `F` goes back to the tree."""
 
     CSS_PATH: ClassVar[list[str | Path]] = style_paths("fieldwork.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,F", "app.pop_screen", "Back to tree"),
+        # Before the list's own (hidden) enter, so the footer shows it on the Incidents tab.
+        Binding("enter", "open_incident", "Open incident", priority=True),
         Binding("p", "pause", "Pause"),
+        Binding("tab", "next_tab(1)", "Next tab"),
+        Binding("shift+tab", "next_tab(-1)", "Previous tab", show=False),
         Binding("1", "tab('pages')", "Pages", show=False),
         Binding("2", "tab('routes')", "Routes", show=False),
         Binding("3", "tab('incidents')", "Incidents", show=False),
     ]
+    HELP: ClassVar[str] = FIELDWORK_HELP  # its bindings also reach the command palette
+    # The app's keys that still work here; the others act on the tree, hidden under this.
+    APP_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"help", "quit", "command_palette", "fieldwork"}
+    )
 
     def __init__(
         self,
@@ -145,13 +277,15 @@ class FieldworkScreen(Screen[None]):
         self.frames_at_pause = 0
         self.figures: Figures | None = None
         self._incidents: list[IncidentView] = []
+        self._incidents_minute: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fw-head")
         yield Static("", id="fw-totals")
         with Horizontal(id="fw-spark-row"):
             yield Label("completes\nper minute", id="fw-spark-label")
-            yield Sparkline([0], id="fw-spark")
+            yield Sparkline([], id="fw-spark")
+            yield Static(Text("no completes yet", style="dim"), id="fw-spark-note")
         with TabbedContent(id="fw-tabs"):
             with TabPane("Pages", id="pages"):
                 yield DataTable(id="fw-pages", cursor_type="row", zebra_stripes=True)
@@ -172,6 +306,7 @@ class FieldworkScreen(Screen[None]):
         routes.add_columns("taken", "", "ends", "route (page numbers)")
         self.refresh_figures(force=True)
         self.set_interval(self.interval, self.refresh_figures)
+        self._focus_tab(self.query_one(TabbedContent).active or "pages")
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -185,6 +320,38 @@ class FieldworkScreen(Screen[None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        self._focus_tab(tab)
+
+    def action_next_tab(self, step: int) -> None:
+        active = self.query_one(TabbedContent).active
+        index = TABS.index(active) if active in TABS else 0
+        self.action_tab(TABS[(index + step) % len(TABS)])
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id in TABS:
+            self._focus_tab(event.pane.id)
+
+    def _focus_tab(self, tab: str) -> None:
+        """The shown tab's table or list takes the keys (never a hidden one)."""
+        widget_id = {"pages": "#fw-pages", "routes": "#fw-routes", "incidents": "#fw-incidents"}
+        self.query_one(widget_id[tab]).focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_incident":
+            return self.is_mounted and self.query_one(TabbedContent).active == "incidents"
+        return True
+
+    def action_open_incident(self) -> None:
+        options = self.query_one("#fw-incidents", OptionList)
+        index = options.highlighted
+        if index is not None and 0 <= index < len(self._incidents):
+            self.app.push_screen(IncidentScreen(self._incidents[index]))
+
+    def help_screen(self, keymap: Mapping[str, str]) -> HelpScreen:
+        """`?` here: this screen's help and keys (the app asks the screen on top)."""
+        return HelpScreen("Fieldwork", FIELDWORK_HELP, keymap, rows=_key_rows(keymap))
 
     @on(OptionList.OptionSelected, "#fw-incidents")
     def open_incident(self, event: OptionList.OptionSelected) -> None:
@@ -213,16 +380,31 @@ class FieldworkScreen(Screen[None]):
         self._head()
         figures = self.figures
         totals = self.query_one("#fw-totals", Static)
-        spark = self.query_one("#fw-spark", Sparkline)
         if figures is None:
             totals.update(Text(watcher_hint(self.watcher.note()), style="dim"))
-            spark.data = [0]
+            self._spark([])
             return
-        totals.update(totals_text(figures))
-        spark.data = list(figures.completes_by_bucket)
+        self._totals()
+        self._spark(list(figures.completes_by_bucket))
         self._pages(figures)
         self._routes()
         self._incident_list(figures)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._totals)
+
+    def _totals(self) -> None:
+        """The figures laid out for the width the totals have now (80 columns and up)."""
+        if self.figures is not None and self.is_mounted:
+            totals = self.query_one("#fw-totals", Static)
+            totals.update(totals_text(self.figures, totals.content_region.width or None))
+
+    def _spark(self, values: list[float]) -> None:
+        """Completes per minute; with none at all, a flat line and a note (never full bars:
+        Textual draws one value, or all equal, at the top)."""
+        spark = self.query_one("#fw-spark", Sparkline)
+        spark.data = values if any(values) else []
+        self.query_one("#fw-spark-note", Static).display = not any(values)
 
     def _head(self) -> None:
         watcher = self.watcher
@@ -278,22 +460,21 @@ class FieldworkScreen(Screen[None]):
 
     def _incident_list(self, figures: Figures) -> None:
         options = self.query_one("#fw-incidents", OptionList)
-        if [i.id for i in figures.incidents] == [i.id for i in self._incidents] and [
-            (i.status, len(i.comments)) for i in figures.incidents
-        ] == [(i.status, len(i.comments)) for i in self._incidents]:
+        now = self.now()
+        minute = now.replace(second=0, microsecond=0)  # ages move on once a minute
+        if (
+            minute == self._incidents_minute
+            and [i.id for i in figures.incidents] == [i.id for i in self._incidents]
+            and [(i.status, len(i.comments)) for i in figures.incidents]
+            == [(i.status, len(i.comments)) for i in self._incidents]
+        ):
             return
+        self._incidents_minute = minute
         self._incidents = list(figures.incidents)
         highlighted = options.highlighted
         options.clear_options()
         for incident in self._incidents:
-            line = Text()
-            line.append(
-                f"[{incident.status}] ", style="bold red" if incident.status == "new" else "bold"
-            )
-            line.append(incident.title)
-            count = len(incident.comments)
-            line.append(f"  {count} comment{'s' if count != 1 else ''}", style="dim")
-            options.add_option(Option(line, id=incident.id))
+            options.add_option(Option(incident_line(incident, now), id=incident.id))
         if self._incidents:
             options.highlighted = min(highlighted or 0, len(self._incidents) - 1)
 

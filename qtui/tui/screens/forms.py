@@ -112,6 +112,12 @@ class RuleForm(EditForm):
     entity = "navigation_rule"
     noun = "navigation rule"
 
+    def __init__(self, *args: Any, order: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new rule goes where it was asked for (after the selected rule, or after the
+        # page's last): order 0 would put it first, ahead of rules that route today.
+        self.new_order = order
+
     def _pages(self) -> list[tuple[str, str]]:
         if self.survey is None:
             return []
@@ -120,6 +126,13 @@ class RuleForm(EditForm):
             end = f"  [{page.assign_response_status}]" if page.ends_survey else ""
             out.append((f"{number}. {page.name or page.id}{end}", page.id))
         return out
+
+    def _default_order(self) -> int:
+        if self.new_order is not None:
+            return self.new_order
+        page = self.survey.page(self.parent_id) if self.survey and self.parent_id else None
+        rules = page.navigation_rules if page is not None else []
+        return max((rule.order for rule in rules), default=-1) + 1
 
     def _page_name(self, page_id: Any) -> str:
         page = self.survey.page(page_id) if self.survey and isinstance(page_id, str) else None
@@ -148,7 +161,7 @@ class RuleForm(EditForm):
         yield from self.field(
             "order",
             "Order among the page's rules (0 first)",
-            Input(str(item.get("order", 0)), id="f-order", restrict=r"[0-9]*"),
+            Input(str(item.get("order", self._default_order())), id="f-order", restrict=r"[0-9]*"),
         )
         self.condition = ExpressionEditor(
             item.get("condition"),

@@ -41,6 +41,12 @@ class HelpScreen(ModalScreen[None]):
         # A screen with keys of its own lists those (keys, help, group, id) instead of KEYS.
         self.rows = rows
 
+    def key_rows(self) -> list[tuple[str, str, str, str]]:
+        """The rows of the key table: the screen's own keys, or every key of the app."""
+        if self.rows is not None:
+            return list(self.rows)
+        return [(display(keys_for(k, self.keymap)), k.help, k.group, k.id) for k in KEYS]
+
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box") as box:
             box.border_title = f"Help · {self.help_title}"
