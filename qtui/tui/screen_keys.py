@@ -25,14 +25,19 @@ GENERAL_ROWS = [
 ]
 
 
+_TEXTUAL_SCREEN_ACTIONS = frozenset(
+    b.action if isinstance(b, Binding) else b[1] for b in Screen.BINDINGS
+)
+
+
 def screen_bindings(screen: Screen[Any]) -> list[Binding]:
     """The screen's own bindings that carry a description, once per action."""
     seen: set[str] = set()
     found: list[Binding] = []
     for bindings in screen._bindings.key_to_bindings.values():
         for binding in bindings:
-            # Textual's own screen keys (focus, copy: `app.…`, `screen.…`) are not the screen's.
-            own = "." not in binding.action
+            # Textual's own keys of every screen (focus next/previous, copy) are not its own.
+            own = binding.action not in _TEXTUAL_SCREEN_ACTIONS
             if own and binding.description and binding.action not in seen:
                 seen.add(binding.action)
                 found.append(binding)
