@@ -47,7 +47,7 @@ def parse_json_text(data: bytes, name: str) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JsonFileError(
-            f"{name}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"{name}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     except RecursionError:
         raise JsonFileError(

@@ -14,8 +14,11 @@ import json
 import sys
 from datetime import datetime
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
+
+from qtui.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -108,6 +111,12 @@ def fieldwork(
     relay = relay_url or settings.relay.url
     if not relay:
         _fail("no relay URL: pass --relay http://HOST:PORT or set QTUI_RELAY_URL", EXIT_USAGE)
+    parts = urlsplit(relay)
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
+        _fail(
+            f"--relay {printable(relay)[:80]!r} is not the relay's URL: pass http://HOST:PORT",
+            EXIT_USAGE,
+        )
     try:
         since_at = parse_since(since) if since else None
     except ValueError as error:

@@ -626,6 +626,11 @@ class QtuiApp(EditActions, App[None]):
                 return False
             if action == "play_pause" and isinstance(self.focused, Input):
                 return False  # let the space reach the text field
+            ended = self.replay_position is not None and (
+                self.replay_position.position >= self.replay_position.total
+            )
+            if ended and action in ("play_pause", "step"):
+                return None  # shown dimmed: the recording has no more events to play
         return True
 
     def action_pause(self) -> None:

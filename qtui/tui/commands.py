@@ -331,6 +331,10 @@ def replay(file: Path, as_text: bool, as_json: bool, speed: float, survey: str |
     """
     from qtui.exits import EXIT_ISSUES
 
+    if as_json and as_text:
+        from qtui.exits import UsageFailure
+
+        raise UsageFailure("--print and --json each print the survey: pick one")
     if as_json or as_text or not _has_terminal():
         bad = _BadLines(file)
         _print_replay(_replayed_store(file, bad), survey, as_json)
@@ -363,8 +367,10 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
             if as_json:
                 click.echo("[]")
             return
+        from qtui.exits import UsageFailure
+
         what = f"survey {survey!r}" if survey else "any survey"
-        raise click.ClickException(f"the recording holds no events for {what}.")
+        raise UsageFailure(f"the recording holds no events for {what}.")
     if as_json:
         documents = [s.dump() for s in surveys]
         click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))

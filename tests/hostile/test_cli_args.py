@@ -57,3 +57,14 @@ def test_a_bad_argument_is_one_line_and_exit_2(case):
     args, says = CASES[case]
     answer = run(args)
     assert_one_line_error(answer, 2, says)
+
+
+def test_print_and_json_together_are_refused(tmp_path):
+    answer = run(["replay", "qtui/samples/screener-run.jsonl", "--print", "--json"], {})
+    assert_one_line_error(answer, 2, "--print and --json")
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x", "http://", "127.0.0.1:8700"])
+def test_fieldwork_refuses_a_relay_that_is_not_a_url(url, tmp_path):
+    answer = run(["fieldwork", "SV_x", "--relay", url], {"XDG_CONFIG_HOME": str(tmp_path)})
+    assert_one_line_error(answer, 2, "is not the relay's URL")

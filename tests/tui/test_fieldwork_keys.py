@@ -61,6 +61,7 @@ def active_tab(screen: FieldworkScreen) -> str:
 
 async def test_fieldwork_footer_shows_only_its_own_keys_and_tree_keys_do_nothing():
     async with fieldwork_open() as (app, pilot, screen):
+        await until(pilot, lambda: "tab" in footer_keys(app))
         shown = footer_keys(app)
         descriptions = " ".join(shown.values()).lower()
         for tree_only in ("filter", "go to page", "events", "copy", "problems", "edit", "undo"):
@@ -93,7 +94,8 @@ async def test_fieldwork_tabs_switch_with_tab_shift_tab_and_digits_and_enter_ope
         assert active_tab(screen) == "routes"
         await pilot.press("tab")
         assert active_tab(screen) == "incidents"
-        assert "enter" in footer_keys(app) or "⏎" in footer_keys(app)
+        # The footer is recomposed after the bindings change: wait for it.
+        await until(pilot, lambda: "⏎" in footer_keys(app) or "enter" in footer_keys(app))
         await pilot.press("enter")  # straight away: the list has the focus
         await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
         await pilot.press("escape")

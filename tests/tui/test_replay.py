@@ -46,6 +46,10 @@ async def test_replay_steps_one_event_at_a_time_then_plays_to_the_end(tmp_path: 
         await settle(pilot, app)
         assert app.replay_position is not None and app.replay_position.position == total
         assert len(app.tree.labels()) == 4
+        # At the end, Play and Step are shown dimmed and do nothing, rather than looking live.
+        await until(pilot, lambda: app.check_action("play_pause", ()) is None)
+        assert app.check_action("step", ()) is None
+        assert app.check_action("faster", ()) is True
 
 
 async def test_bad_lines_are_shown_in_the_log_and_skipped(tmp_path: Path) -> None:
@@ -94,7 +98,7 @@ def test_replay_of_a_file_without_events_fails_with_a_reason(tmp_path: Path) -> 
     path = tmp_path / "empty.jsonl"
     path.write_text("\n")
     result = CliRunner().invoke(main, ["replay", str(path), "--print"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # not a recording: a usage error, like any other bad file
     assert "holds no events" in result.stderr
 
 

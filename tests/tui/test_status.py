@@ -163,8 +163,22 @@ async def test_push_time_platform_filter_and_connection_states(feed: FeedSource)
         assert bar(app).endswith("· pushed 2025-04-01 10:00:40 UTC · filter: sat")
         feed.connection("reconnecting", retry_in=3.0)
         await until(pilot, lambda: "◌ reconnecting in 3s ·" in bar(app))
+        assert bar(app).startswith(" RECONNECTING ")  # never LIVE while the stream is away
         feed.connection("offline", error="relay refused the subscriber token")
         await until(pilot, lambda: "✗ offline: relay refused the subscriber token ·" in bar(app))
+        assert bar(app).startswith(" OFFLINE ")
+        feed.connection("live")
+        await until(pilot, lambda: bar(app).startswith(" LIVE "))
+
+
+def test_connection_outlasts_a_failing_deliveries_reason_when_narrow() -> None:
+    parts = {
+        "mode": Text(" RECONNECTING "),
+        "status": Text("programming"),
+        "connection": Text("◌ reconnecting in 7s"),
+        "deliveries": Text("✗ Questra has no active webhook, so it sends the relay nothing"),
+    }
+    assert StatusBar.fitting(parts, 60) == ["mode", "connection"]
 
 
 async def test_replay_shows_its_position_and_the_stream_time_instead_of_lag(

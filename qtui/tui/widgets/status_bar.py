@@ -76,8 +76,8 @@ def connection_text(
 PRIORITY: tuple[str, ...] = (
     "mode",  # LIVE / PAUSED / PLAYING 12/40 · ×1
     "pending",  # +N pending while paused
-    "deliveries",  # ✗ Questra's deliveries to … fail: receiver answered 404
     "connection",  # live · last event Ns ago / reconnecting / offline / replay at …
+    "deliveries",  # ✗ Questra's deliveries to … fail: receiver answered 404
     "problems",  # checking routes… / N problems (x) / no problems found / not checked
     "filter",  # filter: text
     "status",  # the survey's status
@@ -85,6 +85,12 @@ PRIORITY: tuple[str, ...] = (
     "pushed",
     "rate",  # ev/s
 )
+# The badge while the live stream is not connected (it reads LIVE only while it is).
+OFFLINE_BADGES: dict[str, str] = {
+    "connecting": " CONNECTING ",
+    "reconnecting": " RECONNECTING ",
+    "offline": " OFFLINE ",
+}
 # The order they are shown in, left to right.
 ORDER: tuple[str, ...] = (
     "mode",
@@ -162,8 +168,12 @@ class StatusBar(Widget):
                 mode.append(" VIEW PAUSED ", self._style("paused"))
         elif info.paused:
             mode.append(" PAUSED ", self._style("paused"))
-        else:
-            mode.append(" LIVE ", self._style("live"))
+        else:  # LIVE only while the stream is connected: never while it is away
+            badge = OFFLINE_BADGES.get(info.connection.status)
+            if badge is None:
+                mode.append(" LIVE ", self._style("live"))
+            else:
+                mode.append(badge, self._style("paused"))
         parts["mode"] = mode
         if info.pending:
             parts["pending"] = Text(f"+{info.pending} pending", self._style("warn"))
