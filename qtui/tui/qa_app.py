@@ -158,6 +158,9 @@ class QaApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Help", "How to answer, and every key of this screen  [? f1]", self.action_help
+        )
         yield from screen_commands(screen, self.run_screen_action)
 
     def run_screen_action(self, screen: Screen[Any], action: str) -> None:

@@ -25,13 +25,20 @@ GENERAL_ROWS = [
 ]
 
 
+_TEXTUAL_SCREEN_ACTIONS = frozenset(
+    b.action if isinstance(b, Binding) else b[1] for b in Screen.BINDINGS
+)
+
+
 def screen_bindings(screen: Screen[Any]) -> list[Binding]:
     """The screen's own bindings that carry a description, once per action."""
     seen: set[str] = set()
     found: list[Binding] = []
     for bindings in screen._bindings.key_to_bindings.values():
         for binding in bindings:
-            if binding.description and binding.action not in seen:
+            # Textual's own keys of every screen (focus next/previous, copy) are not its own.
+            own = binding.action not in _TEXTUAL_SCREEN_ACTIONS
+            if own and binding.description and binding.action not in seen:
                 seen.add(binding.action)
                 found.append(binding)
     return found
@@ -47,6 +54,12 @@ def _keys(screen: Screen[Any], action: str) -> str:
     return " ".join(dict.fromkeys(names))
 
 
+def _what(binding: Binding) -> str:
+    if binding.tooltip:
+        return f"{binding.description}: {binding.tooltip}"
+    return binding.description
+
+
 def has_own_keys(screen: Screen[Any]) -> bool:
     return bool(getattr(screen, "HELP", "")) and bool(screen_bindings(screen))
 
@@ -55,7 +68,7 @@ def key_rows(screen: Screen[Any]) -> list[tuple[str, str, str, str]]:
     """(keys, what it does, group, id) for the help screen's key list."""
     group = type(screen).__name__.removesuffix("Screen")
     return [
-        (_keys(screen, b.action), b.description, group, b.id or b.action)
+        (_keys(screen, b.action), _what(b), group, b.id or b.action)
         for b in screen_bindings(screen)
     ]
 
@@ -68,7 +81,7 @@ def screen_commands(
         return
     for binding in screen_bindings(screen):
         keys = _keys(screen, binding.action)
-        help_line = Text(f"{binding.description} on this screen  [{keys}]").plain
+        help_line = Text(f"{binding.tooltip or binding.description}  [{keys}]").plain
         yield SystemCommand(binding.description, escape(help_line), _runner(run, screen, binding))
 
 

@@ -162,3 +162,22 @@ async def test_esc_cancels_between_requests_and_resume_finishes_the_push():
         async with QualtricsClient(demo.qualtrics_base_url, demo.qualtrics_token) as qualtrics:
             definition = await qualtrics.get_definition(sid)
         assert len(definition["Questions"]) == len(compile_survey(screen.survey).question_list())
+
+
+async def test_without_qualtrics_settings_the_screen_says_so_and_offers_no_push(feed):
+    from tests.tui.conftest import make_app
+    from tests.tui.test_edit_forms import opened
+
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot, app, feed)
+        screen = await open_push(pilot, app)
+        assert screen.state == "unavailable"
+        assert "not configured" in screen_text(app, "#push-plan")
+        for action in ("push", "allow_routing", "resume"):
+            assert not screen.check_action(action, ())  # not offered: they would do nothing
+        assert not screen.query_one("#push-issues").display
+        await pilot.press("y")
+        assert screen.state == "unavailable"
+        await pilot.press("escape")
+        await until_screen(pilot, "MainScreen")

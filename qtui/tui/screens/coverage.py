@@ -40,8 +40,14 @@ class CoverageScreen(Screen[None]):
     HELP: ClassVar[str] = COVERAGE_HELP
     CSS_PATH: ClassVar[list[str | Path]] = style_paths("qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_selected", "Open route", id="qa.cover.open"),
-        Binding("escape,q", "leave", "Back", id="qa.cover.leave"),
+        Binding(
+            "enter",
+            "open_selected",
+            "Open route",
+            id="qa.cover.open",
+            tooltip="Open the route's walk, answers filled in",
+        ),
+        Binding("escape,q", "leave", "Back", id="qa.cover.leave", tooltip="Back to the walk"),
     ]
 
     def __init__(

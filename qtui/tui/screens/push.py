@@ -114,7 +114,10 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
                 yield Label("Plan", classes="form-label")
                 yield Static(Text("working out the plan…"), id="push-plan")
                 yield Static("", id="push-routing")
-                yield Label("Compile issues (enter goes to the item)", classes="form-label")
+                yield Label(
+                    "Compile issues (enter goes to the item)",
+                    classes="form-label push-issues-label",
+                )
                 yield OptionList(id="push-issues")
                 yield ProgressBar(total=None, show_eta=True, id="push-progress")
                 yield Static("", id="push-step")
@@ -128,6 +131,8 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
         self.query_one("#push-progress").display = False
         if self.target.reason:
             self.state = "unavailable"
+            for empty in self.query("#push-issues, .push-issues-label"):
+                empty.display = False  # no plan, so no issues to list
             self.query_one("#push-plan", Static).update(
                 Text(f"Cannot push to Qualtrics: {self.target.reason}")
             )
@@ -230,6 +235,27 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
         self.query_one("#push-hint", Static).update(Text(hints.get(self.state, "")))
 
     # --- push -----------------------------------------------------------------------------
+
+    # Keys that would do nothing in the current state are not offered in the footer.
+    _ACTION_STATES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "push": ("ready", "done", "refused"),  # refused: y says why A is needed
+        "allow_routing": ("refused",),
+        "resume": ("failed", "cancelled"),
+    }
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
+        if self.is_attached:
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        states = self._ACTION_STATES.get(action)
+        return states is None or self.state in states
 
     def action_allow_routing(self) -> None:
         if self.state != "refused":

@@ -64,11 +64,25 @@ class WalkthroughScreen(Screen[None]):
     HELP: ClassVar[str] = WALKTHROUGH_HELP
     CSS_PATH: ClassVar[list[str | Path]] = style_paths("qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,n", "advance", "Next page", id="qa.next"),
-        Binding("r", "restart", "Restart", id="qa.restart"),
-        Binding("x", "close_session", "Close session", id="qa.close"),
-        Binding("c", "cover", "Cover routes", id="qa.cover"),
-        Binding("escape,q", "leave", "Back", id="qa.leave"),
+        Binding(
+            "enter,n", "advance", "Next page", id="qa.next", tooltip="Submit this page's answers"
+        ),
+        Binding("r", "restart", "Restart", id="qa.restart", tooltip="Walk again, a new session"),
+        Binding(
+            "x",
+            "close_session",
+            "Close session",
+            id="qa.close",
+            tooltip="Close the session here (a partial response)",
+        ),
+        Binding("c", "cover", "Cover routes", id="qa.cover", tooltip="Walk every planned route"),
+        Binding(
+            "escape,q",
+            "leave",
+            "Back",
+            id="qa.leave",
+            tooltip="Leave the walkthrough (the walk is saved)",
+        ),
     ]
 
     def __init__(
