@@ -278,6 +278,7 @@ class FieldworkScreen(Screen[None]):
         self.figures: Figures | None = None
         self._incidents: list[IncidentView] = []
         self._incidents_minute: datetime | None = None
+        self._columns = False  # the tables have their columns (set once mounted)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fw-head")
@@ -304,6 +305,7 @@ class FieldworkScreen(Screen[None]):
         pages.add_columns("page", "reached", "left", "ended", "")
         routes = self.query_one("#fw-routes", DataTable)
         routes.add_columns("taken", "", "ends", "route (page numbers)")
+        self._columns = True
         self.refresh_figures(force=True)
         self.set_interval(self.interval, self.refresh_figures)
         self._focus_tab(self.query_one(TabbedContent).active or "pages")
@@ -362,7 +364,7 @@ class FieldworkScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------------
 
     def refresh_figures(self, force: bool = False) -> None:
-        if not self.is_mounted or not self.query("#fw-pages"):
+        if not self.is_mounted or not self._columns:  # routes may arrive before `_start`
             return
         if self.paused and not force:
             self._head()
