@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.pip_command import system_pip_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,7 +79,7 @@ def test_pip_can_install_into_a_venv_created_without_pip(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "list"],
+        [*system_pip_command(), "--python", str(venv / "bin" / "python"), "list"],
         capture_output=True,
         text=True,
         check=True,

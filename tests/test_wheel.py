@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pip_command import pip_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytest.importorskip("hatchling", reason="building the wheel needs hatchling (the test extra)")
@@ -17,7 +19,7 @@ pytest.importorskip("hatchling", reason="building the wheel needs hatchling (the
 @pytest.mark.slow
 def test_the_wheel_ships_every_stylesheet_and_the_app_finds_them(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+        [*pip_command(), "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
          "-q", "-w", str(tmp_path)],
         check=True,
         capture_output=True,
