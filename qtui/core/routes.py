@@ -281,12 +281,14 @@ def analyze(survey: Survey) -> RouteAnalysis:
     Each conditional rule is treated as possibly true and possibly false; an unconditional
     rule (or one whose condition reads nothing and is always true) cuts off the rules after it
     and the fall-through. Finding kinds: parse_error, unknown_reference, variable_cycle,
-    duplicate_name, unknown_target, never_taken, unreachable, dead_end, cycle.
+    duplicate_name, unknown_target, never_taken, unreachable, dead_end, cycle,
+    read_before_asked.
     """
     flow = _Flow(survey)
     result = RouteAnalysis()
     _check_expressions(survey, flow, result)
     graph = _graph(flow, result)
+    _check_read_before_asked(survey, flow, graph, result)
     name = {page.id: page.name or page.id for page in flow.pages}
 
     reached = _reach(graph, flow.start.id) if flow.start is not None else set()
@@ -437,6 +439,74 @@ def _graph(flow: _Flow, result: RouteAnalysis) -> dict[str, set[str]]:
             targets.add(flow.next_of[page.id] or _END)
         graph[page.id] = targets
     return graph
+
+
+def _check_read_before_asked(
+    survey: Survey, flow: _Flow, graph: Mapping[str, set[str]], result: RouteAnalysis
+) -> None:
+    """A rule or showIf that reads a question no route can have asked by then.
+
+    The question's page must be the page itself or lead to it by some route; otherwise the
+    answer is always empty where the expression runs (say an under-18 screen-out that reads a
+    question asked three pages later), which no syntax or name check can see.
+    """
+    refs = reference_names(survey)
+    asked_on: dict[str, str] = {}
+    for page in flow.pages:
+        for block in page.blocks:
+            if block.id in refs:
+                asked_on.setdefault(refs[block.id], page.id)
+    variables = {v.name: v for v in survey.variables if v.name}
+    questions_of: dict[str, set[str]] = {}
+
+    def questions(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if name in asked_on:
+            return {name}
+        if name not in variables or name in seen:
+            return set()
+        if name not in questions_of:
+            expr = _variable_expr(variables[name])
+            roots = reference_roots(expr) if expr is not None else set()
+            questions_of[name] = set().union(*(questions(r, seen | {name}) for r in roots))
+        return questions_of[name]
+
+    reach: dict[str, set[str]] = {}
+
+    def never_before(question: str, page_id: str) -> str | None:
+        """The page that asks `question`, when no route shows it before leaving `page_id`."""
+        source = asked_on[question]
+        if source == page_id:
+            return None
+        if source not in reach:
+            reach[source] = _reach(graph, source)
+        return source if page_id not in reach[source] else None
+
+    def check(item_id: str, what: str, expr: Expr | None, page_id: str) -> None:
+        if expr is None:
+            return
+        read = set().union(*(questions(root) for root in reference_roots(expr)))
+        for question in sorted(read):
+            source = never_before(question, page_id)
+            if source is not None:
+                result.findings.append(
+                    Finding(
+                        "read_before_asked",
+                        item_id,
+                        f"{what} reads {question!r}, asked on page {_page_label(flow, source)}, "
+                        f"which no route shows before page {_page_label(flow, page_id)}: "
+                        "it is always unanswered there",
+                    )
+                )
+
+    for page in flow.pages:
+        for entry in flow.rules[page.id]:
+            check(entry.rule.id, "condition", entry.condition, page.id)
+        for block in page.blocks:
+            try:
+                show_if = _parse_text(block.config.showIf)
+            except ExpressionError:
+                continue  # reported as a parse error
+            check(block.id, "showIf", show_if, page.id)
 
 
 def _page_label(flow: _Flow, page_id: str | None) -> str:

@@ -44,6 +44,7 @@ SHORT: dict[str, str] = {
     "unreachable": "unreachable",
     "dead_end": "dead end",
     "cycle": "loop",
+    "read_before_asked": "not asked yet",
 }
 
 
