@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey
 
 from qtui.tui.messages import Frame
 from qtui.tui.safe import plain
@@ -121,16 +123,47 @@ Every event received, oldest first: its time, type, signature (`✓` verified by
             self._cells[key] = cells
             self.add_row(*cells, key=key)
         if len(self._entries) > self.limit * 1.25:
-            # Trim in one go, with some slack: removing rows one at a time costs O(rows) each.
+            # Trim with some slack, so the cost is paid once per limit/4 events.
+            dropped: list[str] = []
             while len(self._entries) > self.limit:
                 key, _ = self._entries.popleft()
                 del self._by_key[key]
                 del self._cells[key]
-            self.clear()
-            for key, _ in self._entries:
-                self.add_row(*self._cells[key], key=key)
+                dropped.append(key)
+            self._drop_oldest_rows(dropped)
         if follow:
             self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def _drop_oldest_rows(self, keys: list[str]) -> None:
+        """Remove the first rows at once, the cursor staying on the entry it was on.
+
+        `remove_row` renumbers every row for each row removed, and `clear()` + re-adding the
+        rest makes Textual measure every cell again: both cost tens of milliseconds a trim
+        on a live stream. This does what `remove_row` does for all of them in one pass.
+        """
+        try:
+            locations = self._row_locations
+            order = sorted(locations, key=locations.get)  # type: ignore[arg-type]
+        except AttributeError:  # a DataTable without these internals: the public way
+            for key in keys:
+                self.remove_row(key)
+            return
+        gone = set(keys)
+        row = self.cursor_row
+        self._row_locations = type(locations)(
+            {key: index for index, key in enumerate(k for k in order if k.value not in gone)}
+        )
+        for key in order[: len(keys)]:
+            if key.value in gone:
+                for column_key in self._data.get(key, {}):
+                    self._updated_cells.discard(CellKey(key, column_key))
+                del self.rows[key]
+                del self._data[key]
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.check_idle()
+        self.cursor_coordinate = Coordinate(max(0, row - len(keys)), self.cursor_column)
+        self.refresh(layout=True)
 
     def selected(self) -> LogEntry | None:
         if self.row_count == 0:
