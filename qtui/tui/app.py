@@ -103,8 +103,10 @@ def _survey_of(event: Event) -> str | None:
 
 # Changes (and log entries) applied per slice of a flush, and the time after which the rest
 # waits for the next frame.
-FLUSH_SLICE = 25
-FLUSH_BUDGET_S = 0.03
+FLUSH_SLICE = 10
+FLUSH_BUDGET_S = 0.025
+# Log rows added per flush.
+LOG_SLICE = 50
 
 
 class QtuiApp(EditActions, App[None]):
@@ -482,15 +484,23 @@ class QtuiApp(EditActions, App[None]):
         # the event loop (keys, repaints) for more than about FLUSH_BUDGET_S.
         queued_changes, queued_entries = self._changes, self._entries
         done = 0
-        while done < len(queued_changes) or done < len(queued_entries):
+        while done < len(queued_changes):
             changes = queued_changes[done : done + FLUSH_SLICE]
-            self.main.apply(changes, queued_entries[done : done + FLUSH_SLICE])
-            applied = applied or bool(changes)
+            self.main.apply(changes, [])
+            applied = True
             done += FLUSH_SLICE
             if time.perf_counter() - started > FLUSH_BUDGET_S:
                 break
+        # The log takes its rows in one go per flush (each call re-reads its whole table),
+        # at most LOG_SLICE of them; the rest wait for the next frame as changes do.
+        log = self.main.log_view
+        if len(queued_entries) > log.limit:  # older ones would only be trimmed off again
+            queued_entries = queued_entries[-log.limit :]
+        logged = min(len(queued_entries), LOG_SLICE)
+        if logged:
+            log.add_entries(queued_entries[:logged])
         # What is left (one copy per flush, never one per slice) waits for the next frame.
-        self._changes, self._entries = queued_changes[done:], queued_entries[done:]
+        self._changes, self._entries = queued_changes[done:], queued_entries[logged:]
         if self._changes or self._entries:
             self._flush_timer = self.set_timer(1 / 60, self.flush, name="flush")
         else:

@@ -75,8 +75,10 @@ def announced(document: dict[str, Any]) -> dict[str, tuple[int, int]]:
     }
 
 
-def parts(document: dict[str, Any], size: int = PART_PAGES) -> Iterator[dict[str, Any]]:
-    """The survey's pages with their contents, `size` pages per document, in listed order."""
+def parts(document: dict[str, Any], size: int | None = None) -> Iterator[dict[str, Any]]:
+    """The survey's pages with their contents, `size` (`PART_PAGES`) pages per document, in
+    listed order."""
+    size = size or PART_PAGES
     fields = {key: value for key, value in document.items() if key not in ("pages", "variables")}
     pages = _pages(document)
     for start in range(0, len(pages), size):

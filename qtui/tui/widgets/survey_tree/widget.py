@@ -466,7 +466,8 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
                     for child in node.children:
                         if child.data is not None and child.data.kind == "rule":
                             changed.add(child.data.key)
-        changed.add(self.root.data.key if self.root.data else ("survey", ""))
+        if batch.survey_dirty:
+            changed.add(self.root.data.key if self.root.data else ("survey", ""))
         for key in changed:
             node = self._index.get(key)
             if node is not None and key[0] not in resized:
