@@ -101,8 +101,8 @@ def _survey_of(event: Event) -> str | None:
     return getattr(data, "survey_id", None)
 
 
-# Changes (and log entries) applied per slice of a flush, and the time after which the rest
-# waits for the next frame.
+# Changes applied per slice of a flush, and the time after which the rest waits for the next
+# frame.
 FLUSH_SLICE = 10
 FLUSH_BUDGET_S = 0.025
 # Log rows added per flush.
@@ -276,8 +276,8 @@ class QtuiApp(EditActions, App[None]):
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self.load_snapshot(message.survey)
 
-    # No description: Textual's default one is the repr of the arguments, i.e. of the whole
-    # snapshot (a tenth of a second of the UI thread for a 21,000-block survey).
+    # A description of its own: Textual's default is the repr of the arguments, i.e. of the
+    # whole snapshot (a tenth of a second of the UI thread for a 21,000-block survey).
     @work(group="snapshot", exit_on_error=False, description="load_snapshot")
     async def load_snapshot(self, data: dict[str, Any]) -> None:
         """Validate off the event loop (seconds for a 20,000-block survey), then merge; a
