@@ -32,7 +32,7 @@ from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import Survey
 from qtui.core.store import Change, SurveyStore
 from qtui.text import printable
-from qtui.tui import keys
+from qtui.tui import keys, staged_snapshot
 from qtui.tui.clock import Clock
 from qtui.tui.edit_actions import EditActions
 from qtui.tui.edit_session import EditSession
@@ -101,16 +101,12 @@ def _survey_of(event: Event) -> str | None:
     return getattr(data, "survey_id", None)
 
 
-# Changes (and log entries) applied per slice of a flush, and the time after which the rest
-# waits for the next frame.
-FLUSH_SLICE = 25
-FLUSH_BUDGET_S = 0.03
-
-
-def _validated_snapshot(data: dict[str, Any]) -> Survey:
-    # Everything validated here is kept: collector passes over it would be wasted work.
-    with ingesting(SNAPSHOT_GEN0_THRESHOLD):
-        return Survey.model_validate(data)
+# Changes applied per slice of a flush, and the time after which the rest waits for the next
+# frame.
+FLUSH_SLICE = 10
+FLUSH_BUDGET_S = 0.025
+# Log rows added per flush.
+LOG_SLICE = 50
 
 
 class QtuiApp(EditActions, App[None]):
@@ -280,37 +276,89 @@ class QtuiApp(EditActions, App[None]):
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self.load_snapshot(message.survey)
 
-    @work(group="snapshot", exit_on_error=False)
+    # A description of its own: Textual's default is the repr of the arguments, i.e. of the
+    # whole snapshot (a tenth of a second of the UI thread for a 21,000-block survey).
+    @work(group="snapshot", exit_on_error=False, description="load_snapshot")
     async def load_snapshot(self, data: dict[str, Any]) -> None:
-        """Validate off the event loop (seconds for a 20,000-block survey), then merge."""
+        """Validate off the event loop (seconds for a 20,000-block survey), then merge; a
+        large survey shows its pages first and gets their contents in parts after."""
         self._loading += 1
         try:
-            started = time.perf_counter()
-            survey = await asyncio.to_thread(_validated_snapshot, data)
-            validated = time.perf_counter()
-            with ingesting(SNAPSHOT_GEN0_THRESHOLD):
-                self.store.load(survey)
-            # A big survey is tens of thousands of long-lived objects: keep them out of the
-            # cyclic collector's full passes, which would otherwise stall the UI for 0.5 s+.
-            gc.freeze()
-            self.timings["validate_s"] = validated - started
-            self.timings["store_load_s"] = time.perf_counter() - validated
+            if staged_snapshot.is_large(data):
+                await self._load_in_stages(data)
+            else:
+                await self._load_whole(data)
+        finally:
+            self._loading -= 1
+        self.refresh_status()
+
+    async def _merge(self, document: dict[str, Any]) -> Survey:
+        started = time.perf_counter()
+        survey = await asyncio.to_thread(staged_snapshot.validated, document)
+        validated = time.perf_counter()
+        with ingesting(SNAPSHOT_GEN0_THRESHOLD):
+            self.store.load(survey)
+        self.timings["validate_s"] = self.timings.get("validate_s", 0) + validated - started
+        merged = time.perf_counter() - validated
+        self.timings["store_load_s"] = self.timings.get("store_load_s", 0) + merged
+        return survey
+
+    async def _load_whole(self, data: dict[str, Any]) -> None:
+        self.timings = {}
+        try:
+            survey = await self._merge(data)
         except Exception as exc:  # noqa: BLE001 - a malformed snapshot is reported, not fatal
             self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
             return
-        finally:
-            self._loading -= 1
+        # A big survey is tens of thousands of long-lived objects: keep them out of the
+        # cyclic collector's full passes, which would otherwise stall the UI for 0.5 s+.
+        gc.freeze()
         self.snapshots_loaded += 1
-        survey_id = survey.id
         started = time.perf_counter()
-        if self.survey_id is None and survey_id:
-            self.survey_id = survey_id
-            self.show_survey(survey_id)
+        if self.survey_id is None and survey.id:
+            self.survey_id = survey.id
+            self.show_survey(survey.id)
         elif self.survey_id is not None:
             self.main.rebuild()  # a snapshot carries no changes: lay the tree out again
             self.problems.changed(self.tree.page_count())
         self.timings["tree_build_s"] = time.perf_counter() - started
-        self.refresh_status()
+
+    async def _load_in_stages(self, data: dict[str, Any]) -> None:
+        """The page list first (navigable at once), then the pages' contents in parts; the
+        route check waits for the whole survey."""
+        self.timings = {}
+        loading_started = time.perf_counter()
+        try:
+            survey = await self._merge(staged_snapshot.page_list(data))
+        except Exception as exc:  # noqa: BLE001 - a malformed snapshot is reported, not fatal
+            self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
+            return
+        started = time.perf_counter()
+        tree = self.tree
+        tree.announce(staged_snapshot.announced(data))
+        if self.survey_id is None and survey.id:
+            self.survey_id = survey.id
+            self.store.prefer(survey.id)
+            self.main.show_survey(survey.id)
+        elif self.survey_id is not None:
+            self.main.rebuild()
+        self.timings["tree_build_s"] = time.perf_counter() - started
+        self.timings["pages_shown_s"] = time.perf_counter() - loading_started
+        try:
+            for part in staged_snapshot.parts(data):
+                merged = await self._merge(part)
+                tree.contents_arrived(page.id for page in merged.pages)
+        except Exception as exc:  # noqa: BLE001 - what arrived so far stays shown
+            self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
+        started = time.perf_counter()
+        tree.resync()
+        self.main.refresh_detail()
+        self.timings["tree_resync_s"] = time.perf_counter() - started
+        self.timings["contents_s"] = time.perf_counter() - loading_started
+        gc.freeze()
+        self.snapshots_loaded += 1
+        if self.survey_id is not None:
+            self.problems.show(self.survey_id, tree.page_count())
 
     def on_frames_received(self, message: FramesReceived) -> None:
         for frame in message.frames:
@@ -436,15 +484,23 @@ class QtuiApp(EditActions, App[None]):
         # the event loop (keys, repaints) for more than about FLUSH_BUDGET_S.
         queued_changes, queued_entries = self._changes, self._entries
         done = 0
-        while done < len(queued_changes) or done < len(queued_entries):
+        while done < len(queued_changes):
             changes = queued_changes[done : done + FLUSH_SLICE]
-            self.main.apply(changes, queued_entries[done : done + FLUSH_SLICE])
-            applied = applied or bool(changes)
+            self.main.apply(changes, [])
+            applied = True
             done += FLUSH_SLICE
             if time.perf_counter() - started > FLUSH_BUDGET_S:
                 break
+        # The log takes its rows in one go per flush (each call re-reads its whole table),
+        # at most LOG_SLICE of them; the rest wait for the next frame as changes do.
+        log = self.main.log_view
+        if len(queued_entries) > log.limit:  # older ones would only be trimmed off again
+            queued_entries = queued_entries[-log.limit :]
+        logged = min(len(queued_entries), LOG_SLICE)
+        if logged:
+            log.add_entries(queued_entries[:logged])
         # What is left (one copy per flush, never one per slice) waits for the next frame.
-        self._changes, self._entries = queued_changes[done:], queued_entries[done:]
+        self._changes, self._entries = queued_changes[done:], queued_entries[logged:]
         if self._changes or self._entries:
             self._flush_timer = self.set_timer(1 / 60, self.flush, name="flush")
         else:

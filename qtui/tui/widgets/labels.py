@@ -75,8 +75,11 @@ def measure_names(pages: Sequence[Page], variables: Sequence[Variable]) -> tuple
     )
 
 
+_PLAIN = Style()
+
+
 def _style(styles: Styles, name: str) -> Style:
-    return styles.get(name, Style())
+    return styles.get(name, _PLAIN)
 
 
 def attention(text: Text, styles: Styles) -> None:

@@ -25,6 +25,7 @@ class Batch:
     root_dirty: bool = False  # the page list or the variables changed
     refs_dirty: bool = False  # reference names may have changed
     rules_dirty: bool = False  # a page was created, deleted or renamed: rules show its name
+    survey_dirty: bool = False  # the survey or its progress (pages, programming) changed
 
 
 def read_batch(
@@ -38,6 +39,8 @@ def read_batch(
     (how a change without a survey id is known to be about this survey)."""
     batch = Batch()
     for change in changes:
+        if change.entity in ("survey", "page", "programming"):
+            batch.survey_dirty = True  # the survey's line shows its status and progress
         kind = ENTITY_KIND.get(change.entity)
         if kind is None or not _mine(change, survey_id, has_page):
             continue
@@ -59,10 +62,13 @@ def read_batch(
                 )
                 batch.refs_dirty = batch.refs_dirty or change.kind != "updated" or change.reordered
             continue
-        for parent in (change.parent_id, change.previous_parent_id):
-            if parent:
-                batch.parents.add(parent)
-                batch.changed.add(("page", parent))
+        if filtered or change.kind != "updated" or change.reordered:
+            # Its page's children (and their count on the page's line) may be other now; an
+            # edit in place (most of a stream) leaves both as they are.
+            for parent in (change.parent_id, change.previous_parent_id):
+                if parent:
+                    batch.parents.add(parent)
+                    batch.changed.add(("page", parent))
         if kind == "block":
             batch.refs_dirty = batch.refs_dirty or renames(change)
     if filtered and batch.changed:

@@ -29,6 +29,14 @@ from qtui.tui.widgets.survey_tree.batching import read_batch
 from qtui.tui.widgets.survey_tree.desired import DesiredTree
 from qtui.tui.widgets.survey_tree.items import VARIABLES_KEY, Item, Kind, NodeKey
 
+# The columns each kind of line is laid out with (see `labels.Columns`).
+_COLUMNS_OF: dict[str, tuple[str, ...]] = {
+    "page": ("number", "name", "count"),
+    "block": ("badge", "ref"),
+    "rule": ("name",),
+    "variable": ("variable",),
+}
+
 
 def _follow_page_limit() -> int:
     # Read from the package at call time, where it is declared (and where tests lower it).
@@ -106,6 +114,8 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         self._columns = labels.Columns()
         self._block_widths = (1, 1, 1)  # (count, badge, ref), measured when blocks change
         self._name_widths = (1, 0, 0)  # (number, name, variable), when pages or variables do
+        # Page id → (blocks, rules) a snapshot taken in stages announced, until they arrive.
+        self._announced: dict[str, tuple[int, int]] = {}
 
     # --- reading ----------------------------------------------------------------------
 
@@ -456,14 +466,65 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
                     for child in node.children:
                         if child.data is not None and child.data.kind == "rule":
                             changed.add(child.data.key)
-        changed.add(self.root.data.key if self.root.data else ("survey", ""))
-        for key in self._index if resized else changed:
+        if batch.survey_dirty:
+            changed.add(self.root.data.key if self.root.data else ("survey", ""))
+        for key in changed:
             node = self._index.get(key)
-            if node is not None:
+            if node is not None and key[0] not in resized:
                 self._relabel(node)
+        self._relabel_kinds(resized)
         self._restore_cursor(before)
         self._start_flash(batch.fresh)
         return changed
+
+    # --- a snapshot taken in stages ----------------------------------------------------
+
+    def announce(self, counts: Mapping[str, tuple[int, int]]) -> None:
+        """Pages shown before their blocks and rules: `counts` (page id → blocks, rules)
+        is what their labels say meanwhile, and what makes them open."""
+        self._announced = dict(counts)
+
+    def contents_arrived(self, page_ids: Iterable[str]) -> None:
+        """These pages' blocks and rules reached the store: fill the ones already built."""
+        built = [page_id for page_id in page_ids if page_id in self._built]
+        if not built:
+            return
+        before = self._cursor_state()
+        for page_id in built:
+            node = self._index.get(("page", page_id))
+            if node is not None:
+                self._sync_children(node, self._desired.page_children(page_id))
+        self._restore_cursor(before)
+
+    def resync(self) -> None:
+        """Patch every line from the store, as after a snapshot (which carries no changes):
+        by key, so the cursor, the scroll position and what is open stay put."""
+        if self.survey_id is None:
+            return
+        before = self._cursor_state()
+        announced, self._announced = self._announced, {}
+        renamed = self._desired.compute_refs()
+        resized = self._measure(blocks=True, names=True)
+        self._sync_root()
+        for page_id in list(self._built):
+            node = self._index.get(("page", page_id))
+            if node is not None:
+                self._sync_children(node, self._desired.page_children(page_id))
+        # Only lines that can read differently now: those whose columns were resized,
+        # pages whose contents are not what was announced, blocks whose reference name
+        # changed, and the rest (rules name their targets).
+        page_blocks, store = self._desired.page_blocks, self.store
+        for (kind, item_id), node in self._index.items():
+            if kind in resized:
+                stale = True
+            elif kind == "page":
+                counts = (len(page_blocks.get(item_id, ())), len(store.rules(item_id)))
+                stale = announced.get(item_id) != counts
+            else:
+                stale = kind != "block" or item_id in renamed
+            if stale:
+                self._relabel(node)
+        self._restore_cursor(before)
 
     def _follow(self, page_ids: Iterable[str]) -> None:
         """Open pages created live (small surveys only), unless the user closed them."""
@@ -541,15 +602,20 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
 
     # --- labels and flashing ----------------------------------------------------------
 
-    def _measure(self, *, blocks: bool, names: bool) -> bool:
-        """Size the columns from the survey; True when they changed (then every line is
-        relabelled, so lines of a kind keep lining up)."""
+    def _measure(self, *, blocks: bool, names: bool) -> set[str]:
+        """Size the columns from the survey; returns the kinds of line whose columns changed
+        (every line of those kinds is relabelled, so lines of a kind keep lining up)."""
         desired = self._desired
         if blocks:
             by_page = desired.page_blocks
+            # One block of each type is enough to size the badge column.
+            one_of_each = {
+                block.type: block for page_blocks in by_page.values() for block in page_blocks
+            }
             self._block_widths = labels.measure_blocks(
-                [len(page_blocks) for page_blocks in by_page.values()],
-                (block for page_blocks in by_page.values() for block in page_blocks),
+                [len(page_blocks) for page_blocks in by_page.values()]
+                + [blocks for blocks, _ in self._announced.values()],
+                one_of_each.values(),
                 desired.refs,
             )
         if names and self.survey_id is not None:
@@ -559,9 +625,18 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         count, badge, ref = self._block_widths
         number, name, variable = self._name_widths
         columns = labels.Columns(number, name, count, badge, ref, variable)
-        resized = columns != self._columns
-        self._columns = columns
-        return resized
+        before, self._columns = self._columns, columns
+        return {
+            kind
+            for kind, fields in _COLUMNS_OF.items()
+            if any(getattr(before, f) != getattr(columns, f) for f in fields)
+        }
+
+    def _relabel_kinds(self, kinds: set[str]) -> None:
+        if kinds:
+            for key, node in self._index.items():
+                if key[0] in kinds:
+                    self._relabel(node)
 
     @property
     def columns(self) -> labels.Columns:
@@ -596,7 +671,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
             page = store.page(item.id)
             if page is None:
                 return None
-            blocks, rules = (
+            blocks, rules = self._announced.get(item.id) or (
                 len(self._desired.page_blocks.get(item.id, ())),
                 len(store.rules(item.id)),
             )
