@@ -31,6 +31,8 @@ UNSET: Final = _Unset()
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH"})
 ALWAYS_RETRIED = frozenset({429, 502, 503, 504})
+# Responses larger than this are decoded in a thread, off the event loop (a TUI's, say).
+DECODE_IN_THREAD_BYTES = 1 << 20
 MAX_RETRY_AFTER = 60.0
 
 
@@ -215,6 +217,9 @@ class QuestraClient:
                 await asyncio.sleep(wait if wait is not None else self._delay(attempt))
                 continue
             if response.is_success:
+                if len(response.content) > DECODE_IN_THREAD_BYTES:
+                    # a big survey's snapshot: decoding it here would stall the caller's loop
+                    return await asyncio.to_thread(response.json)
                 return response.json() if response.content else None
             raise error_for(response)
         raise AssertionError("unreachable")  # the loop returns or raises on its last pass

@@ -258,3 +258,21 @@ async def test_an_unreachable_server_raises_unreachable_error() -> None:
     assert caught.value.status is None
     assert f"127.0.0.1:{port}" in caught.value.message
     assert isinstance(caught.value, QuestraError)
+
+
+async def test_a_response_over_a_megabyte_is_decoded_in_a_thread_and_reads_the_same(
+    sandbox: Sandbox,
+) -> None:
+    from qtui.questra.client import DECODE_IN_THREAD_BYTES
+
+    async with client(sandbox.url) as questra:
+        survey = await questra.create_survey("Big")
+        page = await questra.create_page(survey["id"], name="P", order=0)
+        long = {**MC, "label": "é" * 200_000}  # 400 kB of UTF-8 each
+        for order in range(4):
+            await questra.create_block(page["id"], {**long, "name": f"b{order}"}, order=order)
+        full = await questra.get_survey(survey["id"])
+    blocks = full["pages"][0]["blocks"]
+    assert len(str(full).encode()) > DECODE_IN_THREAD_BYTES
+    assert sorted(b["config"]["name"] for b in blocks) == ["b0", "b1", "b2", "b3"]
+    assert all(b["config"]["label"] == "é" * 200_000 for b in blocks)
