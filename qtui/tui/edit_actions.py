@@ -13,7 +13,7 @@ from textual import work
 
 from qtui.core import edits
 from qtui.core.edits import Edit, Restore
-from qtui.tui.screens.edit_form import ConfirmScreen, PickScreen
+from qtui.tui.screens.edit_form import ConfirmScreen, MoveToPageScreen, PickScreen
 from qtui.tui.screens.forms import (
     BLOCK_TYPES,
     BlockForm,
@@ -310,6 +310,41 @@ class EditActions:
                 if edit is not None:
                     moves.append(edit)
         self.send_edits(moves)
+
+    def action_move_to_page(self) -> None:
+        """Move the selected block to the end of another page (undo moves it back)."""
+        selected = self._selected()
+        if selected is None:
+            return
+        entity, item_id = selected
+        if entity != "block":
+            self.notify("Select a block to move it to another page.", severity="warning")  # type: ignore[attr-defined]
+            return
+        session, store = self.editing, self.store  # type: ignore[attr-defined]
+        reason = session.locked_reason("block", item_id)
+        block = store.block(item_id)
+        if reason or block is None:
+            self.notify(f"Cannot move: {reason or 'the block is gone'}", severity="warning")  # type: ignore[attr-defined]
+            return
+        title = self._title("block", item_id)
+        pages = [(pid, label) for pid, label in self.page_choices() if pid != block.page_id]  # type: ignore[attr-defined]
+
+        def chosen(page_id: str | None) -> None:
+            before = session.item_dump("block", item_id)
+            if not page_id or before is None:
+                return
+            reason = session.locked_reason("page", page_id)
+            if reason:
+                self.notify(f"Cannot move there: {reason}", severity="warning")  # type: ignore[attr-defined]
+                return
+            blocks = store.blocks(page_id)
+            order = blocks[-1].order + 1 if blocks else 0
+            after = {**before, "page_id": page_id, "order": order}
+            edit = edits.update("block", before, after, title)
+            if edit is not None:
+                self.send_edit(edit)
+
+        self.push_screen(MoveToPageScreen(pages, f"Move {title} to page"), chosen)  # type: ignore[attr-defined]
 
     def action_move_up(self) -> None:
         self._move(-1)
