@@ -207,8 +207,12 @@ class EditActions:
         pages = store.pages(self.survey_id or "")  # type: ignore[attr-defined]
         lines = []
         if entity in ("page", "block"):
+            # Loops list the blocks they repeat by id: the ones listing what goes are kept.
             everywhere = [
-                session.item_dump("block", b.id) or {} for p in pages for b in store.blocks(p.id)
+                session.item_dump("block", b.id) or {}
+                for p in pages
+                for b in store.blocks(p.id)
+                if b.type == "Loop"
             ]
             gone = {item_id} if entity == "block" else {b.id for b in store.blocks(item_id)}
             loops = edits.listing(everywhere, gone)

@@ -64,6 +64,10 @@ def _by_name(app: QtuiApp, config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "blocks": [app.store.block(i).config.name for i in config["blocks"]]}
 
 
+def _status(app: QtuiApp) -> str:
+    return str(app.main.query_one("#status").render())
+
+
 def _page_named(app: QtuiApp, name: str) -> Any:
     return next((p for p in app.store.pages(app.survey_id or "") if p.name == name), None)
 
@@ -103,10 +107,22 @@ async def test_undo_of_a_page_delete_brings_back_its_blocks_rules_and_the_rules_
             r["target_page_id"] == page.id for p in full["pages"] for r in p["navigation_rules"]
         )
 
+        shown: list[str] = []  # the status bar's progress, each time it is redrawn
+        redraw = app.refresh_status
+
+        def spy() -> None:
+            redraw()
+            shown.extend(part for part in [_status(app)] if "restoring" in part)
+
+        app.refresh_status = spy  # type: ignore[method-assign]
         await pilot.press("u")
         await until(pilot, lambda: _page_named(app, page.name) is not None, rounds=1000)
         await until(pilot, lambda: app.editing.activity == "", rounds=1500)
         await _all_confirmed(pilot, app)
+        app.refresh_status = redraw  # type: ignore[method-assign]
+        steps = 1 + len(shape["blocks"]) + len(shape["rules"]) + len(shape["incoming"])
+        assert f"restoring page {page.name} 1/{steps}" in shown[0]
+        assert f"restoring page {page.name} {steps}/{steps}" in shown[-1]
         back = _page_named(app, page.name)
         assert back.id != page.id
         assert _shape(app, back.id) == shape
