@@ -132,3 +132,26 @@ def test_a_restore_that_stopped_half_way_is_resumed_by_the_next_undo():
     resumed = history.undo()
     assert resumed.done == 1 and resumed.step(1).parent_id == "P2"
     assert resumed.counts(resumed.done) == "1 block"
+
+
+def test_undo_of_a_block_delete_points_the_loops_that_listed_it_at_the_new_block():
+    gone = {"id": "b2", "page_id": "p1", "order": 1, "config": {"type": "Text", "name": "q9"}}
+    loop = {
+        "id": "b7",
+        "page_id": "p3",
+        "order": 0,
+        "config": {"type": "Loop", "blocks": ["b2", "b3"]},
+        "updated_at": "t0",
+    }
+    assert edits.listing([loop, gone], {"b2"}) == [loop]
+    assert edits.listing([loop], {"b5"}) == []
+    plan = inverse(edits.delete("block", gone, "q9", loops=[loop]), None)
+    assert isinstance(plan, edits.Restore)
+    assert [(s.entity, s.action) for s in plan.steps] == [("block", "create"), ("block", "update")]
+    plan = plan.advanced(plan.step(0), {"id": "B2"})
+    assert plan.step(1).item_id == "b7"
+    assert plan.step(1).fields["config"]["blocks"] == ["B2", "b3"]
+    assert plan.counts() == "q9, 1 loop listing it"
+    # Without a Loop listing it, the undo is the single create it always was.
+    again = inverse(edits.delete("block", gone, "q9"), None)
+    assert isinstance(again, edits.Edit) and again.restores == "b2"
