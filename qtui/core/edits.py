@@ -9,6 +9,9 @@ takes; the service that sends it (`qtui.editing`) and the TUI both use these typ
 * `PendingEdits` remembers what was sent and is not yet confirmed by the matching webhook;
   `confirm(event)` clears an item once an event about it is at least as new as the answer.
 * `conflict()` says whether an item moved on the server since a form opened.
+* `Restore` undoes a page delete: the page again, then its blocks, its rules and the rules
+  of other pages that led to it, each an ordinary create sent in order, the old ids mapped
+  to the new ones as the server assigns them.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Edit:
     before: dict[str, Any] | None = None
     base_updated_at: str | None = None
     title: str = ""
+    restores: str | None = None  # a create bringing a deleted item back: the item's old id
 
     @property
     def key(self) -> tuple[str, str] | None:
@@ -105,8 +109,35 @@ def create(entity: Entity, parent_id: str, fields: dict[str, Any], title: str = 
     return Edit(entity, "create", None, parent_id, wanted, title=title)
 
 
-def delete(entity: Entity, before: dict[str, Any], title: str = "") -> Edit:
+# What a delete takes with it or leaves pointing at it, kept in its `before` for undo: a
+# page's blocks and rules, the rules of other pages into it, and the Loop blocks elsewhere
+# that list a deleted block by id.
+CONTENTS = ("blocks", "navigation_rules", "incoming_rules", "loops")
+
+
+def delete(
+    entity: Entity,
+    before: dict[str, Any],
+    title: str = "",
+    *,
+    blocks: list[dict[str, Any]] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    incoming: list[dict[str, Any]] | None = None,
+    loops: list[dict[str, Any]] | None = None,
+) -> Edit:
+    """Delete one item. A page takes its blocks, its rules and the rules of other pages
+    into it (`incoming`) with it; Loop blocks elsewhere may list a deleted block (`loops`):
+    all of it is kept in `before` so undo brings it back and points it at the new ids."""
     parent = before.get(PARENT_FIELD.get(entity, ""), None)
+    if entity == "page":
+        before = {
+            **before,
+            "blocks": list(blocks or []),
+            "navigation_rules": list(rules or []),
+            "incoming_rules": list(incoming or []),
+        }
+    if loops:
+        before = {**before, "loops": list(loops)}
     return Edit(
         entity,
         "delete",
@@ -118,12 +149,15 @@ def delete(entity: Entity, before: dict[str, Any], title: str = "") -> Edit:
     )
 
 
-def inverse(edit: Edit, result: dict[str, Any] | None) -> Edit:
+def inverse(edit: Edit, result: dict[str, Any] | None) -> Edit | Restore:
     """The edit that undoes `edit`, given what the server answered to it.
 
     Undoing a create deletes the created item; undoing a delete creates it again (with a
-    new id: ids are the server's); undoing an update puts back the fields it changed.
+    new id: ids are the server's) — a page with everything it held (a `Restore`); undoing
+    an update puts back the fields it changed.
     """
+    if edit.action == "delete" and (edit.entity == "page" or (edit.before or {}).get("loops")):
+        return restore(edit)
     if edit.action == "create":
         created = result or {}
         return Edit(
@@ -139,7 +173,15 @@ def inverse(edit: Edit, result: dict[str, Any] | None) -> Edit:
     if edit.action == "delete":
         fields = {k: before[k] for k in EDITABLE[edit.entity] if before.get(k) is not None}
         fields.pop(PARENT_FIELD.get(edit.entity, ""), None)
-        return Edit(edit.entity, "create", None, edit.parent_id, fields, title=edit.title)
+        return Edit(
+            edit.entity,
+            "create",
+            None,
+            edit.parent_id,
+            fields,
+            title=edit.title,
+            restores=edit.item_id,
+        )
     after = result or {**before, **edit.fields}
     back = {name: before.get(name) for name in edit.fields}
     return Edit(
@@ -154,12 +196,154 @@ def inverse(edit: Edit, result: dict[str, Any] | None) -> Edit:
     )
 
 
+def _recreate(entity: Entity, item: dict[str, Any], parent_id: str, title: str) -> Edit:
+    fields = {k: item[k] for k in EDITABLE[entity] if item.get(k) is not None}
+    fields.pop(PARENT_FIELD[entity], None)
+    return Edit(entity, "create", None, parent_id, fields, title=title, restores=item.get("id"))
+
+
+def restore(deleted: Edit) -> Restore:
+    """The steps bringing back a deleted page (or block): the page, its blocks in order
+    (same configs, so the same reference names; a Loop after the blocks it lists), its
+    rules, the rules of other pages that led to it, then the Loops elsewhere that listed a
+    deleted block, pointed at the new ids."""
+    before = deleted.before or {}
+    item = {k: v for k, v in before.items() if k not in CONTENTS}
+    if deleted.entity == "block":
+        steps = [_recreate("block", item, deleted.parent_id or "", deleted.title)]
+    else:
+        steps = [_recreate("page", item, deleted.parent_id or "", deleted.title)]
+        blocks = sorted(before.get("blocks", []), key=lambda b: (b.get("order", 0), b["id"]))
+        ids = {b["id"] for b in blocks}
+        # A Loop lists the blocks it repeats by id: it comes after them, to name the new ids.
+        blocks.sort(key=lambda b: bool(ids & set(_listed(b))))
+        for block in blocks:
+            name = (block.get("config") or {}).get("name") or "block"
+            steps.append(_recreate("block", block, item["id"], name))
+        rules = sorted(
+            before.get("navigation_rules", []), key=lambda r: (r.get("order", 0), r["id"])
+        )
+        for rule in rules:
+            steps.append(_recreate("navigation_rule", rule, item["id"], "rule"))
+        for rule in before.get("incoming_rules", []):
+            steps.append(_recreate("navigation_rule", rule, rule["source_page_id"], "rule into it"))
+    for loop in before.get("loops", []):
+        name = (loop.get("config") or {}).get("name") or "loop"
+        fields = {"config": loop.get("config")}
+        steps.append(
+            Edit(
+                "block", "update", loop["id"], loop.get("page_id"), fields, before=loop, title=name
+            )
+        )
+    return Restore(deleted, tuple(steps))
+
+
+def _listed(block: dict[str, Any]) -> list[str]:
+    """The block ids a Loop block's config lists (none for other blocks)."""
+    listed = (block.get("config") or {}).get("blocks")
+    return [str(i) for i in listed] if isinstance(listed, list) else []
+
+
+def listing(blocks: list[dict[str, Any]], deleted: set[str]) -> list[dict[str, Any]]:
+    """Of `blocks`, the Loops listing any of the `deleted` block ids."""
+    return [b for b in blocks if b.get("id") not in deleted and deleted & set(_listed(b))]
+
+
+def remap(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with every old id (a string equal to a key of `ids`) replaced by the new one."""
+    if isinstance(value, str):
+        return ids.get(value, value)
+    if isinstance(value, dict):
+        return {k: remap(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [remap(v, ids) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Restore:
+    """Undo of a page delete, as ordinary edits sent one after the other.
+
+    `steps` name the deleted items by their old ids; `ids` maps old ids to the new ones
+    the server gave the steps done so far (`done` of them), so a restore that stopped
+    half-way resumes where it stopped. `result` is the re-created page.
+    """
+
+    deleted: Edit
+    steps: tuple[Edit, ...]
+    ids: dict[str, str] = field(default_factory=dict)
+    done: int = 0
+    result: dict[str, Any] | None = None
+
+    @property
+    def title(self) -> str:
+        return self.deleted.title
+
+    def describe(self) -> str:
+        return f"restore {self.deleted.title or NOUNS[self.deleted.entity]}"
+
+    def step(self, index: int) -> Edit:
+        """Step `index`, its old ids (parent, target page) replaced by the new ones."""
+        step = self.steps[index]
+        return replace(
+            step,
+            parent_id=remap(step.parent_id, self.ids),
+            fields=remap(step.fields, self.ids),
+            item_id=remap(step.item_id, self.ids),
+        )
+
+    def advanced(self, step: Edit, result: dict[str, Any] | None) -> Restore:
+        """The restore after `step` (the next one) was sent and answered with `result`."""
+        ids = dict(self.ids)
+        if step.restores and result and result.get("id"):
+            ids[step.restores] = str(result["id"])
+        head = result if self.done == 0 else self.result
+        return replace(self, ids=ids, done=self.done + 1, result=head)
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= len(self.steps)
+
+    def counts(self, start: int = 0, end: int | None = None) -> str:
+        """What steps `start`..`end` bring back, in words: "page End, 3 blocks, 2 rules"."""
+        chosen = self.steps[start:end]
+        blocks = sum(1 for s in chosen if s.entity == "block")
+        rules = sum(1 for s in chosen if s.entity == "navigation_rule")
+        loops = sum(1 for s in chosen if s.action == "update")
+        blocks -= loops
+        head = chosen and chosen[0].restores == self.deleted.item_id
+        words = [self.title or NOUNS[self.deleted.entity]] if head else []
+        if self.deleted.entity == "block" and head:
+            blocks -= 1
+        if blocks:
+            words.append(f"{blocks} block{'s' if blocks != 1 else ''}")
+        if rules:
+            words.append(f"{rules} rule{'s' if rules != 1 else ''}")
+        if loops:
+            words.append(f"{loops} loop{'s' if loops != 1 else ''} listing it")
+        return ", ".join(words) or "nothing"
+
+    def redo(self) -> Edit:
+        """The delete of what the restore re-created (its contents kept for the next undo)."""
+        before = remap(self.deleted.before or {}, self.ids)
+        before.update({k: v for k, v in (self.result or {}).items() if k not in CONTENTS})
+        return replace(
+            self.deleted,
+            item_id=self.ids.get(self.deleted.item_id or "", self.deleted.item_id),
+            before=before,
+            base_updated_at=before.get("updated_at"),
+        )
+
+
 @dataclass
 class Done:
-    """A sent edit and what the server answered (None for a delete)."""
+    """A sent edit and what the server answered (None for a delete).
 
-    edit: Edit
+    `resume` is a restore that stopped half-way: undo goes on with it."""
+
+    edit: Edit | Restore
     result: dict[str, Any] | None
+    resume: Restore | None = None
 
 
 class EditHistory:
@@ -169,7 +353,9 @@ class EditHistory:
         self._done: list[Done] = []
         self._undone: list[Done] = []
 
-    def record(self, edit: Edit, result: dict[str, Any] | None, *, kind: str = "new") -> None:
+    def record(
+        self, edit: Edit | Restore, result: dict[str, Any] | None, *, kind: str = "new"
+    ) -> None:
         """Note a sent edit. `kind`: "new" (clears redo), "undo" or "redo"."""
         entry = Done(edit, result)
         if kind == "undo":
@@ -187,26 +373,40 @@ class EditHistory:
     def can_redo(self) -> bool:
         return bool(self._undone)
 
-    def undo(self) -> Edit | None:
+    def undo(self) -> Edit | Restore | None:
         """The edit undoing the last one (taken off the stack), or None."""
         if not self._done:
             return None
         last = self._done.pop()
-        return inverse(last.edit, last.result)
+        if last.resume is not None:
+            return last.resume
+        return _undoing(last)
 
-    def redo(self) -> Edit | None:
+    def redo(self) -> Edit | Restore | None:
         if not self._undone:
             return None
         last = self._undone.pop()
-        return inverse(last.edit, last.result)
+        if last.resume is not None:
+            return last.resume
+        return _undoing(last)
 
-    def put_back(self, edit: Edit, kind: str) -> None:
-        """An undo or redo that could not be sent goes back where it came from."""
+    def put_back(self, edit: Edit | Restore, kind: str) -> None:
+        """An undo or redo that could not be sent goes back where it came from; a restore
+        that stopped half-way waits there to be resumed."""
         target = self._done if kind == "undo" else self._undone
+        if isinstance(edit, Restore):
+            target.append(Done(edit.deleted, None, resume=edit if edit.done else None))
+            return
         target.append(Done(inverse(edit, None), None))
 
     def __len__(self) -> int:
         return len(self._done)
+
+
+def _undoing(done: Done) -> Edit | Restore:
+    if isinstance(done.edit, Restore):
+        return done.edit.redo()
+    return inverse(done.edit, done.result)
 
 
 def parse_moment(value: Any) -> datetime | None:

@@ -43,7 +43,7 @@ def expression_error(text: str | None) -> logic.ExpressionError | None:
     if not text or not text.strip():
         return None
     try:
-        logic.parse(text)
+        logic.parse_cached(text)
     except logic.ExpressionError as error:
         return error
     return None
@@ -54,10 +54,10 @@ def unknown_names(text: str | None, known: Iterable[str]) -> list[str]:
     if not text or not text.strip():
         return []
     try:
-        expr = logic.parse(text)
+        expr = logic.parse_cached(text)
     except logic.ExpressionError:
         return []
-    names = set(known)
+    names = known if isinstance(known, (set, frozenset)) else set(known)
     return sorted(root for root in logic.reference_roots(expr) if root not in names)
 
 
@@ -219,7 +219,7 @@ def describe_condition(text: str | None, survey: Survey | None) -> str:
     if not text or not text.strip():
         return "always"
     try:
-        expr = logic.parse(text)
+        expr = logic.parse_cached(text)
     except logic.ExpressionError:
         return text.strip()
     return _describe(expr, survey)

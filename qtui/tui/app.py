@@ -664,6 +664,8 @@ class QtuiApp(EditActions, App[None]):
             ),
             newest=self.newest_shown_at,
             deliveries=self.delivery_problem,
+            unsaved=self.editing.dirty,
+            activity=self.editing.activity,
         )
         # A running job's time is measured on Questra's clock, to the newest event shown,
         # as its final time is (programming.started → programming.finished).

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from qtui.core import edits
-from qtui.core.edits import Edit
-from qtui.tui.screens.edit_form import ConfirmScreen, PickScreen
+from qtui.core.edits import Edit, Restore
+from qtui.tui.screens.edit_form import ConfirmScreen, MoveToPageScreen, PickScreen
 from qtui.tui.screens.forms import (
     BLOCK_TYPES,
     BlockForm,
@@ -203,21 +203,72 @@ class EditActions:
         if before is None:
             return
         title = self._title(entity, item_id)
-        detail = ""
+        store = self.store  # type: ignore[attr-defined]
+        pages = store.pages(self.survey_id or "")  # type: ignore[attr-defined]
+        lines = []
+        if entity in ("page", "block"):
+            # Loops list the blocks they repeat by id: the ones listing what goes are kept.
+            everywhere = [
+                session.item_dump("block", b.id) or {}
+                for p in pages
+                for b in store.blocks(p.id)
+                if b.type == "Loop"
+            ]
+            gone = {item_id} if entity == "block" else {b.id for b in store.blocks(item_id)}
+            loops = edits.listing(everywhere, gone)
         if entity == "page":
-            store = self.store  # type: ignore[attr-defined]
-            detail = (
-                f"It holds {len(store.blocks(item_id))} blocks and "
-                f"{len(store.rules(item_id))} rules, deleted with it."
+            blocks = [session.item_dump("block", b.id) or {} for b in store.blocks(item_id)]
+            rules = [session.item_dump("navigation_rule", r.id) or {} for r in store.rules(item_id)]
+            incoming = [
+                session.item_dump("navigation_rule", rule.id) or {}
+                for page in pages
+                if page.id != item_id
+                for rule in store.rules(page.id)
+                if rule.target_page_id == item_id
+            ]
+            into = f" and {len(incoming)} rules of other pages lead to it" if incoming else ""
+            lines.append(
+                f"It holds {len(blocks)} blocks and {len(rules)} rules{into}, deleted with it;"
+                " u brings them all back."
             )
-        edit = edits.delete(entity, before, title)  # type: ignore[arg-type]
+            loops = [loop for loop in loops if loop.get("page_id") != item_id]
+            edit = edits.delete(
+                "page", before, title, blocks=blocks, rules=rules, incoming=incoming, loops=loops
+            )
+        elif entity == "block":
+            edit = edits.delete("block", before, title, loops=loops)
+        else:
+            edit = edits.delete(entity, before, title)  # type: ignore[arg-type]
+        if entity in ("page", "block"):
+            pushed = self._last_push()
+            if pushed is not None:
+                lines.append(
+                    f"This survey was pushed to Qualtrics ({pushed.qualtrics_survey_id}, "
+                    f"{pushed.pushed_at}): responses recorded against this {entity} there "
+                    "would be orphaned by the next push."
+                )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.send_edit(edit)
 
         noun = edits.NOUNS[entity]
-        self.push_screen(ConfirmScreen(f"Delete {noun} {title}?", detail), answered)  # type: ignore[attr-defined]
+        screen = ConfirmScreen(f"Delete {noun} {title}?", "\n".join(lines))
+        self.push_screen(screen, answered)  # type: ignore[attr-defined]
+
+    def _last_push(self) -> Any:
+        """qtui's record of this survey's last push (the demo keeps its own), or None."""
+        from qtui.qualtrics.state import load_last_push
+
+        survey_id = self.survey_id  # type: ignore[attr-defined]
+        if not survey_id:
+            return None
+        demo = getattr(self.source, "demo", None)  # type: ignore[attr-defined]
+        push_dir = getattr(demo, "push_dir", None)
+        found = load_last_push(survey_id)
+        if found is None and push_dir is not None:
+            found = load_last_push(survey_id, directory=push_dir)
+        return found
 
     def _move(self, delta: int) -> None:
         selected = self._selected()
@@ -264,6 +315,41 @@ class EditActions:
                     moves.append(edit)
         self.send_edits(moves)
 
+    def action_move_to_page(self) -> None:
+        """Move the selected block to the end of another page (undo moves it back)."""
+        selected = self._selected()
+        if selected is None:
+            return
+        entity, item_id = selected
+        if entity != "block":
+            self.notify("Select a block to move it to another page.", severity="warning")  # type: ignore[attr-defined]
+            return
+        session, store = self.editing, self.store  # type: ignore[attr-defined]
+        reason = session.locked_reason("block", item_id)
+        block = store.block(item_id)
+        if reason or block is None:
+            self.notify(f"Cannot move: {reason or 'the block is gone'}", severity="warning")  # type: ignore[attr-defined]
+            return
+        title = self._title("block", item_id)
+        pages = [(pid, label) for pid, label in self.page_choices() if pid != block.page_id]  # type: ignore[attr-defined]
+
+        def chosen(page_id: str | None) -> None:
+            before = session.item_dump("block", item_id)
+            if not page_id or before is None:
+                return
+            reason = session.locked_reason("page", page_id)
+            if reason:
+                self.notify(f"Cannot move there: {reason}", severity="warning")  # type: ignore[attr-defined]
+                return
+            blocks = store.blocks(page_id)
+            order = blocks[-1].order + 1 if blocks else 0
+            after = {**before, "page_id": page_id, "order": order}
+            edit = edits.update("block", before, after, title)
+            if edit is not None:
+                self.send_edit(edit)
+
+        self.push_screen(MoveToPageScreen(pages, f"Move {title} to page"), chosen)  # type: ignore[attr-defined]
+
     def action_move_up(self) -> None:
         self._move(-1)
 
@@ -272,12 +358,16 @@ class EditActions:
 
     # --- sending without a form ---------------------------------------------------------
 
-    def send_edit(self, edit: Edit, kind: str = "new") -> None:
+    def send_edit(self, edit: Edit | Restore, kind: str = "new") -> None:
         self.send_edits([edit], kind)
 
     @work(group="edits", exclusive=False)
-    async def send_edits(self, batch: list[Edit], kind: str = "new") -> None:
+    async def send_edits(self, batch: list[Edit | Restore], kind: str = "new") -> None:
         for index, edit in enumerate(batch):
+            if isinstance(edit, Restore):
+                if not await self._restore(edit, kind):
+                    return
+                continue
             outcome = await self.editing.submit(edit, kind=kind)
             if outcome.status == "sent":
                 continue
@@ -285,7 +375,8 @@ class EditActions:
                 self.editing.history.put_back(edit, kind)
             if outcome.status == "unsent":
                 for unsent in batch[index:]:
-                    path = self.editing.keep_draft(unsent, outcome.message)
+                    if isinstance(unsent, Edit):
+                        path = self.editing.keep_draft(unsent, outcome.message)
                 self.notify(  # type: ignore[attr-defined]
                     f"Not sent ({outcome.message}); kept as a draft in {path}.",
                     severity="warning",
@@ -296,8 +387,58 @@ class EditActions:
                     f"Could not {edit.describe()}: {outcome.message}", severity="error", timeout=10
                 )
             return
-        if kind in ("undo", "redo") and batch:
+        if kind in ("undo", "redo") and batch and not isinstance(batch[0], Restore):
             self.notify(f"{kind.capitalize()}: {batch[0].describe()}")  # type: ignore[attr-defined]
+
+    async def _restore(self, plan: Restore, kind: str) -> bool:
+        """Send a restore's steps one by one, with progress; True when all of it is back.
+
+        What still names a deleted item by its old id (a rule into the page that Questra
+        kept, a Loop listing a block) is pointed at the new id instead. When a step
+        fails, what came back and what did not are said, and `u` resumes from that step."""
+        session = self.editing
+        total = len(plan.steps)
+        outcome = None
+        try:
+            while not plan.finished:
+                session.activity = f"restoring {plan.title} {plan.done + 1}/{total}"
+                self.refresh_status()  # type: ignore[attr-defined]
+                step = plan.step(plan.done)
+                # What still exists and names a deleted item by its old id (a Loop listing a
+                # block, a rule into the page that Questra kept) is pointed at the new one.
+                existing = step.item_id if step.action == "update" else step.restores
+                current = session.item_dump(step.entity, existing) if existing else None
+                if step.action == "update" or current is not None:
+                    sent = edits.update(
+                        step.entity, current or {}, edits.remap(current or {}, plan.ids), step.title
+                    )
+                    outcome = await session.submit(sent, kind="part") if sent else None
+                    if outcome is not None and outcome.status != "sent":
+                        break
+                    plan = plan.advanced(step, {"id": existing})
+                    continue
+                outcome = await session.submit(step, kind="part")
+                if outcome.status != "sent":
+                    break
+                plan = plan.advanced(step, outcome.result)
+        finally:
+            session.activity = ""
+            self.refresh_status()  # type: ignore[attr-defined]
+        if plan.finished:
+            session.history.record(plan, plan.result, kind=kind)
+            self.notify(f"{kind.capitalize()}: restored {plan.counts()}.")  # type: ignore[attr-defined]
+            return True
+        session.history.put_back(plan, kind)
+        back = f"restored {plan.counts(0, plan.done)}; " if plan.done else ""
+        why = outcome.message if outcome is not None else "not sent"
+        key = "u" if kind == "undo" else "U"
+        self.notify(  # type: ignore[attr-defined]
+            f"{kind.capitalize()} stopped at step {plan.done + 1} of {total} ({why}): {back}"
+            f"not restored: {plan.counts(plan.done)}. Press {key} to retry from there.",
+            severity="error",
+            timeout=15,
+        )
+        return False
 
     # --- undo, redo -----------------------------------------------------------------------
 

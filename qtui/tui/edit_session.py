@@ -51,6 +51,7 @@ class EditSession:
         self.pending = PendingEdits()
         self.file: SurveyFile | None = None
         self.dirty = False  # local edits not yet saved to the file
+        self.activity = ""  # what a multi-request edit is doing ("restoring page End 3/9")
         self._warned = False
         self._editor: Any = None
         self._reason: str | None = None
@@ -169,7 +170,10 @@ class EditSession:
     async def submit(
         self, edit: Edit, *, kind: str = "new", check_conflict: bool = True
     ) -> Outcome:
-        """Send one edit and, once accepted, show it (pending until its webhook comes)."""
+        """Send one edit and, once accepted, show it (pending until its webhook comes).
+
+        `kind`: "new", "undo", "redo" (recorded in the history as such) or "part" (a step
+        of a restore, which is recorded whole once it is done)."""
         editor = self.editor
         if editor is None:
             return Outcome("read_only", self._reason or "read-only")
@@ -183,10 +187,12 @@ class EditSession:
         except EditConflict as error:
             return Outcome("conflict", error.message, current=error.current)
         self.sent += 1
-        self.history.record(edit, result, kind=kind)
+        if kind != "part":  # a step of a restore: the restore is recorded whole
+            self.history.record(edit, result, kind=kind)
         self._show(edit, result)
         if editor.kind == "file":
             self.dirty = True
+            self.app.refresh_status()
         else:
             self.pending.add(edit, result, sent_at)
             self.app.edits_changed()
@@ -249,6 +255,7 @@ class EditSession:
         path = self.file.save(survey.dump())
         self.dirty = False
         self._warned = False
+        self.app.refresh_status()
         return path
 
 

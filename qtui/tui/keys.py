@@ -205,6 +205,15 @@ KEYS += (
         "Edit",
         footer=False,
     ),
+    Key(
+        "qtui.move_to_page",
+        "M",
+        "move_to_page",
+        "Move to page",
+        "Move the selected block to another page (type to filter)",
+        "Edit",
+        footer=False,
+    ),
     Key("qtui.undo", "u", "undo", "Undo", "Undo the last edit (sent as an ordinary edit)", "Edit"),
     Key("qtui.redo", "U", "redo", "Redo", "Redo the last undone edit", "Edit", footer=False),
     Key(

@@ -77,3 +77,81 @@ def test_conflict_when_updated_at_moved_or_an_editable_field_changed():
     rule = {"id": "r", "condition": "a", "target_page_id": "p2"}
     assert conflict("navigation_rule", rule, {**rule, "condition": "b"})
     assert not conflict("navigation_rule", rule, {**rule, "sourcePage": {}})
+
+
+def test_undo_of_a_page_delete_restores_its_contents_under_the_new_ids_and_redo_deletes_them():
+    page = {"id": "p2", "survey_id": "s", "name": "Brands", "order": 4, "updated_at": "t0"}
+    loop = {"id": "b1", "page_id": "p2", "order": 0, "config": {"type": "Loop", "blocks": ["b2"]}}
+    question = {"id": "b2", "page_id": "p2", "order": 1, "config": {"type": "Text", "name": "q9"}}
+    own = {"id": "r1", "source_page_id": "p2", "target_page_id": "p3", "condition": "x", "order": 0}
+    into = {
+        "id": "r0",
+        "source_page_id": "p1",
+        "target_page_id": "p2",
+        "condition": None,
+        "order": 2,
+    }
+    deleted = edits.delete(
+        "page", page, "page Brands", blocks=[loop, question], rules=[own], incoming=[into]
+    )
+    plan = inverse(deleted, None)
+    assert isinstance(plan, edits.Restore)
+    # The page, then the block the Loop lists, then the Loop, its rule, the rule into it.
+    assert [(s.entity, s.restores) for s in plan.steps] == [
+        ("page", "p2"),
+        ("block", "b2"),
+        ("block", "b1"),
+        ("navigation_rule", "r1"),
+        ("navigation_rule", "r0"),
+    ]
+    answers = iter(["P2", "B2", "B1", "R1", "R0"])
+    while not plan.finished:
+        step = plan.step(plan.done)
+        if plan.done == 2:
+            assert step.parent_id == "P2" and step.fields["config"]["blocks"] == ["B2"]
+            assert step.fields["order"] == 0  # still first on the page
+        if plan.done == 4:
+            assert (step.parent_id, step.fields["target_page_id"]) == ("p1", "P2")
+        plan = plan.advanced(step, {"id": next(answers), "updated_at": "t1"})
+    assert plan.counts() == "page Brands, 2 blocks, 2 rules"
+    redo = plan.redo()
+    assert (redo.action, redo.item_id, redo.base_updated_at) == ("delete", "P2", "t1")
+    assert [b["id"] for b in redo.before["blocks"]] == ["B1", "B2"]
+    again = inverse(redo, None)  # and undo once more brings back the same, from the new ids
+    assert [s.restores for s in again.steps] == ["P2", "B2", "B1", "R1", "R0"]
+
+
+def test_a_restore_that_stopped_half_way_is_resumed_by_the_next_undo():
+    history = EditHistory()
+    page = {"id": "p2", "survey_id": "s", "name": "Brands", "order": 1}
+    block = {"id": "b1", "page_id": "p2", "order": 0, "config": {"type": "Text"}}
+    history.record(edits.delete("page", page, "page Brands", blocks=[block]), None)
+    plan = history.undo()
+    plan = plan.advanced(plan.step(0), {"id": "P2"})
+    history.put_back(plan, "undo")
+    resumed = history.undo()
+    assert resumed.done == 1 and resumed.step(1).parent_id == "P2"
+    assert resumed.counts(resumed.done) == "1 block"
+
+
+def test_undo_of_a_block_delete_points_the_loops_that_listed_it_at_the_new_block():
+    gone = {"id": "b2", "page_id": "p1", "order": 1, "config": {"type": "Text", "name": "q9"}}
+    loop = {
+        "id": "b7",
+        "page_id": "p3",
+        "order": 0,
+        "config": {"type": "Loop", "blocks": ["b2", "b3"]},
+        "updated_at": "t0",
+    }
+    assert edits.listing([loop, gone], {"b2"}) == [loop]
+    assert edits.listing([loop], {"b5"}) == []
+    plan = inverse(edits.delete("block", gone, "q9", loops=[loop]), None)
+    assert isinstance(plan, edits.Restore)
+    assert [(s.entity, s.action) for s in plan.steps] == [("block", "create"), ("block", "update")]
+    plan = plan.advanced(plan.step(0), {"id": "B2"})
+    assert plan.step(1).item_id == "b7"
+    assert plan.step(1).fields["config"]["blocks"] == ["B2", "b3"]
+    assert plan.counts() == "q9, 1 loop listing it"
+    # Without a Loop listing it, the undo is the single create it always was.
+    again = inverse(edits.delete("block", gone, "q9"), None)
+    assert isinstance(again, edits.Edit) and again.restores == "b2"

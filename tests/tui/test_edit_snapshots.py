@@ -95,3 +95,42 @@ def test_snapshot_push_screen_plan(snap_compare, tmp_path, monkeypatch) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(110, 40), run_before=run_before)
+
+
+def test_snapshot_local_file_with_unsaved_edits(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from qtui.core.events import parse_event
+    from qtui.core.store import SurveyStore
+    from qtui.tui.sources import FileSource
+    from tests.tui.conftest import make_app
+
+    store = SurveyStore()
+    for envelope in screener_stream():
+        store.apply(parse_event(envelope))
+    path = tmp_path / "screener.json"
+    path.write_text(json.dumps(store.survey(SURVEY).dump()), encoding="utf-8")
+    survey = json.loads(path.read_text(encoding="utf-8"))
+    app = make_app(FileSource(survey, str(path)))
+    app.editing.open_file(path)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        app.query_one("#log").styles.scrollbar_size_vertical = 0
+        app.go_to_item("block", "b2")
+        await pilot.press("E")
+        await until_screen(pilot, "BlockForm")
+        await type_into(pilot, "#f-label", "Age group")
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await settle(pilot, app)
+        # The edit is stamped now: show neither its time (the log hides below 30 rows) nor
+        # the edited block's detail.
+        app.go_to_item("page", "p2")
+        await settle(pilot, app)
+        app.refresh_status()
+        app.screen.set_focus(None)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=(100, 28), run_before=run_before)

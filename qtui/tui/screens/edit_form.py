@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 
 from qtui.core.edits import EDITABLE, Edit
 from qtui.core.validation import Errors
+from qtui.tui.screens.jump import JumpScreen
 
 if TYPE_CHECKING:
     from qtui.tui.edit_session import EditSession, Outcome
@@ -372,3 +373,15 @@ class PickScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class MoveToPageScreen(JumpScreen):
+    """The page to move a block to (type to filter, enter); returns its id, or None."""
+
+    def __init__(self, pages: list[tuple[str, str]], title: str) -> None:
+        super().__init__(pages)
+        self.title_text = title
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#jump-box").border_title = self.title_text

@@ -37,6 +37,8 @@ class StatusInfo:
     # lag); in a replay, where the replayed stream stands.
     newest: datetime | None = None
     deliveries: str | None = None  # why Questra's webhook deliveries fail, when they do
+    unsaved: bool = False  # a local file (`qtui open`) has edits not yet written with `w`
+    activity: str = ""  # an edit of several requests under way ("restoring page End 3/9")
 
 
 def connection_text(
@@ -74,7 +76,9 @@ def connection_text(
 # What the status bar keeps when the terminal is too narrow for all of it: parts are dropped
 # from the end of this list first (rate first, the LIVE/PAUSED/replay badge never).
 PRIORITY: tuple[str, ...] = (
-    "mode",  # LIVE / PAUSED / PLAYING 12/40 · ×1
+    "mode",  # LIVE / LOCAL / PAUSED / PLAYING 12/40 · ×1
+    "unsaved",  # ● unsaved: a local file's edits not yet written
+    "activity",  # restoring page End 3/9
     "pending",  # +N pending while paused
     "connection",  # live · last event Ns ago / reconnecting / offline / replay at …
     "deliveries",  # ✗ Questra's deliveries to … fail: receiver answered 404
@@ -94,6 +98,8 @@ OFFLINE_BADGES: dict[str, str] = {
 # The order they are shown in, left to right.
 ORDER: tuple[str, ...] = (
     "mode",
+    "unsaved",
+    "activity",
     "pending",
     "status",
     "problems",
@@ -107,7 +113,8 @@ ORDER: tuple[str, ...] = (
 
 
 class StatusBar(Widget):
-    """LIVE/PAUSED badge, survey status, problems, connection, rate, platform, last push.
+    """LIVE/LOCAL/PAUSED badge, unsaved edits, survey status, problems, connection, rate,
+    platform, last push.
 
     Laid out for its width: when everything does not fit, parts go by `PRIORITY`."""
 
@@ -168,6 +175,8 @@ class StatusBar(Widget):
                 mode.append(" VIEW PAUSED ", self._style("paused"))
         elif info.paused:
             mode.append(" PAUSED ", self._style("paused"))
+        elif info.connection.status == "file":  # `qtui open FILE`: no stream, a local file
+            mode.append(" LOCAL ", self._style("replay"))
         else:  # LIVE only while the stream is connected: never while it is away
             badge = OFFLINE_BADGES.get(info.connection.status)
             if badge is None:
@@ -175,6 +184,10 @@ class StatusBar(Widget):
             else:
                 mode.append(badge, self._style("paused"))
         parts["mode"] = mode
+        if info.unsaved:
+            parts["unsaved"] = Text("● unsaved", self._style("warn"))
+        if info.activity:
+            parts["activity"] = Text(info.activity, self._style("warn"))
         if info.pending:
             parts["pending"] = Text(f"+{info.pending} pending", self._style("warn"))
         parts["status"] = Text(info.status or "unknown", self._style("key"))

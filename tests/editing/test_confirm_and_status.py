@@ -1,0 +1,88 @@
+"""What the delete confirmation says about a pushed survey, and the status bar of a local
+file: `LOCAL`, not `LIVE`, and `● unsaved` from the first edit until `w` writes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qtui.core.events import parse_event
+from qtui.core.store import SurveyStore
+from qtui.editing.local import LocalEditor
+from qtui.qualtrics.state import LastPush, data_dir, record_last_push
+from qtui.tui.app import QtuiApp
+from qtui.tui.sources import FeedSource, FileSource
+from tests.tui.conftest import make_app, quiet_settings, settle, until
+from tests.tui.edit_helpers import type_into, until_screen
+from tests.tui.envelopes import SURVEY, screener_stream
+
+
+async def _confirmation(pilot, app: QtuiApp, kind: str, item_id: str) -> str:  # type: ignore[no-untyped-def]
+    app.go_to_item(kind, item_id)
+    await pilot.pause()
+    await pilot.press("D")
+    await until_screen(pilot, "ConfirmScreen")
+    found = app.screen.query("#confirm-detail")
+    said = str(found.first().render()) if found else ""
+    await pilot.press("n")
+    await until_screen(pilot, "MainScreen")
+    return said
+
+
+async def test_deleting_from_a_pushed_survey_says_its_responses_would_be_orphaned(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    feed = FeedSource()
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        app.editing.attach(LocalEditor(app.editing.item_dump, SURVEY))
+        assert "pushed" not in await _confirmation(pilot, app, "block", "b3")
+        page_note = await _confirmation(pilot, app, "page", "p1")
+        assert "pushed" not in page_note and "3 blocks" in page_note
+        survey = app.store.survey(SURVEY).dump()
+        record_last_push(
+            LastPush(SURVEY, "SV_pushed1", "http://q.test/API/v3", "2026-12-05T10:00:00Z", survey),
+            data_dir(),
+        )
+        for kind, item_id in (("block", "b3"), ("page", "p1")):
+            said = await _confirmation(pilot, app, kind, item_id)
+            assert "pushed to Qualtrics (SV_pushed1" in said
+            assert f"responses recorded against this {kind} there would be orphaned" in said
+        assert app.store.block("b3") is not None and app.store.page("p1") is not None
+
+
+def _status(app: QtuiApp) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+async def test_a_local_file_says_local_and_unsaved_until_written(tmp_path: Path):
+    store = SurveyStore()
+    for envelope in screener_stream():
+        store.apply(parse_event(envelope))
+    path = tmp_path / "screener.json"
+    path.write_text(json.dumps(store.survey(SURVEY).dump()), encoding="utf-8")
+    survey = json.loads(path.read_text(encoding="utf-8"))
+    app = QtuiApp(FileSource(survey, str(path)), survey_id=SURVEY, settings=quiet_settings())
+    app.editing.open_file(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        assert _status(app).startswith(" LOCAL ") and "LIVE" not in _status(app)
+        assert "unsaved" not in _status(app)
+        app.go_to_item("block", "b2")
+        await pilot.press("enter")
+        await until_screen(pilot, "BlockForm")
+        await type_into(pilot, "#f-label", "Age group")
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        await until(pilot, lambda: "● unsaved" in _status(app))
+        await pilot.press("q")  # unsaved: the first q warns and stays
+        await pilot.pause()
+        assert app.is_running and "● unsaved" in _status(app)
+        await pilot.press("w")
+        await until(pilot, lambda: "unsaved" not in _status(app))
+        assert _status(app).startswith(" LOCAL ")
+    assert "Age group" in path.read_text(encoding="utf-8")
