@@ -181,3 +181,18 @@ async def test_without_qualtrics_settings_the_screen_says_so_and_offers_no_push(
         assert screen.state == "unavailable"
         await pilot.press("escape")
         await until_screen(pilot, "MainScreen")
+
+
+async def test_at_80x24_the_outcome_scrolls_into_view_below_the_plan():
+    async with demo_app() as (app, pilot, client):
+        await finished(pilot, app)
+        await pilot.resize_terminal(80, 24)
+        screen = await open_push(pilot, app)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.state == "done", rounds=1500)
+        await settle(pilot, app)
+        body = screen.query_one("#push-body")
+        result = screen.query_one("#push-result")
+        assert body.max_scroll_y > 0  # the plan and issues do not fit at this size
+        await until(pilot, lambda: body.region.contains_region(result.region))
+        assert "Pushed to SV_" in screen_text(app, "#push-result")

@@ -299,6 +299,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
             estimate += len(plan.update_questions) + len(plan.delete_questions)
             estimate += 2 * len(plan.delete_blocks) + len(self.survey.pages)
         bar.update(total=estimate, progress=0)
+        self.call_after_refresh(bar.scroll_visible, animate=False)
         self.transport = CancellableTransport()
         base, token = self.target.base_url or "", self.target.token or ""
         step_line = self.query_one("#push-step", Static)
@@ -351,6 +352,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
         self.query_one("#push-result", Static).update(text)
         step_line.update("")
         self.hint()
+        self.show_result()
         self.make_plan(after_push=True)  # against what was just pushed: only changes remain
 
     def show_failure(self) -> None:
@@ -365,6 +367,12 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
         )
         self.query_one("#push-result", Static).add_class("-error")
         self.hint()
+        self.show_result()
+
+    def show_result(self) -> None:
+        """Scroll the outcome into view: on a small terminal it sits below the plan."""
+        result = self.query_one("#push-result", Static)
+        self.call_after_refresh(result.scroll_visible, animate=False)
 
     # --- leaving ------------------------------------------------------------------------------
 
