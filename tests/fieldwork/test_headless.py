@@ -44,6 +44,7 @@ async def test_headless_json_prints_the_figures_the_tally_computes(field, tmp_pa
     )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
+    assert printed["events"] > 0 and "message" not in printed
 
     tally = FieldworkTally(definition_shape(field.definition))
     await read_log(field.relay.url, field.survey_id, tally)
@@ -73,7 +74,23 @@ async def test_headless_json_prints_the_figures_the_tally_computes(field, tmp_pa
         "2999-01-01T00:00",
         env=env,
     )
+    assert future.returncode == 3
     assert json.loads(future.stdout)["started"] == 0
+    assert "no events for" in json.loads(future.stdout)["message"]
+
+
+async def test_headless_says_the_relay_holds_nothing_for_an_unknown_survey(field, tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    args = ("fieldwork", "SV_neverSeen", "--relay", field.relay.url, "--no-details")
+    text = await asyncio.to_thread(run_cli, *args, env=env)
+    assert text.returncode == 3, text.stderr
+    assert text.stdout == ""  # no table of zeros
+    assert text.stderr.startswith("qtui: fieldwork: the relay holds no events for SV_neverSeen")
+    done = await asyncio.to_thread(run_cli, *args, "--json", env=env)
+    assert done.returncode == 3, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["survey"] == "SV_neverSeen" and printed["events"] == 0
+    assert "no events for SV_neverSeen" in printed["message"]
 
 
 def test_headless_says_what_to_do_without_a_relay(tmp_path):
