@@ -18,9 +18,9 @@ from typing import Protocol, cast
 from rich.text import Text
 from textual.app import SystemCommand
 from textual.command import Hit, Hits, Matcher, Provider
-from textual.markup import escape
 
 from qtui.tui.keys import KEYS, display, keys_for
+from qtui.tui.safe import literal
 
 # Commands Textual's own `App.get_system_commands` already offers, by title.
 TEXTUAL_TITLES = frozenset({"Theme", "Quit", "Keys", "Maximize", "Minimize", "Screenshot"})
@@ -37,7 +37,7 @@ def key_commands(
             continue
         keys = display(keys_for(key, keymap))
         title = key.title if key.title != "Go to page" else "Go to page…"
-        yield SystemCommand(title, escape(f"{key.help}  [{keys}]"), _runner(run, key.action))
+        yield SystemCommand(title, literal(f"{key.help}  [{keys}]"), _runner(run, key.action))
 
 
 def _runner(run: Callable[[str], object], action: str) -> Callable[[], object]:
