@@ -13,11 +13,12 @@ are escaped or given as `Text`, so a `[` in them is shown, not parsed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from rich.text import Text
 from textual.app import SystemCommand
 from textual.command import Hit, Hits, Matcher, Provider
+from textual.screen import Screen
 
 from qtui.tui.keys import KEYS, display, keys_for
 from qtui.tui.safe import literal
@@ -49,6 +50,8 @@ class PageFinder(Protocol):
 
     def page_choices(self) -> list[tuple[str, str]]: ...
 
+    def offers_tree_commands(self, screen: Screen[Any]) -> bool: ...
+
     def go_to_page(self, page_id: str) -> None: ...
 
 
@@ -68,6 +71,8 @@ class PageCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         finder = cast(PageFinder, self.app)
+        if not finder.offers_tree_commands(self.screen):
+            return  # a screen over the tree: its pages wait for it
         matcher = self.matcher(query)
         for page_id, label in finder.page_choices():
             text = f"Go to page {label}"
