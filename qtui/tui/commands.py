@@ -212,12 +212,24 @@ class _BadLines:
         self.count = 0
         self.good = 0
         self.reasons: list[str] = []
+        self.truncated: str | None = None  # the line saying the recording was cut off
 
-    def add(self, lineno: int, reason: str) -> None:
+    def add(self, lineno: int, reason: str, *, truncated: bool = False) -> None:
         from qtui.exits import UsageFailure
         from qtui.text import one_line
 
         self.count += 1
+        if truncated and self.good:
+            # Said whatever the count shown so far: the last thing a person reads.
+            events = f"{self.good} event{'s' if self.good != 1 else ''}"
+            self.truncated = (
+                f"{self.file} line {lineno}: the recording looks truncated — its last line "
+                f"ends mid-event with no newline ({one_line(reason, 120)}); the {events} "
+                "before it were replayed"
+            )
+            if not self.quiet:
+                click.echo(f"qtui: {self.truncated}", err=True)
+            return
         if len(self.reasons) < self.SHOWN:
             self.reasons.append(f"{self.file} line {lineno}: {one_line(reason, 200)}")
             if not self.quiet and self.good:
@@ -252,7 +264,9 @@ class _BadLines:
         if self.quiet:
             for reason in self.reasons:
                 click.echo(f"qtui: {reason} (skipped)", err=True)
-        if self.count > len(self.reasons):
+            if self.truncated:
+                click.echo(f"qtui: {self.truncated}", err=True)
+        if self.count > len(self.reasons) + bool(self.truncated):
             click.echo(
                 f"qtui: {self.file}: {self.count} bad lines skipped in all "
                 f"(the first {len(self.reasons)} shown)",
@@ -271,7 +285,7 @@ def _replayed_store(file: Path, bad: _BadLines) -> Any:
     with ingesting():
         for line in iter_stream(file):
             if line.envelope is None:
-                bad.add(line.lineno, line.error or "unreadable")
+                bad.add(line.lineno, line.error or "unreadable", truncated=line.truncated)
                 continue
             try:
                 event = parse_event(line.envelope)
@@ -309,7 +323,7 @@ def _frame_window(file: Path, bad: _BadLines) -> Any:
 
     def seen(line: Any) -> None:
         if line.envelope is None:
-            bad.add(line.lineno, line.error or "unreadable")
+            bad.add(line.lineno, line.error or "unreadable", truncated=line.truncated)
         else:
             bad.ok()
 

@@ -158,3 +158,23 @@ def test_replay_of_a_line_with_a_lone_surrogate_skips_that_line_only(tmp_path):
     assert answer.code == 3
     assert "line 7: data.name: text holding a lone surrogate" in answer.stderr
     answer.stdout.encode("utf-8")  # what was printed is valid UTF-8
+
+
+@pytest.mark.parametrize("mode", ["--print", "--json"])
+def test_replay_of_a_recording_cut_mid_line_says_it_looks_truncated(mode, tmp_path):
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1][:40])  # the last event half written
+    answer = run(["replay", str(path), mode])
+    assert answer.code == 3  # done, with issues
+    [line] = answer.stderr.splitlines()
+    assert line.startswith(f"qtui: {path} line {len(lines)}: the recording looks truncated")
+    assert f"the {len(lines) - 1} events before it were replayed" in line
+    assert "(skipped)" not in line and "bad lines" not in line
+    assert "Screener" in answer.stdout
+
+    # A bad last line that does end with its newline is an ordinary bad line.
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1][:40] + b"\n")
+    answer = run(["replay", str(path), mode])
+    assert answer.code == 3
+    assert "truncated" not in answer.stderr and "(skipped)" in answer.stderr
