@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import stat
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import httpx
 
 from qtui.core.fieldwork import FieldworkTally, definition_shape
 from qtui.fieldwork.feed import fetch_details, parse_since, read_log
@@ -119,6 +125,7 @@ async def test_subscribe_command_registers_three_topics_on_the_sandbox(field, tm
         "QTUI_QUALTRICS_BASE_URL": field.qualtrics.base_url,
         "QTUI_QUALTRICS_TOKEN": field.sandbox.token,
         "XDG_CONFIG_HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
         "QTUI_QUALTRICS_HOOK_SECRET": "",
     }
     before = len(field.sandbox.subscriptions.subscriptions)
@@ -134,22 +141,48 @@ async def test_subscribe_command_registers_three_topics_on_the_sandbox(field, tm
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
+    secret_file = Path(result["secret_file"])
+    assert (
+        secret_file == tmp_path / "data" / "qtui" / "qualtrics-hooks" / f"{field.survey_id}.secret"
+    )
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    secret = secret_file.read_text().strip()
+    assert len(secret) >= 20 and secret not in done.stdout + done.stderr
+    assert result["relay_command"] == f"qtui relay --qualtrics-secret-file {secret_file}"
     assert set(result["subscriptions"]) == {
         "surveyengine.startedRecipientSession",
         "surveyengine.partialResponse",
         "surveyengine.completedResponse",
     }
-    assert result["publicationUrl"] == (
-        f"http://127.0.0.1:8700/hooks/qualtrics?secret={result['secret']}"
-    )
+    assert result["callbackUrl"] == "http://127.0.0.1:8700/hooks/qualtrics"
     subs = field.sandbox.subscriptions.subscriptions
     assert len(subs) == before + 3
     new = subs[result["subscriptions"]["surveyengine.completedResponse"]]
     assert new.topics == f"surveyengine.completedResponse.{field.survey_id}"
+    assert new.publication_url == f"http://127.0.0.1:8700/hooks/qualtrics?secret={secret}"
     assert new.encrypt is False
 
+    # Without --json: where the secret is and the relay command, never the secret itself.
+    chosen = tmp_path / "hook.secret"
+    text = await asyncio.to_thread(
+        run_cli,
+        "qualtrics",
+        "subscribe",
+        field.survey_id,
+        "--relay",
+        "http://127.0.0.1:8700",
+        "--secret-file",
+        str(chosen),
+        env=env,
+    )
+    assert text.returncode == 0, text.stderr
+    assert stat.S_IMODE(chosen.stat().st_mode) == 0o600
+    assert chosen.read_text().strip() not in text.stdout + text.stderr
+    assert f"the secret is in {chosen} (mode 0600)" in text.stdout
+    assert f"start the relay with: qtui relay --qualtrics-secret-file {chosen}" in text.stdout
+
     listed = await asyncio.to_thread(run_cli, "qualtrics", "subscriptions", env=env)
-    assert listed.stdout.count("/hooks/qualtrics") == before + 3
+    assert listed.stdout.count("/hooks/qualtrics") == before + 6  # two subscribe runs
     assert "secret=" not in listed.stdout
     gone = await asyncio.to_thread(run_cli, "qualtrics", "unsubscribe", new.id, env=env)
     assert gone.returncode == 0 and new.id not in field.sandbox.subscriptions.subscriptions
@@ -158,3 +191,55 @@ async def test_subscribe_command_registers_three_topics_on_the_sandbox(field, tm
         run_cli, "qualtrics", "subscribe", "S_nope", "--relay", "http://x", env=env
     )
     assert bad.returncode == 2 and "not a Qualtrics survey id" in bad.stderr
+
+
+def test_relay_reads_the_qualtrics_secret_from_the_file_subscribe_wrote(tmp_path):
+    from qtui.qualtrics.hook_secrets import write_secret
+
+    secret_file = write_secret(tmp_path / "hooks" / "SV_x.secret", "s3cret-from-file")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "qtui", "relay", "--port", str(port), "--db", str(tmp_path / "r.db")]
+        + ["--secret", "questra", "--qualtrics-secret-file", str(secret_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        form = {
+            "Topic": "surveyengine.startedRecipientSession.SV_x",
+            "SurveyID": "SV_x",
+            "BrandID": "sandbox",
+            "RecipientID": "MLRP_1",
+            "StartedDate": "2026-11-25 10:00:00",
+        }
+        good = httpx.post(f"{base}/hooks/qualtrics?secret=s3cret-from-file", data=form)
+        wrong = httpx.post(f"{base}/hooks/qualtrics?secret=guess", data=form)
+        assert good.status_code < 300, good.text
+        assert wrong.status_code in (401, 403), wrong.text
+    finally:
+        relay.terminate()
+        relay.wait(timeout=10)
+    banner = relay.stdout.read() if relay.stdout else ""
+    assert "/hooks/qualtrics" in banner and "s3cret-from-file" not in banner
+
+
+def test_relay_names_a_missing_or_empty_secret_file(tmp_path):
+    missing = run_cli(
+        "relay", "--secret", "q", "--qualtrics-secret-file", str(tmp_path / "nope"), env={}
+    )
+    assert missing.returncode == 2
+    assert "nope does not exist (qtui qualtrics subscribe writes it)" in missing.stderr
+    empty = tmp_path / "empty.secret"
+    empty.write_text("\n")
+    done = run_cli("relay", "--secret", "q", "--qualtrics-secret-file", str(empty), env={})
+    assert done.returncode == 2 and "does not hold one secret" in done.stderr
