@@ -411,6 +411,9 @@ def open_file(file: Path) -> None:
         survey = SurveyFile(file).load()
     except ValueError as exc:  # a file that is not a survey is a usage error, as for push
         raise UsageFailure(str(exc)) from exc
+    problem = _rule_placement_problem(survey, file)
+    if problem is not None:  # shown under one page, compiled from another: refused, as push
+        raise UsageFailure(problem)
     if not _has_terminal():  # after the file check, so a script learns of a bad file first
         raise click.ClickException(NO_TTY)
     settings = _settings()
@@ -419,6 +422,19 @@ def open_file(file: Path) -> None:
     app.run()
     if app.return_code:
         sys.exit(app.return_code)
+
+
+def _rule_placement_problem(document: dict[str, Any], file: Path) -> str | None:
+    from pydantic import ValidationError
+
+    from qtui.core.models import Survey
+    from qtui.core.rule_placement import placement_problem
+
+    try:
+        survey = Survey.model_validate(document)
+    except ValidationError:
+        return None  # the screen reports what it cannot read, as before
+    return placement_problem(survey, str(file))
 
 
 def qsf_app(file: Path, settings: Any) -> tuple[Any, list[str]]:
