@@ -631,7 +631,10 @@ class QtuiApp(EditActions, App[None]):
         return action in keys.GLOBAL_ACTIONS | getattr(screen, "APP_ACTIONS", frozenset())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.screen_stack and not self.key_available(action, self.screen):
+        # A modal screen already cuts the app's keys off (and the tree's footer, drawn under
+        # it, keeps its keys); a full screen over the tree must refuse them here.
+        screen = self.screen if self.screen_stack else None
+        if screen is not None and not screen.is_modal and not self.key_available(action, screen):
             return False
         return self.action_state(action)
 
