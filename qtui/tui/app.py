@@ -55,7 +55,7 @@ from qtui.tui.messages import (
     SourceFailed,
     SurveyChosen,
 )
-from qtui.tui.palette import PageCommands, key_commands
+from qtui.tui.palette import PageCommands, key_commands, textual_commands
 from qtui.tui.problems import NodeKey, ProblemReport, RouteChecker, count_text, summary
 from qtui.tui.screen_keys import screen_commands, show_screen_help
 from qtui.tui.screens.help import HelpScreen
@@ -704,7 +704,7 @@ class QtuiApp(EditActions, App[None]):
         self.push_screen(HelpScreen(title, text, self.keymap))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        yield from textual_commands(super().get_system_commands(screen))
         yield from key_commands(
             self.keymap,
             lambda action: (

@@ -12,7 +12,7 @@ are escaped or given as `Text`, so a `[` in them is shown, not parsed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol, cast
 
 from rich.text import Text
@@ -23,8 +23,15 @@ from textual.screen import Screen
 from qtui.tui.keys import KEYS, display, keys_for
 from qtui.tui.safe import literal
 
-# Commands Textual's own `App.get_system_commands` already offers, by title.
-TEXTUAL_TITLES = frozenset({"Theme", "Quit", "Keys", "Maximize", "Minimize", "Screenshot"})
+# Titles of the key table's palette commands. Textual's own `App.get_system_commands` offers
+# some of the same (Quit): qtui's replace them, so each title appears once, with its key, and
+# runs qtui's action (quit asks first when edits are unsaved; Textual's exits at once).
+OWN_TITLES = frozenset(key.title for key in KEYS if key.palette)
+
+
+def textual_commands(commands: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
+    """Textual's system commands, less those the key table has its own of."""
+    return (command for command in commands if command.title not in OWN_TITLES)
 
 
 def key_commands(
@@ -34,7 +41,7 @@ def key_commands(
 ) -> Iterator[SystemCommand]:
     """The key table's palette commands whose action is `available` now; `run(action)` runs one."""
     for key in KEYS:
-        if not key.palette or key.title in TEXTUAL_TITLES or not available(key.action):
+        if not key.palette or not available(key.action):
             continue
         keys = display(keys_for(key, keymap))
         title = key.title if key.title != "Go to page" else "Go to page…"
