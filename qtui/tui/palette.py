@@ -1,13 +1,14 @@
 """The command palette: the key table's commands, and a page finder.
 
 qtui's commands reach the palette through `QtuiApp.get_system_commands`, beside Textual's own
-(Theme, Quit, Keys, Screenshot), so each title appears once. They are built from the same
-table as the bindings and the help screen, and filtered by what makes sense now (replay
-controls only while replaying). The page finder is a provider of its own; it reaches the app
+(Theme, Keys, Screenshot; its Quit gives way to qtui's), so each title appears once. They are
+built from the same table as the bindings and the help screen, and filtered by what makes
+sense now (replay controls only while replaying; on a screen over the tree, only the global
+ones). The page finder is a provider of its own; it reaches the app
 through the small `PageFinder` protocol, never by importing it.
 
-The palette reads titles and help as Textual markup: key lists (`[? f1]`) and page names
-are escaped or given as `Text`, so a `[` in them is shown, not parsed.
+The palette reads titles and help as Textual markup: key lists (`[? f1]`, `[Q]`) and page
+names are escaped (`safe.literal`) or given as `Text`, so a `[` in them is shown, not parsed.
 """
 
 from __future__ import annotations
