@@ -84,13 +84,19 @@ async def gather(
     """Read the log (and Qualtrics' responses) into figures."""
     from qtui.core.fieldwork import FieldworkTally, definition_shape
     from qtui.fieldwork.feed import fetch_details, read_log
+    from qtui.qualtrics.errors import NotFoundError
 
-    shape = None
+    shape, missing = None, None
     if qualtrics is not None and survey_id.startswith("SV_"):
-        shape = definition_shape(await qualtrics.get_definition(survey_id))
+        try:
+            shape = definition_shape(await qualtrics.get_definition(survey_id))
+        except NotFoundError as error:
+            missing = error  # said only if the relay has its events: else "no events" says more
     tally = FieldworkTally(shape)
     await read_log(relay, survey_id, tally, token=token, since=since)
-    if qualtrics is not None:
+    if missing is not None and sum(tally.figures().sources.values()):
+        raise missing
+    if qualtrics is not None and missing is None:
         await fetch_details(tally, qualtrics)
     return tally.figures()
 

@@ -88,7 +88,13 @@ async def test_headless_json_prints_the_figures_the_tally_computes(field, tmp_pa
 async def test_headless_says_the_relay_holds_nothing_for_an_unknown_survey(field, tmp_path):
     env = {"XDG_CONFIG_HOME": str(tmp_path)}
     args = ("fieldwork", "SV_neverSeen", "--relay", field.relay.url, "--no-details")
-    text = await asyncio.to_thread(run_cli, *args, env=env)
+    # With Qualtrics to read details from, which does not know the survey either: the
+    # relay's answer is the one that says what is wrong.
+    qualtrics = {
+        "QTUI_QUALTRICS_BASE_URL": field.qualtrics.base_url,
+        "QTUI_QUALTRICS_TOKEN": field.sandbox.token,
+    }
+    text = await asyncio.to_thread(run_cli, *args[:-1], env={**env, **qualtrics})
     assert text.returncode == 3, text.stderr
     assert text.stdout == ""  # no table of zeros
     assert text.stderr.startswith("qtui: fieldwork: the relay holds no events for SV_neverSeen")
