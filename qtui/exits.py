@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,20 @@ def _stdout_to_devnull() -> None:
         os.close(devnull)
 
 
+def _stdout_reader_gone() -> bool:
+    """True when stdout is a pipe or socket nobody reads any more (poll says POLLERR/HUP).
+
+    A broken pipe elsewhere (a socket, a child's stdin) is a failure to report, not this.
+    """
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+    except (AttributeError, OSError, ValueError):
+        return True  # no descriptor to ask (a capture), or no poll: trust the error
+    poller.register(fd, select.POLLOUT)
+    return any(flags & (select.POLLERR | select.POLLHUP) for _, flags in poller.poll(0))
+
+
 @contextmanager
 def reader_gone_is_done() -> Iterator[None]:
     """A closed pipe on stdout ends the command quietly with exit 0 (see the module doc)."""
@@ -61,7 +76,7 @@ def reader_gone_is_done() -> Iterator[None]:
         yield
         sys.stdout.flush()  # what is still buffered fails here, not at interpreter exit
     except OSError as exc:
-        if exc.errno != errno.EPIPE:
+        if exc.errno != errno.EPIPE or not _stdout_reader_gone():
             raise
         _stdout_to_devnull()
         raise click.exceptions.Exit(EXIT_OK) from None
@@ -98,7 +113,7 @@ def run(main: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
         _traceback()
         fail("input nested too deeply to read; check the file or value you passed", EXIT_USAGE)
     except OSError as exc:
-        if exc.errno == errno.EPIPE:  # the reader closed the pipe (`| head`): not ours to report
+        if exc.errno == errno.EPIPE and _stdout_reader_gone():  # `| head` closed it: not ours
             _stdout_to_devnull()
             sys.exit(EXIT_OK)
         _traceback()

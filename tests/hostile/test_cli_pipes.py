@@ -170,3 +170,18 @@ def test_fieldwork_json_stops_quietly_when_the_reader_goes(tmp_path: Path):
     finally:
         relay.terminate()
         relay.wait(timeout=10)
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_not_taken_for_a_gone_reader(tmp_path: Path):
+    # stdout is a file someone can read; the broken pipe is some other stream's: a failure.
+    script = (
+        "from qtui.exits import reader_gone_is_done\n"
+        "with reader_gone_is_done():\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+    )
+    with open(tmp_path / "out.txt", "wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-c", script], stdout=out, stderr=subprocess.PIPE, cwd=ROOT
+        )
+    assert done.returncode != 0
+    assert b"BrokenPipeError" in done.stderr
