@@ -75,6 +75,19 @@ class LazyGroup(click.Group):
             return None
         return getattr(module, attr)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        # `--help` and `--version` write while the arguments are parsed.
+        from qtui.exits import reader_gone_is_done
+
+        with reader_gone_is_done():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from qtui.exits import reader_gone_is_done
+
+        with reader_gone_is_done():
+            return super().invoke(ctx)
+
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Every error one `qtui: …` line, exit codes as `qtui.exits` documents."""
         if not standalone_mode:

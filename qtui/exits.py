@@ -9,14 +9,20 @@ Every error is one line on stderr starting `qtui: `; the text of files, payloads
 variables in it is escaped (`qtui.text.one_line`), so nothing read from outside can move
 the cursor or colour the terminal. `run` wraps the command group so that no exception, not
 even an unexpected one, reaches the user as a traceback (set QTUI_TRACEBACK=1 to see it).
+
+When the reader of stdout goes away (`qtui push … | head -1`), the command stops there and
+exits 0 with nothing on stderr, as `cat` or `grep` stop: what it had to do before writing is
+done, and nobody is left to read the rest. (Click's own handling would exit 1 in silence.)
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import select
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
@@ -36,6 +42,44 @@ class UsageFailure(click.ClickException):
     """A problem the user fixes in the command, a file it names or the config (exit 2)."""
 
     exit_code = EXIT_USAGE
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the flush at exit has nowhere to fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a file (a test's capture): nothing is flushed to a pipe
+    finally:
+        os.close(devnull)
+
+
+def _stdout_reader_gone() -> bool:
+    """True when stdout is a pipe or socket nobody reads any more (poll says POLLERR/HUP).
+
+    A broken pipe elsewhere (a socket, a child's stdin) is a failure to report, not this.
+    """
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+    except (AttributeError, OSError, ValueError):
+        return True  # no descriptor to ask (a capture), or no poll: trust the error
+    poller.register(fd, select.POLLOUT)
+    return any(flags & (select.POLLERR | select.POLLHUP) for _, flags in poller.poll(0))
+
+
+@contextmanager
+def reader_gone_is_done() -> Iterator[None]:
+    """A closed pipe on stdout ends the command quietly with exit 0 (see the module doc)."""
+    try:
+        yield
+        sys.stdout.flush()  # what is still buffered fails here, not at interpreter exit
+    except OSError as exc:
+        if exc.errno != errno.EPIPE or not _stdout_reader_gone():
+            raise
+        _stdout_to_devnull()
+        raise click.exceptions.Exit(EXIT_OK) from None
 
 
 def _usage_line(exc: click.UsageError) -> str:
@@ -69,9 +113,9 @@ def run(main: Callable[..., Any], *args: Any, **kwargs: Any) -> NoReturn:
         _traceback()
         fail("input nested too deeply to read; check the file or value you passed", EXIT_USAGE)
     except OSError as exc:
-        if exc.errno == errno.EPIPE:  # the reader closed the pipe (`| head`): not ours to report
-            sys.stderr.close()
-            os._exit(EXIT_OK)
+        if exc.errno == errno.EPIPE and _stdout_reader_gone():  # `| head` closed it: not ours
+            _stdout_to_devnull()
+            sys.exit(EXIT_OK)
         _traceback()
         fail(f"{exc.strerror or exc}", EXIT_FAILED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback

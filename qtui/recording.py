@@ -2,14 +2,15 @@
 
 A line may be a webhook envelope `{event, timestamp, data}` or a relay frame
 `{seq, envelope, ...}`. A bad line is reported with its number and reason and skipped, so
-one damaged line never hides the rest of a recording.
+one damaged line never hides the rest of a recording. A last line with no newline that is
+not JSON is marked `truncated`: the recording was cut off while an event was being written.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ class RecordedLine:
     seq: int | None = None
     verified: bool | None = None
     survey_id: str | None = None  # a relay frame's attribution
+    truncated: bool = False  # the file's last line, with no newline, and not JSON: cut off
 
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one event is kilobytes; a longer line is not one
@@ -78,6 +80,9 @@ def iter_stream(path: str | Path) -> Iterator[RecordedLine]:
                 yield RecordedLine(lineno, None, f"longer than {MAX_LINE_BYTES >> 20} MB")
                 continue
             line = parse_line(lineno, raw.decode("utf-8", errors="replace"))
+            if line is not None and line.envelope is None and not raw.endswith(b"\n"):
+                # Only the last line can lack its newline: a recording cut off mid-write.
+                line = replace(line, truncated=line.error is not None and "JSON" in line.error)
             if line is not None:
                 yield line
 

@@ -4,7 +4,9 @@ SURVEY is the id the platforms file responses under (a Qualtrics `SV_…`, or an
 campaign's survey id). Recorded Qualtrics responses are read from Qualtrics when
 QTUI_QUALTRICS_BASE_URL / QTUI_QUALTRICS_TOKEN are set (their end and pages); pages are
 the Qualtrics survey's blocks. Figures on stdout (`--json` for scripts), problems on
-stderr; exit 0 on success, 1 when the relay or Qualtrics cannot be read, 2 on bad usage.
+stderr; exit 0 on success, 1 when the relay or Qualtrics cannot be read, 2 on bad usage,
+3 when the relay holds no events for the survey (a mistyped id, or one not in the field
+yet): said on stderr, and in `--json` as `"events": 0` with a `"message"`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import click
 
 from qtui.text import printable
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ISSUES = 0, 1, 2, 3
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -60,6 +62,17 @@ def render_text(survey_id: str, figures: Any) -> str:
     return "\n".join(lines)
 
 
+def no_events(survey_id: str, since: str | None) -> str:
+    """What to say when the relay holds no fieldwork event for the survey."""
+    shown = printable(survey_id)[:80]
+    if since:
+        return f"the relay holds no events for {shown} since {printable(since)[:40]}"
+    return (
+        f"the relay holds no events for {shown}: check the survey id, and that the survey "
+        "is in the field with the relay subscribed (`qtui qualtrics subscribe`)"
+    )
+
+
 async def gather(
     survey_id: str,
     relay: str,
@@ -71,13 +84,19 @@ async def gather(
     """Read the log (and Qualtrics' responses) into figures."""
     from qtui.core.fieldwork import FieldworkTally, definition_shape
     from qtui.fieldwork.feed import fetch_details, read_log
+    from qtui.qualtrics.errors import NotFoundError
 
-    shape = None
+    shape, missing = None, None
     if qualtrics is not None and survey_id.startswith("SV_"):
-        shape = definition_shape(await qualtrics.get_definition(survey_id))
+        try:
+            shape = definition_shape(await qualtrics.get_definition(survey_id))
+        except NotFoundError as error:
+            missing = error  # said only if the relay has its events: else "no events" says more
     tally = FieldworkTally(shape)
     await read_log(relay, survey_id, tally, token=token, since=since)
-    if qualtrics is not None:
+    if missing is not None and sum(tally.figures().sources.values()):
+        raise missing
+    if qualtrics is not None and missing is None:
         await fetch_details(tally, qualtrics)
     return tally.figures()
 
@@ -142,7 +161,14 @@ def fieldwork(
         _fail(str(error), EXIT_FAILED)
     except QualtricsError as error:
         _fail(f"{error} (or pass --no-details)", EXIT_FAILED)
+    events = sum(figures.sources.values())
+    message = no_events(survey_id, since) if events == 0 else None
     if as_json:
-        click.echo(json.dumps({"survey": survey_id, **figures.to_json()}, indent=2))
-    else:
+        head: dict[str, Any] = {"survey": survey_id, "events": events}
+        if message:
+            head["message"] = message
+        click.echo(json.dumps({**head, **figures.to_json()}, indent=2))
+    elif message is None:
         click.echo(render_text(survey_id, figures))
+    if message:
+        _fail(message, EXIT_ISSUES)

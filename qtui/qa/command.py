@@ -48,6 +48,7 @@ async def load_source(
     from pydantic import ValidationError
 
     from qtui.core.models import Survey
+    from qtui.core.rule_placement import placement_problem
     from qtui.qa.source import pushed_to
     from qtui.qualtrics.commands import _fetch_from_questra
 
@@ -55,11 +56,15 @@ async def load_source(
         if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
             data = data["survey"]  # the `{"survey": FullSurvey}` import form
         try:
-            return Survey.model_validate(data)
+            survey = Survey.model_validate(data)
         except ValidationError as error:
             first = error.errors()[0]
             at = ".".join(str(p) for p in first["loc"]) or "(top)"
             raise SourceError(f"{where} is not a valid survey: {at}: {first['msg']}") from None
+        problem = placement_problem(survey, where)
+        if problem is not None:
+            raise SourceError(problem, EXIT_USAGE)
+        return survey
 
     if source is not None and Path(source).exists():
         try:

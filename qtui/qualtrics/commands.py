@@ -90,13 +90,18 @@ def _read_survey_file(path: Path) -> dict[str, Any]:
 
 def _survey_model(data: dict[str, Any], source: str) -> Any:
     from qtui.core.models import Survey
+    from qtui.core.rule_placement import placement_problem
 
     try:
-        return Survey.model_validate(data)
+        model = Survey.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top)"
         _fail(f"{source} is not a valid survey: {where}: {first['msg']}", EXIT_USAGE)
+    problem = placement_problem(model, source)
+    if problem is not None:
+        _fail(problem, EXIT_USAGE)
+    return model
 
 
 class _Progress:

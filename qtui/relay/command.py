@@ -47,6 +47,18 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def _secrets_from_files(paths: tuple[Path, ...]) -> tuple[str, ...]:
+    from qtui.qualtrics.hook_secrets import read_secret
+
+    found = []
+    for path in paths:
+        try:
+            found.append(read_secret(path))
+        except ValueError as exc:
+            _fail(f"--qualtrics-secret-file: {exc}")
+    return tuple(found)
+
+
 def listen_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say they are
@@ -176,6 +188,15 @@ def _open_log(log_url: str | None, path: Path, synchronous: str) -> Any:
     "[env QTUI_QUALTRICS_HOOK_SECRET].",
 )
 @click.option(
+    "--qualtrics-secret-file",
+    "qualtrics_secret_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="A file holding a Qualtrics subscription secret, as `qtui qualtrics subscribe` "
+    "writes it (repeatable).",
+)
+@click.option(
     "--allow-unsigned",
     is_flag=True,
     help="Accept deliveries without a secret (stored as unverified; loopback only).",
@@ -225,6 +246,7 @@ def relay(
     oktave_secret: str | None,
     oktave_window: float,
     qualtrics_secrets: tuple[str, ...],
+    qualtrics_secret_files: tuple[Path, ...],
     allow_unsigned: bool,
     synchronous: str,
     allowed_origins: tuple[str, ...],
@@ -235,6 +257,7 @@ def relay(
     """Receive signed webhooks, keep them in a durable log, stream them to viewers."""
     secret = secret or None
     token = token or None
+    qualtrics_secrets = qualtrics_secrets + _secrets_from_files(qualtrics_secret_files)
     if secret is None and not allow_unsigned:
         _fail("no webhook secret: pass --secret or set QTUI_WEBHOOK_SECRET")
     if not is_loopback(host):

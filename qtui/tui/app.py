@@ -55,7 +55,7 @@ from qtui.tui.messages import (
     SourceFailed,
     SurveyChosen,
 )
-from qtui.tui.palette import PageCommands, key_commands
+from qtui.tui.palette import PageCommands, key_commands, textual_commands
 from qtui.tui.problems import NodeKey, ProblemReport, RouteChecker, count_text, summary
 from qtui.tui.screen_keys import screen_commands, show_screen_help
 from qtui.tui.screens.help import HelpScreen
@@ -673,12 +673,31 @@ class QtuiApp(EditActions, App[None]):
 
     # --- actions ----------------------------------------------------------------------
 
+    def offers_tree_commands(self, screen: Screen[Any]) -> bool:
+        """True on the tree's own screen; any screen over it keeps only the global keys."""
+        return isinstance(screen, MainScreen)
+
+    def key_available(self, action: str, screen: Screen[Any]) -> bool:
+        """Whether the key table's `action` is offered and run on `screen`.
+
+        A screen over the tree (the QA walkthrough, coverage, fieldwork, help, a form…)
+        keeps the global keys and those it names in `APP_ACTIONS`; the others would act on
+        the tree hidden under it, so they are neither shown, nor run, nor in the palette.
+        """
+        if action not in keys.KEYS_BY_ACTION or self.offers_tree_commands(screen):
+            return True
+        return action in keys.GLOBAL_ACTIONS | getattr(screen, "APP_ACTIONS", frozenset())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # A full screen over the tree (fieldwork) names the app keys it keeps; the others
-        # would act on the hidden tree, so they are neither shown nor run there.
-        kept = getattr(self.screen, "APP_ACTIONS", None) if self.screen_stack else None
-        if kept is not None and action in keys.KEYS_BY_ACTION and action not in kept:
+        # A modal screen already cuts the app's keys off (and the tree's footer, drawn under
+        # it, keeps its keys); a full screen over the tree must refuse them here.
+        screen = self.screen if self.screen_stack else None
+        if screen is not None and not screen.is_modal and not self.key_available(action, screen):
             return False
+        return self.action_state(action)
+
+    def action_state(self, action: str) -> bool | None:
+        """Whether `action` makes sense now, whatever the screen (None: shown dimmed)."""
         if action in ("play_pause", "step", "faster", "slower"):
             if not self.source.replay:
                 return False
@@ -743,10 +762,12 @@ class QtuiApp(EditActions, App[None]):
         self.push_screen(HelpScreen(title, text, self.keymap))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        yield from textual_commands(super().get_system_commands(screen))
         yield from key_commands(
             self.keymap,
-            lambda action: self.check_action(action, ()) is not False,
+            lambda action: (
+                self.key_available(action, screen) and self.action_state(action) is not False
+            ),
             lambda action: self.call_next(self.run_action, action),
         )
         yield from screen_commands(

@@ -212,12 +212,24 @@ class _BadLines:
         self.count = 0
         self.good = 0
         self.reasons: list[str] = []
+        self.truncated: str | None = None  # the line saying the recording was cut off
 
-    def add(self, lineno: int, reason: str) -> None:
+    def add(self, lineno: int, reason: str, *, truncated: bool = False) -> None:
         from qtui.exits import UsageFailure
         from qtui.text import one_line
 
         self.count += 1
+        if truncated and self.good:
+            # Said whatever the count shown so far: the last thing a person reads.
+            events = f"{self.good} event{'s' if self.good != 1 else ''}"
+            self.truncated = (
+                f"{self.file} line {lineno}: the recording looks truncated — its last line "
+                f"ends mid-event with no newline ({one_line(reason, 120)}); the {events} "
+                "before it were replayed"
+            )
+            if not self.quiet:
+                click.echo(f"qtui: {self.truncated}", err=True)
+            return
         if len(self.reasons) < self.SHOWN:
             self.reasons.append(f"{self.file} line {lineno}: {one_line(reason, 200)}")
             if not self.quiet and self.good:
@@ -252,7 +264,9 @@ class _BadLines:
         if self.quiet:
             for reason in self.reasons:
                 click.echo(f"qtui: {reason} (skipped)", err=True)
-        if self.count > len(self.reasons):
+            if self.truncated:
+                click.echo(f"qtui: {self.truncated}", err=True)
+        if self.count > len(self.reasons) + bool(self.truncated):
             click.echo(
                 f"qtui: {self.file}: {self.count} bad lines skipped in all "
                 f"(the first {len(self.reasons)} shown)",
@@ -271,7 +285,7 @@ def _replayed_store(file: Path, bad: _BadLines) -> Any:
     with ingesting():
         for line in iter_stream(file):
             if line.envelope is None:
-                bad.add(line.lineno, line.error or "unreadable")
+                bad.add(line.lineno, line.error or "unreadable", truncated=line.truncated)
                 continue
             try:
                 event = parse_event(line.envelope)
@@ -309,7 +323,7 @@ def _frame_window(file: Path, bad: _BadLines) -> Any:
 
     def seen(line: Any) -> None:
         if line.envelope is None:
-            bad.add(line.lineno, line.error or "unreadable")
+            bad.add(line.lineno, line.error or "unreadable", truncated=line.truncated)
         else:
             bad.ok()
 
@@ -397,6 +411,9 @@ def open_file(file: Path) -> None:
         survey = SurveyFile(file).load()
     except ValueError as exc:  # a file that is not a survey is a usage error, as for push
         raise UsageFailure(str(exc)) from exc
+    problem = _rule_placement_problem(survey, file)
+    if problem is not None:  # shown under one page, compiled from another: refused, as push
+        raise UsageFailure(problem)
     if not _has_terminal():  # after the file check, so a script learns of a bad file first
         raise click.ClickException(NO_TTY)
     settings = _settings()
@@ -405,6 +422,19 @@ def open_file(file: Path) -> None:
     app.run()
     if app.return_code:
         sys.exit(app.return_code)
+
+
+def _rule_placement_problem(document: dict[str, Any], file: Path) -> str | None:
+    from pydantic import ValidationError
+
+    from qtui.core.models import Survey
+    from qtui.core.rule_placement import placement_problem
+
+    try:
+        survey = Survey.model_validate(document)
+    except ValidationError:
+        return None  # the screen reports what it cannot read, as before
+    return placement_problem(survey, str(file))
 
 
 def qsf_app(file: Path, settings: Any) -> tuple[Any, list[str]]:

@@ -245,6 +245,8 @@ KEYS += (
 )
 
 KEYS_BY_ID: dict[str, Key] = {key.id: key for key in KEYS}
+# The actions every screen keeps; the rest act on the tree and wait for it.
+GLOBAL_ACTIONS: frozenset[str] = frozenset({"help", "quit", "command_palette"})
 KEYS_BY_ACTION: dict[str, Key] = {key.action: key for key in KEYS}
 
 

@@ -133,7 +133,9 @@ class QaApp(App[int]):
     """`qtui qa SV_…` on a terminal: the walkthrough screen on its own."""
 
     TITLE = "qtui qa"
-    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qtui.tcss")
+    # The walkthrough is the default screen, whose own CSS_PATH Textual loads only for a
+    # pushed screen: the app carries the QA styles (coverage, pushed later, has the same).
+    CSS_PATH: ClassVar[list[str | Path]] = style_paths("qtui.tcss", "qa.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", id="qa.help"),
         Binding("colon,ctrl+p", "command_palette", "Commands", show=False, id="qa.palette"),

@@ -37,3 +37,12 @@ def shown(renderable: RenderableType) -> RenderableType:
 def plain(text: str, style: str | Style = "") -> Text:
     """Survey text as a `Text`: not markup, no control characters."""
     return Text(printable(text), style)
+
+
+def literal(text: str) -> str:
+    """`text` as Textual markup that shows as itself: every `[` escaped.
+
+    `textual.markup.escape` leaves `[Q]` or `[D]` alone (it escapes only what starts like a
+    lower-case tag), and the markup parser then drops them as unknown styles.
+    """
+    return text.replace("[", "\\[")

@@ -14,9 +14,9 @@ from typing import Any
 from rich.text import Text
 from textual.app import SystemCommand
 from textual.binding import Binding
-from textual.markup import escape
 from textual.screen import Screen
 
+from qtui.tui.safe import literal
 from qtui.tui.screens.help import HelpScreen
 
 GENERAL_ROWS = [
@@ -82,7 +82,7 @@ def screen_commands(
     for binding in screen_bindings(screen):
         keys = _keys(screen, binding.action)
         help_line = Text(f"{binding.tooltip or binding.description}  [{keys}]").plain
-        yield SystemCommand(binding.description, escape(help_line), _runner(run, screen, binding))
+        yield SystemCommand(binding.description, literal(help_line), _runner(run, screen, binding))
 
 
 def _runner(

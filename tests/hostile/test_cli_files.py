@@ -158,3 +158,68 @@ def test_replay_of_a_line_with_a_lone_surrogate_skips_that_line_only(tmp_path):
     assert answer.code == 3
     assert "line 7: data.name: text holding a lone surrogate" in answer.stderr
     answer.stdout.encode("utf-8")  # what was printed is valid UTF-8
+
+
+@pytest.mark.parametrize("mode", ["--print", "--json"])
+def test_replay_of_a_recording_cut_mid_line_says_it_looks_truncated(mode, tmp_path):
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1][:40])  # the last event half written
+    answer = run(["replay", str(path), mode])
+    assert answer.code == 3  # done, with issues
+    [line] = answer.stderr.splitlines()
+    assert line.startswith(f"qtui: {path} line {len(lines)}: the recording looks truncated")
+    assert f"the {len(lines) - 1} events before it were replayed" in line
+    assert "(skipped)" not in line and "bad lines" not in line
+    assert "Screener" in answer.stdout
+
+    # A bad last line that does end with its newline is an ordinary bad line.
+    path.write_bytes(b"".join(lines[:-1]) + lines[-1][:40] + b"\n")
+    answer = run(["replay", str(path), mode])
+    assert answer.code == 3
+    assert "truncated" not in answer.stderr and "(skipped)" in answer.stderr
+
+
+def misplaced_rule_file(tmp_path: Path) -> tuple[Path, str, str, str]:
+    """The replayed screener with one rule's source_page_id naming another page, by hand."""
+    from tests.hostile.cli import run as run_cli
+
+    document = json.loads(run_cli(["replay", str(SAMPLE), "--json"]).stdout)
+    listing = next(page for page in document["pages"] if page["navigation_rules"])
+    rule = listing["navigation_rules"][0]
+    other = next(page for page in document["pages"] if page["id"] != listing["id"])
+    rule["source_page_id"] = other["id"]
+    path = tmp_path / "hand-edited.json"
+    path.write_text(json.dumps(document))
+    return path, rule["id"], listing["name"], other["name"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["push", "{file}", "--to", "qualtrics", "--dry-run"],
+        ["push", "{file}", "--to", "qualtrics"],
+        ["export", "{file}", "--qsf", "{tmp}/out.qsf"],
+        ["open", "{file}"],
+    ],
+)
+def test_a_rule_listed_under_another_page_than_its_source_is_refused(command, tmp_path):
+    path, rule_id, listed, source = misplaced_rule_file(tmp_path)
+    args = [part.format(file=path, tmp=tmp_path) for part in command]
+    env = {"QTUI_QUALTRICS_BASE_URL": "http://127.0.0.1:9/API/v3", "QTUI_QUALTRICS_TOKEN": "t"}
+    line = assert_one_line_error(run(args, env), 2, str(path), rule_id)
+    assert "listed under page" in line and f"({listed!r})" in line and f"({source!r})" in line
+    assert not (tmp_path / "out.qsf").exists()
+
+
+def test_the_same_file_with_the_rule_under_its_own_page_is_accepted(tmp_path):
+    path, rule_id, _, _ = misplaced_rule_file(tmp_path)
+    document = json.loads(path.read_text())
+    for page in document["pages"]:
+        for rule in page["navigation_rules"]:
+            if rule["id"] == rule_id:
+                rule["source_page_id"] = page["id"]  # put back: the file is consistent again
+    path.write_text(json.dumps(document))
+    answer = run(["export", str(path), "--qsf", str(tmp_path / "out.qsf")])
+    assert answer.code in (0, 3), answer.stderr
+    assert (tmp_path / "out.qsf").exists()

@@ -195,3 +195,18 @@ def test_cover_local_uses_the_pushed_file_or_asks_for_it_and_a_questra_404_is_fa
     assert len(missing.stderr.strip().splitlines()) == 1
     given = run(["qa", survey_id, "--cover", "--engine", "local", "--survey", source], env)
     assert given.exit_code == 0, given.output
+
+
+def test_a_source_survey_with_a_rule_under_another_page_is_refused(env, tmp_path):
+    survey_id, source = pushed(env, tmp_path, "screener_sessions")
+    document = json.loads(Path(source).read_text())
+    listing = next(page for page in document["pages"] if page["navigation_rules"])
+    other = next(page for page in document["pages"] if page["id"] != listing["id"])
+    rule = listing["navigation_rules"][0]
+    rule["source_page_id"] = other["id"]
+    edited = write(tmp_path, "edited.json", document)
+    answers = write(tmp_path, "a.json", {"q1": "18_24", "q2": "outside_us"})
+    result = run(["qa", survey_id, "--answers", answers, "--survey", edited], env)
+    assert result.exit_code == 2, result.output
+    assert f"navigation rule {rule['id']!r} is listed under page {listing['id']!r}" in result.stderr
+    assert f"source_page_id is page {other['id']!r}" in result.stderr

@@ -72,3 +72,22 @@ async def test_palette_goes_to_a_page_whose_name_looks_like_markup(feed: FeedSou
         assert _titles(app)[0] == wanted
         await pilot.press("enter")
         await until(pilot, lambda: app.tree.item is not None and app.tree.item.id == "p1")
+
+
+async def test_every_palette_command_with_a_key_shows_its_key(feed: FeedSource) -> None:
+    from qtui.tui.keys import KEYS, display
+
+    async with screener_app(feed) as (app, pilot):
+        await _open_palette(pilot, app)
+        options = app.screen.query_one(CommandList).options
+        prompts = {str(o.prompt).split("\n", 1)[0]: str(o.prompt) for o in options}
+        checked = set()
+        for key in KEYS:
+            title = "Go to page…" if key.title == "Go to page" else key.title
+            if title not in prompts:
+                continue
+            assert prompts[title].endswith(f"  [{display(key.keys)}]"), prompts[title]
+            checked.add(title)
+        # Capital keys were read as markup tags and vanished.
+        assert {"QA walk", "Fieldwork", "Edit", "Delete", "Push", "Redo"} <= checked, checked
+        assert "Quit" in checked  # qtui's own Quit (asks first with unsaved edits), key shown

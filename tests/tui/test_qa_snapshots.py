@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from textual.pilot import Pilot
 
 from qtui.config import QualtricsSettings, Settings
+from qtui.core.models import reference_names
 from qtui.qualtrics.client import QualtricsClient
 from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.serving import start_in_thread
@@ -39,9 +40,19 @@ def running() -> Iterator[tuple[QualtricsSandbox, Any]]:
         server.stop()
 
 
-def qa_app(running: Any, tmp_path: Path, *, tamper: bool) -> QaApp:
+LONG_REGION = (
+    "Which of these regions of the country do you live in today, counting the place where "
+    "you spend most of your nights during an ordinary working week, even if you travel?"
+)
+
+
+def qa_app(running: Any, tmp_path: Path, *, tamper: bool, long_region: bool = False) -> QaApp:
     sandbox, server = running
     survey = bundled("screener_sessions")
+    if long_region:  # the question shown beside the banner, too long for one line
+        names = reference_names(survey)
+        [block] = [b for p in survey.pages for b in p.blocks if names.get(b.id) == "q2"]
+        block.config.label = LONG_REGION
     rule = next(r for p in survey.pages for r in p.navigation_rules if r.condition == AGE_RULE)
 
     async def setup() -> str:
@@ -117,3 +128,39 @@ def test_snapshot_coverage(snap_compare, running, tmp_path) -> None:  # type: ig
         await pilot.pause(0.05)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def _diverged_on_long_region(pilot: Pilot[Any]) -> None:
+    await _opened(pilot)
+    await pilot.press("1")  # under 18 ends the survey; the tampered platform goes on to Region
+    await _next(pilot, 2)
+    await until(pilot, lambda: pilot.app.screen.query_one("#qa-banner").display)
+    await pilot.pause(0.05)
+
+
+def _question_inside_its_column(app: Any) -> None:
+    """The question and every line of its text stay inside the left column's border."""
+    screen = app.screen
+    left = screen.query_one("#qa-left").content_region
+    banner = screen.query_one("#qa-banner").region
+    [question] = screen.query(".question")
+    assert left.x <= question.region.x and question.region.right <= left.right
+    # A border and a blank column between the text and the banner: they never touch.
+    assert question.region.right + 2 <= banner.x, (question.region, banner)
+    lines = [question.render_line(y).text.rstrip() for y in range(question.size.height)]
+    text = " ".join(" ".join(line.replace("▊", "").split()) for line in lines)
+    assert LONG_REGION in text, lines  # wrapped whole, nothing cut at the column's edge
+    assert all(len(line) <= question.size.width for line in lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_walkthrough_long_question_beside_the_banner(  # type: ignore[no-untyped-def]
+    snap_compare, running, tmp_path, size
+) -> None:
+    app = qa_app(running, tmp_path, tamper=True, long_region=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _diverged_on_long_region(pilot)
+        _question_inside_its_column(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

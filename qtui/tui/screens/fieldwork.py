@@ -252,10 +252,8 @@ class FieldworkScreen(Screen[None]):
         Binding("3", "tab('incidents')", "Incidents", show=False),
     ]
     HELP: ClassVar[str] = FIELDWORK_HELP  # its bindings also reach the command palette
-    # The app's keys that still work here; the others act on the tree, hidden under this.
-    APP_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"help", "quit", "command_palette", "fieldwork"}
-    )
+    # The app's keys that work here besides the global ones (`F` comes back to the tree).
+    APP_ACTIONS: ClassVar[frozenset[str]] = frozenset({"fieldwork"})
 
     def __init__(
         self,

@@ -105,6 +105,14 @@ class MainScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
+        # The tree's new height is known once laid out: then bring its cursor back in view
+        # (a smaller terminal, or panels stacking under it, may have left it below the fold).
+        self.call_after_refresh(self._cursor_into_view)
+
+    def _cursor_into_view(self) -> None:
+        tree = self.tree
+        if tree.is_attached and tree.cursor_line >= 0:
+            tree.scroll_to_line(tree.cursor_line, animate=False)
 
     def _fit(self, width: int, height: int) -> None:
         min_w, min_h = self.min_size
