@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import SchemaValidator, from_json
-from typing_extensions import TypedDict
+from pydantic_core import from_json
 
+from qtui.core.decoding import decode_json, envelope_of
 from qtui.core.models import (
     Block,
     Model,
@@ -144,43 +144,24 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
     return f"{path}: {err['msg']}{more}"
 
 
-def _envelope(model: type[Model]) -> SchemaValidator:
-    # A typed dict rather than a model: it only carries `data` out, once per event.
-    fields = TypedDict(  # type: ignore[misc]  # noqa: UP013 - named after the model
-        f"{model.__name__}Envelope", {"event": str, "timestamp": datetime, "data": model}
-    )
-    return TypeAdapter(fields).validator
-
-
-class _Envelopes(dict[type[Model], SchemaValidator]):
-    """One envelope validator per data model, built the first time an event needs it."""
-
-    def __missing__(self, model: type[Model]) -> SchemaValidator:
-        validator = self[model] = _envelope(model)
-        return validator
-
-
-_ENVELOPES = _Envelopes()
-_EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
-
-
 def _parse_fast(payload: bytes | str) -> Event | None:
-    """Validate a well-formed body in one pass from its bytes; None to take the careful path."""
-    raw = payload.encode() if isinstance(payload, str) else payload
-    found = _EVENT_FIELD.search(raw, 0, 256)
-    if found is None:
+    """Validate a well-formed body by the fast path; None to take the careful path."""
+    try:
+        body = decode_json(payload)
+    except msgspec.DecodeError:
+        return None  # the careful path says precisely what is wrong
+    if type(body) is not dict:
         return None
-    event_type = found.group(1).decode()
+    event_type = body.get("event")
+    if type(event_type) is not str:
+        return None
     entity, action, model = _kind(event_type)
     if model is None:
         return None
-    try:
-        env = _ENVELOPES[model].validate_json(raw)
-    except ValidationError:
-        return None  # the careful path says precisely what is wrong
-    if env["event"] != event_type:
+    parsed = envelope_of(model, body)
+    if parsed is None:
         return None
-    return Event(event_type, entity, action, env["timestamp"], env["data"], payload)
+    return Event(event_type, entity, action, parsed[0], parsed[1], payload)
 
 
 def parse_event(payload: bytes | str | dict[str, Any]) -> Event:

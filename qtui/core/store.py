@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from qtui.core.decoding import validated
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
 from qtui.core.models import (
     Block,
@@ -220,10 +221,17 @@ class SurveyStore:
             if named:
                 return named
         item_id: str = item.id  # type: ignore[attr-defined]
-        homes = [h for h in self._homes.get((entity, item_id), ()) if h != _ORPHANS]
         field = _CHILDREN.get(entity)
         if field is not None:
             parent = getattr(item, field)
+            # The usual case, a survey's block or rule under a page only it has: its survey.
+            page_homes = self._homes.get(("page", parent or ""))
+            if page_homes is not None and len(page_homes) == 1 and page_homes[0] != _ORPHANS:
+                held = self._homes.get((entity, item_id))
+                if created or not held or held == page_homes:
+                    return page_homes[0]
+        homes = [h for h in self._homes.get((entity, item_id), ()) if h != _ORPHANS]
+        if field is not None:
             parents = [h for h in self._homes.get(("page", parent or ""), ()) if h != _ORPHANS]
             if parents:
                 # A new item joins the survey whose page was written last; an update stays
@@ -421,9 +429,7 @@ class SurveyStore:
         rules and variables that already name their parent are stored as given, not copied;
         the store never changes an item.
         """
-        survey = (
-            full_survey if isinstance(full_survey, Survey) else Survey.model_validate(full_survey)
-        )
+        survey = full_survey if isinstance(full_survey, Survey) else validated(Survey, full_survey)
         fallback = _as_utc(as_of or survey.updated_at or _EPOCH)
         sid = survey.id
         self._write("survey", survey, fallback)  # kept without its pages and variables
@@ -451,11 +457,10 @@ class SurveyStore:
     def load_json(self, raw: bytes | str, as_of: datetime | None = None) -> Survey:
         """`load` a FullSurvey from its JSON text; returns the validated survey.
 
-        Validates straight from the bytes: faster than decoding to a dict first, and no dict
-        of the whole survey is alive meanwhile. Malformed input raises pydantic's
-        `ValidationError`, naming the field path.
+        Decoded and checked by the fast path (`qtui.core.decoding`); malformed input raises
+        pydantic's `ValidationError`, naming the field path.
         """
-        survey = Survey.model_validate_json(raw)
+        survey = validated(Survey, raw)
         self.load(survey, as_of)
         return survey
 
@@ -651,6 +656,20 @@ class SurveyStore:
         return old_parent
 
     def _visible_in(self, scope_id: str, entity: str, item_id: str) -> bool:
+        if entity in _CHILDREN:
+            # `_child(entity, item_id, scope_id) is not None`, without the detours.
+            if not scope_id or scope_id in self._dead_surveys:
+                return False
+            scope = self._scopes.get(scope_id)
+            if scope is None or item_id in scope.tombstones[entity]:
+                return False
+            item = scope.items[entity].get(item_id)
+            if item is None:
+                return False
+            parent = getattr(item, _CHILDREN[entity]) or ""
+            if parent in scope.tombstones["page"] or parent not in scope.items["page"]:
+                return False
+            return entity != "navigation_rule" or self._target_alive(scope, item)
         if entity == "page":
             return self._page_in(scope_id, item_id) is not None
         if entity in _CHILDREN:
