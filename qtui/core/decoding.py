@@ -29,7 +29,14 @@ from pydantic import BaseModel
 
 from qtui.core.models import KNOWN_BLOCK_TYPES, Block, Choice
 
-__all__ = ["decode_json", "envelope_of", "model_of", "validated"]
+__all__ = [
+    "decode_json",
+    "envelope_of",
+    "envelope_of_json",
+    "model_of",
+    "model_of_json",
+    "validated",
+]
 
 # JSON text or bytes to dicts, lists, str, int, float, bool and None.
 decode_json: Callable[[bytes | str], Any] = msgspec.json.Decoder().decode
@@ -37,7 +44,11 @@ decode_json: Callable[[bytes | str], Any] = msgspec.json.Decoder().decode
 M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
-_set = object.__setattr__
+# The slots pydantic keeps an instance's state in, set as pydantic-core sets them.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 # A field is taken as msgspec converted it unless it holds a model (built in turn), a
 # choice list (each one a `Choice`), a block config or an enum.
@@ -60,84 +71,146 @@ def _options(annotation: Any) -> tuple[Any, ...]:
 
 
 class _Shape:
-    """One pydantic model's msgspec `Struct` and a function building the model from both.
+    """One pydantic model's msgspec `Struct`s and the functions building the model from them.
 
-    The `Struct` has the model's fields and defaults, so its fields are the model's values
-    but for those holding models, choices or enums, which the builder makes from the
-    decoded JSON. The builder is generated source, like a dataclass's `__init__`: one
-    straight function per model, no loop over fields.
+    Two ways, both generated source (like a dataclass's `__init__`: one straight function
+    per model, no loop over fields):
+
+    * exact: a `Struct` that rejects unknown fields and marks absent ones `UNSET`, decoded
+      straight from the bytes; the builder fills in the defaults and the fields set. The
+      usual body, with nothing qtui does not know, takes this way.
+    * loose: the JSON decoded to dicts first, then converted to a `Struct` with the model's
+      defaults; the builder takes the fields set and the unknown fields from the dict.
     """
 
     def __init__(self, model: type[BaseModel], tag: str | None = None) -> None:
         self.model = model
-        struct_fields: list[tuple[str, Any, Any]] = []
-        lines: list[str] = []
+        loose_fields: list[tuple[str, Any, Any]] = []
+        exact_fields: list[tuple[str, Any, Any]] = []
+        loose: list[str] = []
+        exact: list[str] = []
+        entries: list[str] = []  # the exact builder's `values`, in the model's field order
+        required = [name for name, info in model.model_fields.items() if info.is_required()]
         names: dict[str, Any] = {
             "asdict": msgspec.structs.asdict,
             "new": _new,
-            "setattr": _set,
+            "set_dict": _set_dict,
+            "set_fields_set": _set_fields_set,
+            "set_extra": _set_extra,
+            "set_private": _set_private,
             "model": model,
             "fields": frozenset(model.model_fields),
             "choice": Choice._of,
             "configs": _config_builders,
+            "exact_configs": _exact_config_builders,
             "extra_of": _extra_of,
+            "UNSET": msgspec.UNSET,
+            "checked": _checked_choices,
         }
         for name, info in model.model_fields.items():
             if tag is not None and name == "type":
-                lines.append(f"    values['type'] = {tag!r}")
+                loose.append(f"    values['type'] = {tag!r}")
+                entries.append(f"'type': {tag!r}")
                 continue  # the tag: msgspec checks it, the dict holds it
-            kind, struct_type, how = self._kind(info)
+            kind, loose_type, exact_type, how = self._kind(info)
+            names[f"build_{name}"], names[f"exact_{name}"] = how
             if info.default_factory is not None:
                 default = msgspec.field(default_factory=info.default_factory)  # type: ignore[arg-type]
+                names[f"default_{name}"] = info.default_factory
+                fill = f"default_{name}()"
             elif info.is_required():
                 default = msgspec.NODEFAULT
+                fill = ""
             else:
                 default = info.default
-            struct_fields.append((name, struct_type, default))
-            names[f"build_{name}"] = how
+                names[f"default_{name}"] = info.default
+                fill = f"default_{name}"
+            loose_fields.append((name, loose_type, default))
+            value = f"v_{name}"
+            entries.append(f"{name!r}: {value}")
+            exact.append(f"    {value} = s.{name}")
+            if info.is_required():
+                exact_fields.append((name, exact_type, msgspec.NODEFAULT))
+                indent = "    "
+            else:
+                exact_fields.append((name, exact_type | msgspec.UnsetType, msgspec.UNSET))
+                exact.append(f"    if {value} is UNSET:")
+                exact.append(f"        {value} = {fill}")
+                exact.append("    else:")
+                exact.append(f"        fields_set.add({name!r})")
+                indent = "        "
             if kind == _CHOICES:
-                lines.append(f"    if {name!r} in data:")
-                lines.append(f"        values[{name!r}] = list(map(choice, data[{name!r}]))")
+                loose.append(f"    if {name!r} in data:")
+                loose.append(f"        values[{name!r}] = list(map(choice, data[{name!r}]))")
+                exact.append(f"{indent}{value} = list(map(choice, checked({value})))")
             elif kind == _CONFIG:
-                lines.append(f"    config = data[{name!r}]")
-                lines.append(f"    values[{name!r}] = configs[config['type']](config, s.{name})")
+                loose.append(f"    config = data[{name!r}]")
+                loose.append(f"    values[{name!r}] = configs[config['type']](config, s.{name})")
+                exact.append(f"{indent}{value} = exact_configs[type({value})]({value})")
             elif kind == _MODEL:
-                lines.append(f"    if s.{name} is not None:")
-                lines.append(f"        values[{name!r}] = build_{name}(data[{name!r}], s.{name})")
+                loose.append(f"    if s.{name} is not None:")
+                loose.append(f"        values[{name!r}] = build_{name}(data[{name!r}], s.{name})")
+                exact.append(f"{indent}if {value} is not None:")
+                exact.append(f"{indent}    {value} = exact_{name}({value})")
             elif kind == _MODELS:
-                lines.append(f"    if {name!r} in data:")
-                lines.append(
+                loose.append(f"    if {name!r} in data:")
+                loose.append(
                     f"        values[{name!r}] = list(map(build_{name}, data[{name!r}], s.{name}))"
                 )
+                exact.append(f"{indent}{value} = list(map(exact_{name}, {value}))")
             elif kind == _ENUM:
-                lines.append(f"    if s.{name} is not None:")
-                lines.append(f"        values[{name!r}] = build_{name}.get(s.{name}, s.{name})")
+                loose.append(f"    if s.{name} is not None:")
+                loose.append(f"        values[{name!r}] = build_{name}.get(s.{name}, s.{name})")
+                exact.append(f"{indent}if {value} is not None:")
+                exact.append(f"{indent}    {value} = build_{name}.get({value}, {value})")
         options: dict[str, Any] = {"tag_field": "type", "tag": tag} if tag else {}
         self.struct = msgspec.defstruct(
-            f"{model.__name__}Shape", struct_fields, kw_only=True, **options
+            f"{model.__name__}Shape", loose_fields, kw_only=True, **options
         )
+        self.exact_struct = msgspec.defstruct(
+            f"{model.__name__}ExactShape",
+            exact_fields,
+            kw_only=True,
+            forbid_unknown_fields=True,
+            **options,
+        )
+        known = {*required, *(["type"] if tag else [])}
         source = "\n".join(
             [
                 "def build(data, s):",
                 "    values = asdict(s)",
-                *lines,
+                *loose,
                 "    made = new(model)",
-                "    setattr(made, '__dict__', values)",
-                "    setattr(made, '__pydantic_fields_set__', set(data))",
-                "    setattr(made, '__pydantic_extra__',"
-                " {} if data.keys() <= fields else extra_of(data, fields))",
-                "    setattr(made, '__pydantic_private__', None)",
+                "    set_dict(made, values)",
+                "    set_fields_set(made, set(data))",
+                "    set_extra(made, {} if data.keys() <= fields else extra_of(data, fields))",
+                "    set_private(made, None)",
+                "    return made",
+                "",
+                "def build_exact(s):",
+                f"    fields_set = {known!r}" if known else "    fields_set = set()",
+                *exact,
+                f"    values = {{{', '.join(entries)}}}",
+                "    made = new(model)",
+                "    set_dict(made, values)",
+                "    set_fields_set(made, fields_set)",
+                "    set_extra(made, {})",
+                "    set_private(made, None)",
                 "    return made",
             ]
         )
-        exec(compile(source, f"<{model.__name__} builder>", "exec"), names)  # noqa: S102
+        self.source = source
+        exec(compile(source, f"<{model.__name__} builders>", "exec"), names)  # noqa: S102
         self.build: Callable[[dict[str, Any], Any], BaseModel] = names["build"]
+        self.build_exact: Callable[[Any], BaseModel] = names["build_exact"]
 
     @staticmethod
-    def _kind(info: Any) -> tuple[int, Any, Any]:
+    def _kind(info: Any) -> tuple[int, Any, Any, tuple[Any, Any]]:
+        """How a field is built, its loose and exact `Struct` types, and the builders."""
         annotation = info.annotation
         if annotation is Block.model_fields["config"].annotation:
-            return _CONFIG, _config_union(), None
+            loose, exact = _config_unions()
+            return _CONFIG, loose, exact, (None, None)
         options = _options(annotation)
         optional = type(None) in options
         inner = [o for o in options if o is not type(None)]
@@ -145,22 +218,44 @@ class _Shape:
         first = inner[0]
         if len(inner) == 1 and isinstance(first, type) and issubclass(first, BaseModel):
             shape = _shape(first)
-            return _MODEL, typing.Union[(shape.struct, *none)], shape.build  # noqa: UP007
+            return (
+                _MODEL,
+                typing.Union[(shape.struct, *none)],  # noqa: UP007
+                typing.Union[(shape.exact_struct, *none)],  # noqa: UP007
+                (shape.build, shape.build_exact),
+            )
         if typing.get_origin(first) is list:
             (item,) = typing.get_args(first)
             if item is Choice:
-                return _CHOICES, list[_Choice], None
+                return _CHOICES, list[_Choice], list[dict[str, str]], (None, None)
             if isinstance(item, type) and issubclass(item, BaseModel):
                 shape = _shape(item)
-                return _MODELS, list[shape.struct], shape.build  # type: ignore[name-defined]
-            return _AS_IS, first, None
+                return (
+                    _MODELS,
+                    list[shape.struct],  # type: ignore[name-defined]
+                    list[shape.exact_struct],  # type: ignore[name-defined]
+                    (shape.build, shape.build_exact),
+                )
+            return _AS_IS, first, first, (None, None)
         if isinstance(first, type) and issubclass(first, Enum):
             # `Enum | str`: a known value becomes the enum only when the enum is tried first.
             plain = typing.Union[(str, *none)]  # noqa: UP007
             if _metadata_says_left_to_right(info):
-                return _ENUM, plain, {member.value: member for member in first}
-            return _AS_IS, plain, None
-        return _AS_IS, annotation, None
+                values = {member.value: member for member in first}
+                return _ENUM, plain, plain, (values, values)
+            return _AS_IS, plain, plain, (None, None)
+        return _AS_IS, annotation, annotation, (None, None)
+
+
+class _NotExact(Exception):
+    """The exact way cannot build this input: the loose way will."""
+
+
+def _checked_choices(choices: list[dict[str, str]]) -> list[dict[str, str]]:
+    for choice in choices:
+        if "value" not in choice:
+            raise _NotExact
+    return choices
 
 
 def _extra_of(data: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
@@ -169,7 +264,9 @@ def _extra_of(data: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
 
 _shapes: dict[type[BaseModel], _Shape] = {}
 _config_builders: dict[str, Callable[[dict[str, Any], Any], BaseModel]] = {}
+_exact_config_builders: dict[type, Callable[[Any], BaseModel]] = {}
 _config_structs: list[Any] = []
+_exact_config_structs: list[Any] = []
 
 
 def _shape(model: type[BaseModel]) -> _Shape:
@@ -179,16 +276,38 @@ def _shape(model: type[BaseModel]) -> _Shape:
     return shape
 
 
-def _config_union() -> Any:
+def _config_unions() -> tuple[Any, Any]:
     if not _config_structs:
         for tag, model in KNOWN_BLOCK_TYPES.items():
             shape = _Shape(model, tag=tag)
             _config_builders[tag] = shape.build
+            _exact_config_builders[shape.exact_struct] = shape.build_exact
             _config_structs.append(shape.struct)
-    return typing.Union[tuple(_config_structs)]  # noqa: UP007
+            _exact_config_structs.append(shape.exact_struct)
+    return (
+        typing.Union[tuple(_config_structs)],  # noqa: UP007
+        typing.Union[tuple(_exact_config_structs)],  # noqa: UP007
+    )
 
 
 _envelopes: dict[type[BaseModel], tuple[Any, Callable[..., BaseModel]]] = {}
+_exact_decoders: dict[Any, tuple[Callable[[bytes | str], Any], Callable[[Any], Any]]] = {}
+
+
+def _exact(model: type[BaseModel], envelope: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The exact way's decoder (of the model, or of an envelope around it) and builder."""
+    key = (model, envelope)
+    known = _exact_decoders.get(key)
+    if known is None:
+        shape = _shape(model)
+        struct = shape.exact_struct
+        if envelope:
+            struct = msgspec.defstruct(
+                f"{model.__name__}ExactEnvelopeShape",
+                [("event", str), ("timestamp", datetime), ("data", struct)],
+            )
+        known = _exact_decoders[key] = (msgspec.json.Decoder(struct).decode, shape.build_exact)
+    return known
 
 
 def model_of(model: type[M], data: Any) -> M | None:
@@ -201,6 +320,37 @@ def model_of(model: type[M], data: Any) -> M | None:
     except msgspec.ValidationError:
         return None
     return shape.build(data, struct)  # type: ignore[return-value]
+
+
+def model_of_json(model: type[M], raw: bytes | str) -> M | None:
+    """`model.model_validate_json(raw)`, or None if the fast path declines."""
+    decode, build = _exact(model, envelope=False)
+    try:
+        return build(decode(raw))  # type: ignore[no-any-return]
+    except (msgspec.ValidationError, msgspec.DecodeError, _NotExact):
+        pass
+    try:
+        return model_of(model, decode_json(raw))
+    except msgspec.DecodeError:
+        return None
+
+
+def envelope_of_json(model: type[BaseModel], raw: bytes | str) -> tuple[str, datetime, Any] | None:
+    """A webhook body's event type, timestamp and `data` as `model`; None to decline."""
+    decode, build = _exact(model, envelope=True)
+    try:
+        envelope = decode(raw)
+        return envelope.event, envelope.timestamp, build(envelope.data)
+    except (msgspec.ValidationError, msgspec.DecodeError, _NotExact):
+        pass
+    try:
+        body = decode_json(raw)
+    except msgspec.DecodeError:
+        return None
+    if type(body) is not dict:
+        return None
+    found = envelope_of(model, body)
+    return None if found is None else (body["event"], *found)
 
 
 def envelope_of(model: type[BaseModel], body: dict[str, Any]) -> tuple[datetime, Any] | None:
@@ -235,10 +385,7 @@ def validated(model: type[M], data: bytes | str | dict[str, Any]) -> M:
             fresh = None
         made = model_of(model, fresh) if fresh is not None else None
         return made if made is not None else model.model_validate(data)
-    try:
-        made = model_of(model, decode_json(data))
-    except msgspec.DecodeError:
-        made = None
+    made = model_of_json(model, data)
     return made if made is not None else model.model_validate_json(data)
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 
-from qtui.core.decoding import decode_json, envelope_of
+from qtui.core.decoding import envelope_of_json
 from qtui.core.models import (
     Block,
     Model,
@@ -144,24 +144,23 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
     return f"{path}: {err['msg']}{more}"
 
 
+_EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
+
+
 def _parse_fast(payload: bytes | str) -> Event | None:
     """Validate a well-formed body by the fast path; None to take the careful path."""
-    try:
-        body = decode_json(payload)
-    except msgspec.DecodeError:
-        return None  # the careful path says precisely what is wrong
-    if type(body) is not dict:
+    raw = payload.encode() if isinstance(payload, str) else payload
+    found = _EVENT_FIELD.search(raw, 0, 256)
+    if found is None:
         return None
-    event_type = body.get("event")
-    if type(event_type) is not str:
-        return None
+    event_type = found.group(1).decode()
     entity, action, model = _kind(event_type)
     if model is None:
         return None
-    parsed = envelope_of(model, body)
-    if parsed is None:
+    parsed = envelope_of_json(model, raw)
+    if parsed is None or parsed[0] != event_type:
         return None
-    return Event(event_type, entity, action, parsed[0], parsed[1], payload)
+    return Event(event_type, entity, action, parsed[1], parsed[2], payload)
 
 
 def parse_event(payload: bytes | str | dict[str, Any]) -> Event:

@@ -28,7 +28,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from qtui.core.decoding import validated
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
@@ -49,13 +49,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _Item = TypeVar("_Item", Block, NavigationRule, Variable)
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """What one applied event changed in what a reader sees.
 
     `parent_id` is the page of a block or the source page of a rule (the survey of a page or
     variable); `previous_parent_id` is set when a block moved; `reordered` when its position
-    among its siblings may have changed.
+    among its siblings may have changed. A named tuple: one is made per applied event, and a
+    tuple is made several times faster than a frozen dataclass.
     """
 
     kind: ChangeKind
@@ -556,15 +556,26 @@ class SurveyStore:
             self._adopt_tombstone(entity, item_id, scope_id)
             return None
         table = scope.items[entity]
+        versions = scope.versions[entity]
         before = table.get(item_id)
-        version = self._version_of(item, moment)
-        if before is not None and not self._newer(
-            version, scope.versions[entity][item_id], item, before
-        ):
-            return None
+        updated = item.updated_at  # type: ignore[attr-defined]
+        if updated is None:
+            version = moment
+        else:
+            version = updated if updated.tzinfo is not None else _as_utc(updated)
+        if before is not None:
+            held = versions[item_id]
+            if version != held:
+                if version < held:
+                    return None
+            elif _content_key(item) <= _content_key(before):
+                return None  # a duplicate, or a tie its content settles (never the order)
+        field = _CHILDREN.get(entity)
+        if field is not None:
+            return self._write_child(scope_id, scope, entity, field, item, before, version)
         visible_before = before is not None and self._visible_in(scope_id, entity, item_id)
         table[item_id] = item
-        scope.versions[entity][item_id] = version
+        versions[item_id] = version
         self._remember(entity, item_id, scope_id)
         old_parent = self._reindex(scope, entity, before, item)
         if entity == "page" and scope_id != _ORPHANS:
@@ -573,6 +584,54 @@ class SurveyStore:
         return self._describe(
             scope_id, entity, item, before, old_parent, visible_before, visible_after
         )
+
+    def _child_shown(self, scope_id: str, scope: _Scope, field: str, item: Any) -> bool:
+        """Whether a block or rule held (not tombstoned) in this scope is shown."""
+        if not scope_id or scope_id in self._dead_surveys:
+            return False
+        parent = getattr(item, field) or ""
+        if parent in scope.tombstones["page"] or parent not in scope.items["page"]:
+            return False
+        return field != "source_page_id" or self._target_alive(scope, item)
+
+    def _write_child(
+        self,
+        scope_id: str,
+        scope: _Scope,
+        entity: str,
+        field: str,
+        item: Any,
+        before: Any,
+        version: datetime,
+    ) -> Change | None:
+        """`_write` of a block or rule that wins over what the scope held."""
+        item_id: str = item.id
+        shown_before = before is not None and self._child_shown(scope_id, scope, field, before)
+        scope.items[entity][item_id] = item
+        scope.versions[entity][item_id] = version
+        homes = self._homes.get((entity, item_id))
+        if not homes or homes[-1] != scope_id:
+            self._remember(entity, item_id, scope_id)
+        old_parent = getattr(before, field) if before is not None else None
+        parent = getattr(item, field)
+        if old_parent != parent or before is None:
+            index = scope.children[entity]
+            if old_parent is not None:
+                index[old_parent].discard(item_id)
+            if parent is not None:
+                index[parent].add(item_id)
+        if not self._child_shown(scope_id, scope, field, item):
+            if shown_before:  # moved under a parent that is not (yet) shown
+                return Change("deleted", entity, item_id, scope_id, old_parent, before=before)
+            return None
+        if not shown_before:
+            return Change("created", entity, item_id, scope_id, parent, after=item)
+        if old_parent is not None and parent != old_parent:
+            return Change(
+                "moved", entity, item_id, scope_id, parent, old_parent, before, item, True
+            )
+        reordered = before.order != item.order
+        return Change("updated", entity, item_id, scope_id, parent, None, before, item, reordered)
 
     def _adopt_tombstone(self, entity: str, item_id: str, scope_id: str) -> None:
         self._scopes[_ORPHANS].tombstones[entity].discard(item_id)
