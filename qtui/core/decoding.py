@@ -32,7 +32,7 @@ from qtui.core.models import KNOWN_BLOCK_TYPES, Block, Choice
 __all__ = [
     "decode_json",
     "envelope_of",
-    "envelope_of_json",
+    "EnvelopeDecoder",
     "model_of",
     "model_of_json",
     "validated",
@@ -335,22 +335,49 @@ def model_of_json(model: type[M], raw: bytes | str) -> M | None:
         return None
 
 
-def envelope_of_json(model: type[BaseModel], raw: bytes | str) -> tuple[str, datetime, Any] | None:
-    """A webhook body's event type, timestamp and `data` as `model`; None to decline."""
-    decode, build = _exact(model, envelope=True)
-    try:
-        envelope = decode(raw)
-        return envelope.event, envelope.timestamp, build(envelope.data)
-    except (msgspec.ValidationError, msgspec.DecodeError, _NotExact):
-        pass
-    try:
-        body = decode_json(raw)
-    except msgspec.DecodeError:
-        return None
-    if type(body) is not dict:
-        return None
-    found = envelope_of(model, body)
-    return None if found is None else (body["event"], *found)
+class EnvelopeDecoder:
+    """Webhook bodies of the given event types to `(event type, timestamp, data)`.
+
+    One msgspec decoder over a union of envelopes tagged by their `event` string picks the
+    data's model as it reads the body; a body with unknown fields takes the loose way.
+    """
+
+    def __init__(self, models: dict[str, type[BaseModel]]) -> None:
+        self.models = models
+        envelopes = []
+        self.builders: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        for event_type, model in models.items():
+            shape = _shape(model)
+            struct = msgspec.defstruct(
+                f"{model.__name__}ExactEnvelopeShape",
+                [("timestamp", datetime), ("data", shape.exact_struct)],
+                tag_field="event",
+                tag=event_type,
+            )
+            envelopes.append(struct)
+            self.builders[struct] = (event_type, shape.build_exact)
+        self._decode = msgspec.json.Decoder(typing.Union[tuple(envelopes)]).decode  # noqa: UP007
+
+    def __call__(self, raw: bytes | str) -> tuple[str, datetime, Any] | None:
+        """The body's event type, timestamp and data; None if the fast path declines."""
+        try:
+            envelope = self._decode(raw)
+            event_type, build = self.builders[type(envelope)]
+            return event_type, envelope.timestamp, build(envelope.data)
+        except (msgspec.ValidationError, msgspec.DecodeError, _NotExact):
+            pass
+        try:
+            body = decode_json(raw)
+        except msgspec.DecodeError:
+            return None
+        if type(body) is not dict:
+            return None
+        event_type = body.get("event")
+        model = self.models.get(event_type) if type(event_type) is str else None
+        if model is None:
+            return None
+        found = envelope_of(model, body)
+        return None if found is None else (event_type, *found)  # type: ignore[return-value]
 
 
 def envelope_of(model: type[BaseModel], body: dict[str, Any]) -> tuple[datetime, Any] | None:

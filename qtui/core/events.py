@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 
-from qtui.core.decoding import envelope_of_json
+from qtui.core.decoding import EnvelopeDecoder
 from qtui.core.models import (
     Block,
     Model,
@@ -63,7 +62,8 @@ _RESOURCES: dict[str, tuple[str, type[Model]]] = {
     "variable": ("variable", Variable),
     "navigation_rule": ("navigation_rule", NavigationRule),
 }
-_CHANGESET_ACTIONS = {"started", "completed", "failed", "awaiting-approval", "operation-added"}
+_ACTIONS = ("created", "updated", "deleted")
+_CHANGESET_ACTIONS = ("started", "completed", "failed", "awaiting-approval", "operation-added")
 
 
 @functools.lru_cache(maxsize=256)  # a handful of types, seen on every event
@@ -76,7 +76,7 @@ def _kind(event_type: str) -> tuple[str, str, type[Model] | None]:
     if event_type in ("programming.started", "programming.finished"):
         return "programming", event_type.split(".", 1)[1], ProgrammingJob
     resource, _, action = event_type.rpartition(".")
-    if resource in _RESOURCES and action in ("created", "updated", "deleted"):
+    if resource in _RESOURCES and action in _ACTIONS:
         entity, model = _RESOURCES[resource]
         return entity, action, Deleted if action == "deleted" else model
     return "unknown", action or event_type, None
@@ -144,23 +144,28 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
     return f"{path}: {err['msg']}{more}"
 
 
-_EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
+KNOWN_EVENT_TYPES = (
+    *(f"{resource}.{action}" for resource in _RESOURCES for action in _ACTIONS),
+    "programming.started",
+    "programming.finished",
+    *(f"changeset-{action}" for action in _CHANGESET_ACTIONS),
+)
+
+
+@functools.cache
+def _decoder() -> EnvelopeDecoder:
+    # Built on first use: the structs of every event type's data.
+    return EnvelopeDecoder({kind: _kind(kind)[2] for kind in KNOWN_EVENT_TYPES})  # type: ignore[misc]
 
 
 def _parse_fast(payload: bytes | str) -> Event | None:
     """Validate a well-formed body by the fast path; None to take the careful path."""
-    raw = payload.encode() if isinstance(payload, str) else payload
-    found = _EVENT_FIELD.search(raw, 0, 256)
-    if found is None:
+    parsed = _decoder()(payload)
+    if parsed is None:
         return None
-    event_type = found.group(1).decode()
-    entity, action, model = _kind(event_type)
-    if model is None:
-        return None
-    parsed = envelope_of_json(model, raw)
-    if parsed is None or parsed[0] != event_type:
-        return None
-    return Event(event_type, entity, action, parsed[1], parsed[2], payload)
+    event_type, timestamp, data = parsed
+    entity, action, _ = _kind(event_type)
+    return Event(event_type, entity, action, timestamp, data, payload)
 
 
 def parse_event(payload: bytes | str | dict[str, Any]) -> Event:
