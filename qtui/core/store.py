@@ -150,6 +150,7 @@ def _sort_key(item: Page | Block | NavigationRule) -> tuple[int, datetime, str]:
     return (item.order, _as_utc(item.created_at or _EPOCH), item.id)
 
 
+_tuple_new = tuple.__new__
 _ORPHANS = ""  # the scope of items whose survey is not known yet
 _CHILDREN = {"block": "page_id", "navigation_rule": "source_page_id"}
 
@@ -175,7 +176,8 @@ class SurveyStore:
         self._surveys: dict[str, Survey] = {}
         self._survey_versions: dict[str, datetime] = {}
         self._dead_surveys: set[str] = set()
-        self._scopes: dict[str, _Scope] = {_ORPHANS: _Scope()}
+        self._orphans = _Scope()
+        self._scopes: dict[str, _Scope] = {_ORPHANS: self._orphans}
         # (entity, id) -> the scopes holding an item of that id, most recently written last
         self._homes: dict[tuple[str, str], list[str]] = {}
         self._preferred: str | None = None
@@ -221,17 +223,10 @@ class SurveyStore:
             if named:
                 return named
         item_id: str = item.id  # type: ignore[attr-defined]
+        homes = [h for h in self._homes.get((entity, item_id), ()) if h != _ORPHANS]
         field = _CHILDREN.get(entity)
         if field is not None:
             parent = getattr(item, field)
-            # The usual case, a survey's block or rule under a page only it has: its survey.
-            page_homes = self._homes.get(("page", parent or ""))
-            if page_homes is not None and len(page_homes) == 1 and page_homes[0] != _ORPHANS:
-                held = self._homes.get((entity, item_id))
-                if created or not held or held == page_homes:
-                    return page_homes[0]
-        homes = [h for h in self._homes.get((entity, item_id), ()) if h != _ORPHANS]
-        if field is not None:
             parents = [h for h in self._homes.get(("page", parent or ""), ()) if h != _ORPHANS]
             if parents:
                 # A new item joins the survey whose page was written last; an update stays
@@ -545,12 +540,23 @@ class SurveyStore:
     ) -> Change | None:
         if entity == "survey":
             return self._write_survey(item, moment)  # type: ignore[arg-type]
-        scope_id = self._scope_of_write(entity, item, hint, created)
         item_id: str = item.id  # type: ignore[attr-defined]
-        scope = self._scope(scope_id)
+        field = _CHILDREN.get(entity)
+        scope_id = None
+        if field is not None and not hint:
+            # The usual case, a survey's block or rule under a page only it has: its survey
+            # (`_scope_of_write` says the same, the long way).
+            page_homes = self._homes.get(("page", getattr(item, field) or ""))
+            if page_homes is not None and len(page_homes) == 1 and page_homes[0] != _ORPHANS:
+                held_in = self._homes.get((entity, item_id))
+                if created or not held_in or held_in == page_homes:
+                    scope_id = page_homes[0]
+        if scope_id is None:
+            scope_id = self._scope_of_write(entity, item, hint, created)
+        scope = self._scopes.get(scope_id) or self._scope(scope_id)
         if item_id in scope.tombstones[entity]:
             return None
-        orphans = self._scopes[_ORPHANS]
+        orphans = self._orphans
         if scope_id != _ORPHANS and item_id in orphans.tombstones[entity]:
             # Deleted before anyone could tell its survey: the delete was this one's.
             self._adopt_tombstone(entity, item_id, scope_id)
@@ -570,7 +576,6 @@ class SurveyStore:
                     return None
             elif _content_key(item) <= _content_key(before):
                 return None  # a duplicate, or a tie its content settles (never the order)
-        field = _CHILDREN.get(entity)
         if field is not None:
             return self._write_child(scope_id, scope, entity, field, item, before, version)
         visible_before = before is not None and self._visible_in(scope_id, entity, item_id)
@@ -631,16 +636,18 @@ class SurveyStore:
                 "moved", entity, item_id, scope_id, parent, old_parent, before, item, True
             )
         reordered = before.order != item.order
-        return Change("updated", entity, item_id, scope_id, parent, None, before, item, reordered)
+        return _tuple_new(  # Change(...), without the keyword handling: once per update
+            Change, ("updated", entity, item_id, scope_id, parent, None, before, item, reordered)
+        )
 
     def _adopt_tombstone(self, entity: str, item_id: str, scope_id: str) -> None:
-        self._scopes[_ORPHANS].tombstones[entity].discard(item_id)
+        self._orphans.tombstones[entity].discard(item_id)
         self._scope(scope_id).tombstones[entity].add(item_id)
         self._remember(entity, item_id, scope_id)
 
     def _adopt_children(self, page_id: str, scope_id: str) -> None:
         """Blocks and rules that waited unscoped for this page join its survey."""
-        orphans = self._scopes[_ORPHANS]
+        orphans = self._orphans
         for entity in _CHILDREN:
             waiting = orphans.children[entity].pop(page_id, None)
             if not waiting:
