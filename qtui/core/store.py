@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from qtui.core.decoding import validated
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
+from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import (
     Block,
     Model,
@@ -424,7 +425,12 @@ class SurveyStore:
         rules and variables that already name their parent are stored as given, not copied;
         the store never changes an item.
         """
-        survey = full_survey if isinstance(full_survey, Survey) else validated(Survey, full_survey)
+        with ingesting(SNAPSHOT_GEN0_THRESHOLD):  # all of it is kept: no collector passes
+            if not isinstance(full_survey, Survey):
+                full_survey = validated(Survey, full_survey)
+            self._load(full_survey, as_of)
+
+    def _load(self, survey: Survey, as_of: datetime | None) -> None:
         fallback = _as_utc(as_of or survey.updated_at or _EPOCH)
         sid = survey.id
         self._write("survey", survey, fallback)  # kept without its pages and variables
@@ -455,8 +461,9 @@ class SurveyStore:
         Decoded and checked by the fast path (`qtui.core.decoding`); malformed input raises
         pydantic's `ValidationError`, naming the field path.
         """
-        survey = validated(Survey, raw)
-        self.load(survey, as_of)
+        with ingesting(SNAPSHOT_GEN0_THRESHOLD):  # all of it is kept: no collector passes
+            survey = validated(Survey, raw)
+            self._load(survey, as_of)
         return survey
 
     def apply(self, event: Event, survey_id: str | None = None) -> Change | None:
