@@ -141,7 +141,10 @@ class _Shape:
                 indent = "        "
             if kind == _CHOICES:
                 loose.append(f"    if {name!r} in data:")
-                loose.append(f"        values[{name!r}] = list(map(choice, data[{name!r}]))")
+                # copied: the dicts may be the caller's
+                loose.append(
+                    f"        values[{name!r}] = [choice(dict(c)) for c in data[{name!r}]]"
+                )
                 exact.append(f"{indent}{value} = list(map(choice, checked({value})))")
             elif kind == _CONFIG:
                 loose.append(f"    config = data[{name!r}]")
@@ -370,6 +373,10 @@ class EnvelopeDecoder:
             body = decode_json(raw)
         except msgspec.DecodeError:
             return None
+        return self.from_dict(body)
+
+    def from_dict(self, body: Any) -> tuple[str, datetime, Any] | None:
+        """The same for a body already decoded (the caller's dicts are not changed)."""
         if type(body) is not dict:
             return None
         event_type = body.get("event")
@@ -405,15 +412,7 @@ def validated(model: type[M], data: bytes | str | dict[str, Any]) -> M:
     """`model` from JSON text or a dict, as pydantic validates it (raising its
     `ValidationError`), by the fast path whenever it takes the input."""
     if isinstance(data, dict):
-        try:
-            # A private copy: the model must not share lists or dicts with the caller's.
-            fresh = decode_json(_encode(data))
-        except (TypeError, msgspec.EncodeError):
-            fresh = None
-        made = model_of(model, fresh) if fresh is not None else None
+        made = model_of(model, data)
         return made if made is not None else model.model_validate(data)
     made = model_of_json(model, data)
     return made if made is not None else model.model_validate_json(data)
-
-
-_encode = msgspec.json.Encoder().encode

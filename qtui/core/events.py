@@ -110,7 +110,9 @@ class Event:
         return self.entity != "unknown"
 
 
-_timestamp = TypeAdapter(datetime)
+@functools.cache
+def _timestamp() -> TypeAdapter[datetime]:
+    return TypeAdapter(datetime)  # built on first use: the fast path does without it
 
 
 def _decode(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
@@ -164,9 +166,10 @@ def _decoder() -> EnvelopeDecoder:
     return EnvelopeDecoder({kind: _kind(kind)[2] for kind in KNOWN_EVENT_TYPES})  # type: ignore[misc]
 
 
-def _parse_fast(payload: bytes | str) -> Event | None:
+def _parse_fast(payload: bytes | str | dict[str, Any]) -> Event | None:
     """Validate a well-formed body by the fast path; None to take the careful path."""
-    parsed = _decoder()(payload)
+    decoder = _decoder()
+    parsed = decoder.from_dict(payload) if isinstance(payload, dict) else decoder(payload)
     if parsed is None:
         return None
     event_type, timestamp, data = parsed
@@ -184,10 +187,9 @@ def _parse_fast(payload: bytes | str) -> Event | None:
 
 def parse_event(payload: bytes | str | dict[str, Any]) -> Event:
     """Parse a webhook envelope into a typed `Event`, or raise `EventError` saying why not."""
-    if not isinstance(payload, dict):
-        fast = _parse_fast(payload)
-        if fast is not None:
-            return fast
+    fast = _parse_fast(payload)
+    if fast is not None:
+        return fast
     body = _decode(payload)
     event_type = body.get("event")
     if not isinstance(event_type, str) or not event_type:
@@ -195,7 +197,7 @@ def parse_event(payload: bytes | str | dict[str, Any]) -> Event:
     if "timestamp" not in body:
         raise EventError(f"timestamp: missing in {event_type} event")
     try:
-        timestamp = _timestamp.validate_python(body["timestamp"])
+        timestamp = _timestamp().validate_python(body["timestamp"])
     except ValidationError as exc:
         raise EventError(f"timestamp: not an ISO date-time: {body['timestamp']!r}") from exc
     data = body.get("data")
