@@ -472,7 +472,16 @@ class SurveyStore:
         `survey_id` names the survey the event belongs to when the caller knows it (a relay
         frame's attribution); without it the payload and the parent page tell.
         """
-        moment = _as_utc(event.timestamp)
+        moment = event.timestamp
+        if moment.tzinfo is None:
+            moment = _as_utc(moment)
+        entity = event.entity
+        if entity == "block" or entity == "navigation_rule":  # the bulk of any stream
+            if event.action == "deleted":
+                return self._delete(entity, event.data, moment, survey_id or None)
+            return self._write(
+                entity, event.data, moment, survey_id or None, event.action == "created"
+            )
         if event.entity == "programming":
             return self._apply_programming(event.action, event.data, moment)
         if event.entity == "changeset":
@@ -637,7 +646,9 @@ class SurveyStore:
                 return Change("deleted", entity, item_id, scope_id, old_parent, before=before)
             return None
         if not shown_before:
-            return Change("created", entity, item_id, scope_id, parent, after=item)
+            return _tuple_new(
+                Change, ("created", entity, item_id, scope_id, parent, None, None, item, False)
+            )
         if old_parent is not None and parent != old_parent:
             return Change(
                 "moved", entity, item_id, scope_id, parent, old_parent, before, item, True
