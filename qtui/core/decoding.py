@@ -1,18 +1,19 @@
 """The fast path from JSON to the survey models: msgspec checks the shape, qtui builds.
 
 Validating every webhook body and every FullSurvey snapshot with pydantic costs more than
-everything else qtui does with them. This module decodes the JSON once with msgspec (to
-plain dicts and lists, three times faster than `json.loads`), checks it against msgspec
-`Struct`s generated from the pydantic models in `qtui.core.models` (the block config a
-tagged union on its `type` string), and builds the pydantic instances directly: the
-fields as received (unknown ones kept as extras, as `extra="allow"` does), dates and
-numbers as msgspec converted them, the defaults for what was absent.
+everything else qtui does with them. Here msgspec decodes the JSON against `Struct`s
+generated from the pydantic models in `qtui.core.models` (same fields and defaults, the
+block config a tagged union on its `type` string), and generated builders make the
+pydantic instances directly: the fields set as received, unknown fields kept as extras (as
+`extra="allow"` does), the defaults for what was absent. No pydantic schema runs.
 
-msgspec is stricter than pydantic's lax mode (a number where text is expected, a date
-without a time zone's format, an unknown block type, a config the typed model rejects):
-whatever it does not accept is left to the pydantic models, which either take it (a
-`GenericConfig`, an `UnparsedConfig`, a coerced value) or say precisely what is wrong.
-So the result is always the one pydantic gives; only the time to get there differs.
+Two ways (see `_Shape`): a body with only known fields decodes straight from its bytes; one
+with unknown fields, or a dict, is checked by `msgspec.convert` and built from the dict.
+msgspec is stricter than pydantic's lax mode (a number where text is expected, an unknown
+block type, a config the typed model rejects, malformed JSON): whatever it declines is left
+to the pydantic models, which either take it (a `GenericConfig`, an `UnparsedConfig`, a
+coerced value) or say precisely what is wrong. So the result is always the one pydantic
+gives; only the time to get there differs.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ class _Shape:
                 "    return made",
             ]
         )
-        self.source = source
+        self.source = source  # kept for reading in a debugger
         exec(compile(source, f"<{model.__name__} builders>", "exec"), names)  # noqa: S102
         self.build: Callable[[dict[str, Any], Any], BaseModel] = names["build"]
         self.build_exact: Callable[[Any], BaseModel] = names["build_exact"]
@@ -252,6 +253,11 @@ class _Shape:
 
 class _NotExact(Exception):
     """The exact way cannot build this input: the loose way will."""
+
+
+# What declining looks like: msgspec's errors, and text it cannot encode (a lone surrogate
+# a dict may hold) or nesting too deep; the pydantic models then say what they make of it.
+_DECLINED = (msgspec.MsgspecError, _NotExact, ValueError, TypeError, RecursionError)
 
 
 def _checked_choices(choices: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -320,7 +326,7 @@ def model_of(model: type[M], data: Any) -> M | None:
         return None
     try:
         struct = msgspec.convert(data, shape.struct)
-    except msgspec.ValidationError:
+    except _DECLINED:
         return None
     return shape.build(data, struct)  # type: ignore[return-value]
 
@@ -330,11 +336,11 @@ def model_of_json(model: type[M], raw: bytes | str) -> M | None:
     decode, build = _exact(model, envelope=False)
     try:
         return build(decode(raw))  # type: ignore[no-any-return]
-    except (msgspec.ValidationError, msgspec.DecodeError, _NotExact):
+    except _DECLINED:
         pass
     try:
         return model_of(model, decode_json(raw))
-    except msgspec.DecodeError:
+    except _DECLINED:
         return None
 
 
@@ -367,11 +373,11 @@ class EnvelopeDecoder:
             envelope = self._decode(raw)
             event_type, build = self.builders[type(envelope)]
             return event_type, envelope.timestamp, build(envelope.data)
-        except (msgspec.ValidationError, msgspec.DecodeError, _NotExact):
+        except _DECLINED:
             pass
         try:
             body = decode_json(raw)
-        except msgspec.DecodeError:
+        except _DECLINED:
             return None
         return self.from_dict(body)
 
@@ -403,7 +409,7 @@ def envelope_of(model: type[BaseModel], body: dict[str, Any]) -> tuple[datetime,
         return None
     try:
         envelope = msgspec.convert(body, struct_type)
-    except msgspec.ValidationError:
+    except _DECLINED:
         return None
     return envelope.timestamp, build(data, envelope.data)
 

@@ -27,6 +27,7 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from qtui.config import Settings
+from qtui.core.decoding import validated
 from qtui.core.events import Event, EventError, parse_event
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import Survey
@@ -110,7 +111,7 @@ FLUSH_BUDGET_S = 0.03
 def _validated_snapshot(data: dict[str, Any]) -> Survey:
     # Everything validated here is kept: collector passes over it would be wasted work.
     with ingesting(SNAPSHOT_GEN0_THRESHOLD):
-        return Survey.model_validate(data)
+        return validated(Survey, data)  # msgspec fast path, pydantic for the rest
 
 
 class QtuiApp(EditActions, App[None]):

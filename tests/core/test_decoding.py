@@ -175,3 +175,10 @@ def test_a_snapshot_dict_and_its_json_validate_alike():
     from_dict = decoding.validated(Survey, data)
     same_as_pydantic(from_json, Survey, data)
     same_as_pydantic(from_dict, Survey, data)
+
+
+def test_text_msgspec_cannot_encode_is_left_to_pydantic():
+    data = {"id": "b1", "page_id": "p1", "config": {"type": "Text", "content": "a\ud800b"}}
+    event = parse_event(body("block.created", data))
+    same_as_pydantic(event.data, Block, data)
+    assert event.data.config.content == "a\ud800b"
