@@ -86,6 +86,7 @@ class _Shape:
 
     def __init__(self, model: type[BaseModel], tag: str | None = None) -> None:
         self.model = model
+        self.fields = frozenset(model.model_fields)
         loose_fields: list[tuple[str, Any, Any]] = []
         exact_fields: list[tuple[str, Any, Any]] = []
         loose: list[str] = []
@@ -177,6 +178,11 @@ class _Shape:
             kw_only=True,
             forbid_unknown_fields=True,
             **options,
+        )
+        # The same, but taking unknown fields at its own level (not below): a snapshot's
+        # top level carries fields qtui has no use for; `model_of_json` keeps them aside.
+        self.open_struct = msgspec.defstruct(
+            f"{model.__name__}OpenShape", exact_fields, kw_only=True, **options
         )
         known = {*required, *(["type"] if tag else [])}
         source = "\n".join(
@@ -331,11 +337,30 @@ def model_of(model: type[M], data: Any) -> M | None:
     return shape.build(data, struct)  # type: ignore[return-value]
 
 
+_open_decoders: dict[type[BaseModel], Callable[[bytes | str], Any]] = {}
+_top_level = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+
+
 def model_of_json(model: type[M], raw: bytes | str) -> M | None:
-    """`model.model_validate_json(raw)`, or None if the fast path declines."""
-    decode, build = _exact(model, envelope=False)
+    """`model.model_validate_json(raw)`, or None if the fast path declines.
+
+    Unknown fields at the top level (a FullSurvey's `prior_qa`, `failure_reason`…) still
+    take the exact way: they are read from the document's top level and kept as extras.
+    """
+    shape = _shape(model)
+    decode = _open_decoders.get(model)
+    if decode is None:
+        decode = _open_decoders[model] = msgspec.json.Decoder(shape.open_struct).decode
     try:
-        return build(decode(raw))  # type: ignore[no-any-return]
+        made = shape.build_exact(decode(raw))
+        top = _top_level(raw)
+        if not top.keys() <= shape.fields:
+            extra = {
+                key: decode_json(value) for key, value in top.items() if key not in shape.fields
+            }
+            _set_extra(made, extra)
+            made.__pydantic_fields_set__.update(extra)
+        return made  # type: ignore[return-value]
     except _DECLINED:
         pass
     try:

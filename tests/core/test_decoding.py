@@ -182,3 +182,17 @@ def test_text_msgspec_cannot_encode_is_left_to_pydantic():
     event = parse_event(body("block.created", data))
     same_as_pydantic(event.data, Block, data)
     assert event.data.config.content == "a\ud800b"
+
+
+def test_a_snapshot_with_unknown_fields_only_at_its_top_level_keeps_them_in_order():
+    data = {
+        "id": "s1",
+        "failure_reason": None,
+        "name": "Study",
+        "prior_qa": [{"q": 1}],
+        "pages": [{"id": "p1", "blocks": [{"id": "b1", "config": {"type": "Text"}}]}],
+    }
+    survey = decoding.model_of_json(Survey, json.dumps(data).encode())
+    same_as_pydantic(survey, Survey, data)
+    assert list(survey.model_extra) == ["failure_reason", "prior_qa"]
+    assert survey.dump() == data
