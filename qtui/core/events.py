@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import SchemaValidator, from_json
-from typing_extensions import TypedDict
+from pydantic_core import from_json
 
+from qtui.core.decoding import EnvelopeDecoder
 from qtui.core.models import (
     Block,
     Model,
@@ -63,7 +62,8 @@ _RESOURCES: dict[str, tuple[str, type[Model]]] = {
     "variable": ("variable", Variable),
     "navigation_rule": ("navigation_rule", NavigationRule),
 }
-_CHANGESET_ACTIONS = {"started", "completed", "failed", "awaiting-approval", "operation-added"}
+_ACTIONS = ("created", "updated", "deleted")
+_CHANGESET_ACTIONS = ("started", "completed", "failed", "awaiting-approval", "operation-added")
 
 
 @functools.lru_cache(maxsize=256)  # a handful of types, seen on every event
@@ -76,7 +76,7 @@ def _kind(event_type: str) -> tuple[str, str, type[Model] | None]:
     if event_type in ("programming.started", "programming.finished"):
         return "programming", event_type.split(".", 1)[1], ProgrammingJob
     resource, _, action = event_type.rpartition(".")
-    if resource in _RESOURCES and action in ("created", "updated", "deleted"):
+    if resource in _RESOURCES and action in _ACTIONS:
         entity, model = _RESOURCES[resource]
         return entity, action, Deleted if action == "deleted" else model
     return "unknown", action or event_type, None
@@ -110,7 +110,9 @@ class Event:
         return self.entity != "unknown"
 
 
-_timestamp = TypeAdapter(datetime)
+@functools.cache
+def _timestamp() -> TypeAdapter[datetime]:
+    return TypeAdapter(datetime)  # built on first use: the fast path does without it
 
 
 def _decode(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
@@ -144,51 +146,50 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
     return f"{path}: {err['msg']}{more}"
 
 
-def _envelope(model: type[Model]) -> SchemaValidator:
-    # A typed dict rather than a model: it only carries `data` out, once per event.
-    fields = TypedDict(  # type: ignore[misc]  # noqa: UP013 - named after the model
-        f"{model.__name__}Envelope", {"event": str, "timestamp": datetime, "data": model}
-    )
-    return TypeAdapter(fields).validator
+_new = object.__new__
+_set_type, _set_entity, _set_action, _set_timestamp, _set_data, _set_raw = (
+    Event.__dict__[name].__set__
+    for name in ("type", "entity", "action", "timestamp", "data", "raw")
+)
+
+KNOWN_EVENT_TYPES = (
+    *(f"{resource}.{action}" for resource in _RESOURCES for action in _ACTIONS),
+    "programming.started",
+    "programming.finished",
+    *(f"changeset-{action}" for action in _CHANGESET_ACTIONS),
+)
 
 
-class _Envelopes(dict[type[Model], SchemaValidator]):
-    """One envelope validator per data model, built the first time an event needs it."""
-
-    def __missing__(self, model: type[Model]) -> SchemaValidator:
-        validator = self[model] = _envelope(model)
-        return validator
+@functools.cache
+def _decoder() -> EnvelopeDecoder:
+    # Built on first use: the structs of every event type's data.
+    return EnvelopeDecoder({kind: _kind(kind)[2] for kind in KNOWN_EVENT_TYPES})  # type: ignore[misc]
 
 
-_ENVELOPES = _Envelopes()
-_EVENT_FIELD = re.compile(rb'"event"\s*:\s*"([a-z_.\-]{1,64})"')
-
-
-def _parse_fast(payload: bytes | str) -> Event | None:
-    """Validate a well-formed body in one pass from its bytes; None to take the careful path."""
-    raw = payload.encode() if isinstance(payload, str) else payload
-    found = _EVENT_FIELD.search(raw, 0, 256)
-    if found is None:
+def _parse_fast(payload: bytes | str | dict[str, Any]) -> Event | None:
+    """Validate a well-formed body by the fast path; None to take the careful path."""
+    decoder = _decoder()
+    parsed = decoder.from_dict(payload) if isinstance(payload, dict) else decoder(payload)
+    if parsed is None:
         return None
-    event_type = found.group(1).decode()
-    entity, action, model = _kind(event_type)
-    if model is None:
-        return None
-    try:
-        env = _ENVELOPES[model].validate_json(raw)
-    except ValidationError:
-        return None  # the careful path says precisely what is wrong
-    if env["event"] != event_type:
-        return None
-    return Event(event_type, entity, action, env["timestamp"], env["data"], payload)
+    event_type, timestamp, data = parsed
+    entity, action, _ = _kind(event_type)
+    # Event(...) field by field: a frozen dataclass's __init__ takes twice as long.
+    event = _new(Event)
+    _set_type(event, event_type)
+    _set_entity(event, entity)
+    _set_action(event, action)
+    _set_timestamp(event, timestamp)
+    _set_data(event, data)
+    _set_raw(event, payload)
+    return event
 
 
 def parse_event(payload: bytes | str | dict[str, Any]) -> Event:
     """Parse a webhook envelope into a typed `Event`, or raise `EventError` saying why not."""
-    if not isinstance(payload, dict):
-        fast = _parse_fast(payload)
-        if fast is not None:
-            return fast
+    fast = _parse_fast(payload)
+    if fast is not None:
+        return fast
     body = _decode(payload)
     event_type = body.get("event")
     if not isinstance(event_type, str) or not event_type:
@@ -196,7 +197,7 @@ def parse_event(payload: bytes | str | dict[str, Any]) -> Event:
     if "timestamp" not in body:
         raise EventError(f"timestamp: missing in {event_type} event")
     try:
-        timestamp = _timestamp.validate_python(body["timestamp"])
+        timestamp = _timestamp().validate_python(body["timestamp"])
     except ValidationError as exc:
         raise EventError(f"timestamp: not an ISO date-time: {body['timestamp']!r}") from exc
     data = body.get("data")

@@ -33,7 +33,9 @@ from pydantic_core import CoreConfig, SchemaValidator, core_schema
 class Model(BaseModel):
     """Base for outside payloads: unknown fields are kept, names are exact."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # Schemas are built on first validation or dump: the fast path (`qtui.core.decoding`)
+    # builds instances without them, so a replay or a snapshot load may never need one.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         """The JSON form, as Questra would send it (None fields that were absent stay absent)."""
@@ -158,7 +160,7 @@ class Choice:
 
     def dump(self) -> dict[str, Any]:
         """The JSON form, as Questra would send it."""
-        return _CHOICE.dump_python(self, mode="json")
+        return _choice_adapter().dump_python(self, mode="json")
 
     def __copy__(self) -> Choice:
         return self._of(dict(self._fields))
@@ -181,7 +183,9 @@ class Choice:
         return f"Choice({', '.join(self._shown())})"
 
 
-_CHOICE = TypeAdapter(Choice)
+@functools.cache
+def _choice_adapter() -> TypeAdapter[Choice]:
+    return TypeAdapter(Choice)  # built on first use: a replay may never dump a choice
 
 
 # --- block configs -----------------------------------------------------------------------

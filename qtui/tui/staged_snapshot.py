@@ -16,6 +16,7 @@ import gc
 from collections.abc import Iterator
 from typing import Any
 
+from qtui.core.decoding import validated as decoded
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import Survey
 
@@ -33,7 +34,7 @@ def validated(document: dict[str, Any]) -> Survey:
     whichever thread allocates next (the UI's) for tens of milliseconds.
     """
     with ingesting(SNAPSHOT_GEN0_THRESHOLD):
-        survey = Survey.model_validate(document)
+        survey = decoded(Survey, document)  # msgspec's fast path, pydantic for the rest
         gc.freeze()
     return survey
 
