@@ -102,7 +102,7 @@ class ExpressionEditor(Vertical):
         )
         self.caret = Static("", classes="expression-caret", markup=False)
         self.preview_line = Static("", classes="expression-preview", markup=False)
-        self._shown: tuple[str, str, bool] | None = None  # (caret, preview, error) on screen
+        self._shown: tuple[str, str, str] | None = None  # (caret, below, error) on screen
         self._check_due = False
 
     def compose(self) -> ComposeResult:
@@ -132,24 +132,26 @@ class ExpressionEditor(Vertical):
         error = validation.expression_error(text)
         if error is not None:
             # The input scrolls with long text; the caret line matches the text as typed.
-            caret = " " * max(error.column - 1, 0) + "^ "
-            self._show(caret + error.reason, "", True, bold=len(caret))
+            # The reason goes on the line below, where the preview is when all is well, so
+            # an error near the end of a long condition is not cut off behind its caret.
+            caret = " " * max(error.column - 1, 0) + "^"
+            self._show(caret, error.reason, "syntax")
             return error.reason
         unknown = validation.unknown_names(text, validation.known_names(self._survey()))
         caret = f"unknown name: {', '.join(unknown)}" if unknown else ""
-        self._show(caret, self._preview(text) if self._preview else "", bool(unknown))
+        self._show(caret, self._preview(text) if self._preview else "", "names" if unknown else "")
         return None
 
-    def _show(self, caret: str, preview: str, error: bool, bold: int = 0) -> None:
+    def _show(self, caret: str, below: str, error: str) -> None:
         """Redraw the lines under the field only where they changed, without a new layout
-        (each is one row high)."""
-        shown = self._shown or ("\0", "\0", not error)
-        self._shown = (caret, preview, error)
+        (each is one row high). `error`: "syntax" (caret, then the reason below it),
+        "names" (the unknown names, then the preview) or "" (the preview alone)."""
+        shown = self._shown or ("\0", "\0", "\0")
+        self._shown = (caret, below, error)
         if caret != shown[0]:
-            shown_caret = Text(caret)
-            shown_caret.stylize("bold", 0, bold)
-            self.caret.update(shown_caret, layout=False)
+            self.caret.update(Text(caret, style="bold" if error == "syntax" else ""), layout=False)
         if error != shown[2]:
-            self.caret.set_class(error, "-error")
-        if preview != shown[1]:
-            self.preview_line.update(preview, layout=False)
+            self.caret.set_class(bool(error), "-error")
+            self.preview_line.set_class(error == "syntax", "-error")
+        if below != shown[1]:
+            self.preview_line.update(below, layout=False)
