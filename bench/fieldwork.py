@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.processes import qtui_relay, serve_on_free_port  # noqa: E402
 from bench.relay import SECRET, blast, pct, raw_request, relay_process, signed  # noqa: E402
 from qtui.sandbox import oktave  # noqa: E402
 
@@ -151,27 +152,11 @@ def bare_app(db_path: str) -> Any:
 
 
 def serve_bare(db_path: str) -> None:
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    print("Ctrl-C stops.", flush=True)
-    config = uvicorn.Config(bare_app(db_path), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_on_free_port(bare_app(db_path), lifespan="auto")
 
 
 def relay_command(db: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        "from qtui.cli import main; main()",
-        "relay",
-        "--port",
-        "0",
+    return qtui_relay(
         "--db",
         str(db),
         "--no-request-log",
@@ -181,7 +166,7 @@ def relay_command(db: Path) -> list[str]:
         OKTAVE_SECRET,
         "--qualtrics-secret",
         HOOK_SECRET,
-    ]
+    )
 
 
 def bare_command(db: Path) -> list[str]:

@@ -25,10 +25,7 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,9 +38,12 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from qtui.questra.signing import sign
-from qtui.relay.log import EventLog
-from qtui.relay.subscriber import RelaySubscriber
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.processes import qtui_relay, serve_on_free_port, server_process  # noqa: E402
+from qtui.questra.signing import sign  # noqa: E402
+from qtui.relay.log import EventLog  # noqa: E402
+from qtui.relay.subscriber import RelaySubscriber  # noqa: E402
 
 SECRET = "bench-secret"
 SURVEY = "a1b2c3d4-e5f6-4890-abcd-ef1234567890"
@@ -217,21 +217,10 @@ def bare_nats_app(url: str, secret: str) -> Any:
 
 def serve_bare(db_path: str, synchronous: str) -> None:
     """Child process entry: the bare app on a free port, uvicorn's defaults (as the relay)."""
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    print("Ctrl-C stops.", flush=True)
     if db_path.startswith("nats://"):
-        app, lifespan = bare_nats_app(db_path, SECRET), "on"
+        serve_on_free_port(bare_nats_app(db_path, SECRET), lifespan="on")
     else:
-        app, lifespan = bare_app(db_path, SECRET, synchronous), "off"
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
-    uvicorn.Server(config).run(sockets=[sock])
+        serve_on_free_port(bare_app(db_path, SECRET, synchronous))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -253,26 +242,8 @@ def _stream_url(db: Path) -> str:
 
 def relay_command(db: Path) -> list[str]:
     if NATS[0]:
-        return [sys.executable, "-c", "from qtui.cli import main; main()", "relay"] + [
-            "--port",
-            "0",
-            "--log",
-            _stream_url(db),
-            "--no-request-log",
-        ]
-    return [
-        sys.executable,
-        "-c",
-        "from qtui.cli import main; main()",
-        "relay",
-        "--port",
-        "0",
-        "--db",
-        str(db),
-        "--no-request-log",
-        "--synchronous",
-        SYNCHRONOUS[0],
-    ]
+        return qtui_relay("--log", _stream_url(db), "--no-request-log")
+    return qtui_relay("--db", str(db), "--no-request-log", "--synchronous", SYNCHRONOUS[0])
 
 
 def bare_command(db: Path) -> list[str]:
@@ -283,31 +254,10 @@ def bare_command(db: Path) -> list[str]:
 @contextmanager
 def relay_process(db: Path, command: list[str] | None = None) -> Iterator[tuple[str, str, int]]:
     """`qtui relay --port 0` on `db` (or `command`); yields (http URL, ws URL, pid)."""
-    proc = subprocess.Popen(
-        command or relay_command(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,  # one log line per request: kept out of the figures' way
-        text=True,
-        env={**os.environ, "QTUI_WEBHOOK_SECRET": SECRET},
-    )
-    try:
-        assert proc.stdout is not None
-        port = None
-        for line in proc.stdout:
-            if found := re.search(r"listening on 127\.0\.0\.1:(\d+)", line):
-                port = int(found.group(1))
-            if line.startswith("Ctrl-C stops"):
-                break
-        if port is None:
-            raise RuntimeError("qtui relay did not start")
+    # stderr (one log line per request) is kept out of the figures' way
+    env = {**os.environ, "QTUI_WEBHOOK_SECRET": SECRET}
+    with server_process(command or relay_command(db), env) as (port, proc):
         yield f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def ingest(http: str, posts: int, clients: int) -> float:
