@@ -57,11 +57,11 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, rounds: int
 
 @asynccontextmanager
 async def pushed_app(
-    feed: FeedSource, *batches: Sequence[dict[str, Any]]
+    feed: FeedSource, *batches: Sequence[dict[str, Any]], size: tuple[int, int] = (120, 40)
 ) -> AsyncIterator[tuple[QtuiApp, Pilot[Any]]]:
-    """The app at 120×40, each batch of envelopes pushed in turn, all of it on screen."""
+    """The app (120×40 unless `size`), each batch of envelopes pushed in turn, all on screen."""
     app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         for batch in batches:
             feed.push(*batch)
         await settle(pilot, app)
