@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -356,18 +356,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
-    """Rounds of relay vs bare app, alternating; fresh databases each round."""
+async def ingest_rounds(
+    tmp: Path,
+    rounds: int,
+    senders: int,
+    commands: tuple[Callable[[Path], list[str]], Callable[[Path], list[str]]],
+    requests: Callable[[], list[bytes]],
+    warm_up: int,
+) -> tuple[list[float], list[float], list[float]]:
+    """Rounds of relay vs bare app (`commands`), alternating, a fresh database and a fresh
+    `requests()` each; the first `warm_up` requests are not counted. Prints a line a round;
+    returns the relay's rates, the bare app's and the relay's p99 latencies (ms)."""
     ours: list[float] = []
     bare: list[float] = []
     tails: list[float] = []
     for n in range(rounds):
-        for name, command in (("relay", relay_command), ("bare", bare_command)):
+        for name, command in zip(("relay", "bare"), commands, strict=True):
             db = tmp / f"{name}-{n}.db"
-            requests = [raw_request(*signed(i)) for i in range(posts)]
+            load = requests()
             with relay_process(db, command(db)) as (http, _, _pid):
-                await blast(http, requests[:200], senders)  # warm-up, not counted
-                rate, latencies = await blast(http, requests[200:], senders)
+                await blast(http, load[:warm_up], senders)  # warm-up, not counted
+                rate, latencies = await blast(http, load[warm_up:], senders)
             ms = [t * 1000 for t in latencies]
             figures = f"{rate:6.0f} POSTs/s (p50 {pct(ms, 0.5):.1f} ms, p99 {pct(ms, 0.99):.1f} ms)"
             if name == "relay":
@@ -377,6 +386,19 @@ async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
             else:
                 bare.append(rate)
                 print(f", bare {figures}")
+    return ours, bare, tails
+
+
+async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
+    """Rounds of relay vs bare app, alternating; fresh databases each round."""
+    ours, bare, tails = await ingest_rounds(
+        tmp,
+        rounds,
+        senders,
+        (relay_command, bare_command),
+        lambda: [raw_request(*signed(i)) for i in range(posts)],
+        warm_up=200,
+    )
     mine, base = statistics.median(ours), statistics.median(bare)
     paired = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
     store = "JetStream" if NATS[0] else f"SQLite synchronous={SYNCHRONOUS[0].upper()}"
