@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
+from qtui.core.events import parse_event
+from qtui.core.store import SurveyStore
 from qtui.editing.local import LocalEditor
 from qtui.tui.app import QtuiApp
-from qtui.tui.sources import FeedSource
-from tests.tui.conftest import make_app, settle
+from qtui.tui.sources import FeedSource, FileSource
+from tests.tui.conftest import make_app, quiet_settings, settle
 from tests.tui.envelopes import SURVEY, screener_stream
 
 
@@ -86,3 +90,22 @@ async def pick(pilot: Pilot[Any], selector: str, typed: str) -> None:
     await pilot.press(*typed)
     await pilot.press("enter")
     await pilot.pause()
+
+
+def screener_file(directory: Path) -> tuple[Path, dict[str, Any]]:
+    """The screener survey written to `screener.json` as `qtui open` reads it; (path, survey)."""
+    store = SurveyStore()
+    for envelope in screener_stream():
+        store.apply(parse_event(envelope))
+    path = directory / "screener.json"
+    survey = store.survey(SURVEY).dump()
+    path.write_text(json.dumps(survey), encoding="utf-8")
+    return path, survey
+
+
+def file_app(path: Path) -> QtuiApp:
+    """`qtui open PATH`: the app on a survey file, its edits saved back to the file."""
+    survey = json.loads(path.read_text(encoding="utf-8"))
+    app = QtuiApp(FileSource(survey, str(path)), survey_id=SURVEY, settings=quiet_settings())
+    app.editing.open_file(path)
+    return app

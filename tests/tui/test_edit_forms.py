@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from qtui.tui.app import QtuiApp
 from qtui.tui.screens.forms import BLOCK_TYPES
-from qtui.tui.sources import FileSource
 from tests.tui.conftest import make_app, quiet_settings, settle, until
 from tests.tui.edit_helpers import (
     editable_screener,
     error_text,
+    file_app,
     open_form,
     opened,  # noqa: F401 - kept importable from this module
     pick,
     save_form,
+    screener_file,
     type_into,
     until_screen,
 )
@@ -237,23 +237,8 @@ async def test_a_replay_is_read_only_and_says_why(feed):
 
 
 async def test_open_a_file_edit_it_save_it_and_read_it_back(tmp_path: Path):
-    from qtui.core.events import parse_event
-    from qtui.core.store import SurveyStore
-
-    store = SurveyStore()
-    for envelope in screener_stream():
-        store.apply(parse_event(envelope))
-    path = tmp_path / "screener.json"
-    original = store.survey(SURVEY).dump()
-    path.write_text(json.dumps(original), encoding="utf-8")
-
-    def opened_app() -> QtuiApp:
-        survey = json.loads(path.read_text(encoding="utf-8"))
-        app = QtuiApp(FileSource(survey, str(path)), survey_id=SURVEY, settings=quiet_settings())
-        app.editing.open_file(path)
-        return app
-
-    app = opened_app()
+    path, original = screener_file(tmp_path)
+    app = file_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.store.block("b2") is not None)
         await settle(pilot, app)
@@ -273,7 +258,7 @@ async def test_open_a_file_edit_it_save_it_and_read_it_back(tmp_path: Path):
     assert "Age group" in labels and "How old are you?" not in labels
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".screener")]  # no temp left
 
-    app = opened_app()
+    app = file_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.store.block("b2") is not None)
         assert app.store.block("b2").config.label == "Age group"
