@@ -36,7 +36,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.relay import SECRET, blast, pct, raw_request, relay_process, signed  # noqa: E402
+from bench.processes import qtui_relay, serve_on_free_port  # noqa: E402
+from bench.relay import SECRET, ingest_rounds, pct, raw_request, signed  # noqa: E402
 from qtui.sandbox import oktave  # noqa: E402
 
 OKTAVE_SECRET = "bench-oktave"
@@ -151,27 +152,11 @@ def bare_app(db_path: str) -> Any:
 
 
 def serve_bare(db_path: str) -> None:
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    print("Ctrl-C stops.", flush=True)
-    config = uvicorn.Config(bare_app(db_path), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_on_free_port(bare_app(db_path), lifespan="auto")
 
 
 def relay_command(db: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        "from qtui.cli import main; main()",
-        "relay",
-        "--port",
-        "0",
+    return qtui_relay(
         "--db",
         str(db),
         "--no-request-log",
@@ -181,7 +166,7 @@ def relay_command(db: Path) -> list[str]:
         OKTAVE_SECRET,
         "--qualtrics-secret",
         HOOK_SECRET,
-    ]
+    )
 
 
 def bare_command(db: Path) -> list[str]:
@@ -189,23 +174,10 @@ def bare_command(db: Path) -> list[str]:
 
 
 async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
-    ours: list[float] = []
-    bare: list[float] = []
-    for n in range(rounds):
-        for name, command in (("relay", relay_command), ("bare", bare_command)):
-            db = tmp / f"{name}-{n}.db"
-            requests = mixed_requests(posts)
-            with relay_process(db, command(db)) as (http, _, _pid):
-                await blast(http, requests[:150], senders)  # warm-up, not counted
-                rate, latencies = await blast(http, requests[150:], senders)
-            ms = [t * 1000 for t in latencies]
-            figures = f"{rate:6.0f} POSTs/s (p50 {pct(ms, 0.5):.1f} ms, p99 {pct(ms, 0.99):.1f} ms)"
-            if name == "relay":
-                ours.append(rate)
-                print(f"  round {n + 1}: relay {figures}", end="")
-            else:
-                bare.append(rate)
-                print(f", bare {figures}")
+    commands = (relay_command, bare_command)
+    ours, bare, _ = await ingest_rounds(
+        tmp, rounds, senders, commands, lambda: mixed_requests(posts), warm_up=150
+    )
     mine, base = statistics.median(ours), statistics.median(bare)
     print(
         f"mixed ingest (Questra/Oktave/Qualtrics, 1:1:1), {senders} senders: relay "

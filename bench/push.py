@@ -17,18 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
+from bench.processes import SANDBOX_TOKEN, sandbox_process
 from qtui.core.models import Survey
 from qtui.qualtrics.client import QualtricsClient
 from qtui.qualtrics.compile import compile_survey
@@ -36,8 +33,6 @@ from qtui.qualtrics.errors import QualtricsError
 from qtui.qualtrics.push import push_survey
 from qtui.qualtrics.session import SessionDriver, walkthrough
 from qtui.qualtrics.state import PushState
-from qtui.sandbox.qualtrics import QualtricsSandbox
-from qtui.serving import start_in_thread
 
 CHOICES = [
     {"value": "1", "label": "Yes"},
@@ -154,15 +149,7 @@ def answers_for(survey: Survey) -> dict[str, Any]:
     return answers
 
 
-TOKEN = "bench-token"
-
-
-def _serve(ports: multiprocessing.Queue) -> None:
-    """The child process: a sandbox served until the parent ends the process."""
-    sandbox = QualtricsSandbox(token=TOKEN)
-    server = start_in_thread(Starlette(routes=[Mount("/API/v3", app=sandbox.app)]))
-    ports.put(server.port)
-    threading.Event().wait()
+TOKEN = SANDBOX_TOKEN
 
 
 Recorded = list[tuple[str, str, Any]]
@@ -286,15 +273,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3, help="push vs bare client rounds")
     args = parser.parse_args()
-    ports: multiprocessing.Queue = multiprocessing.Queue()
-    child = multiprocessing.Process(target=_serve, args=(ports,), daemon=True)
-    child.start()
-    try:
-        url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+    with sandbox_process() as url:
         asyncio.run(run(url, args.pages, args.per_page, args.concurrency, args.rounds))
-    finally:
-        child.terminate()
-        child.join(timeout=10)
 
 
 if __name__ == "__main__":

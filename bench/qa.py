@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import statistics
-import threading
 import time
 from typing import Any
 
@@ -29,6 +27,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from bench.processes import SANDBOX_TOKEN, sandbox_process
 from qtui.core.models import Survey
 from qtui.qa.plan import plan_coverage
 from qtui.qa.run import LocalTaker, PageLocator, PlatformTaker, encode_for, run_coverage
@@ -41,15 +40,7 @@ from qtui.sandbox.questionnaires import load
 from qtui.serving import start_in_thread
 from tests.qualtrics.surveys import materialize
 
-TOKEN = "bench-token"
-
-
-def _serve(ports: multiprocessing.Queue) -> None:
-    """The child process: a sandbox served until the parent ends the process."""
-    sandbox = QualtricsSandbox(token=TOKEN)
-    server = start_in_thread(Starlette(routes=[Mount("/API/v3", app=sandbox.app)]))
-    ports.put(server.port)
-    threading.Event().wait()
+TOKEN = SANDBOX_TOKEN
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -235,15 +226,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    ports: multiprocessing.Queue = multiprocessing.Queue()
-    child = multiprocessing.Process(target=_serve, args=(ports,), daemon=True)
-    child.start()
-    try:
-        url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+    with sandbox_process() as url:
         asyncio.run(platform(url, args.concurrency, args.rounds))
-    finally:
-        child.terminate()
-        child.join(timeout=10)
     local(args.rounds)
 
 

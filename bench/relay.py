@@ -25,14 +25,11 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,9 +38,12 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from qtui.questra.signing import sign
-from qtui.relay.log import EventLog
-from qtui.relay.subscriber import RelaySubscriber
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.processes import qtui_relay, serve_on_free_port, server_process  # noqa: E402
+from qtui.questra.signing import sign  # noqa: E402
+from qtui.relay.log import EventLog  # noqa: E402
+from qtui.relay.subscriber import RelaySubscriber  # noqa: E402
 
 SECRET = "bench-secret"
 SURVEY = "a1b2c3d4-e5f6-4890-abcd-ef1234567890"
@@ -217,21 +217,10 @@ def bare_nats_app(url: str, secret: str) -> Any:
 
 def serve_bare(db_path: str, synchronous: str) -> None:
     """Child process entry: the bare app on a free port, uvicorn's defaults (as the relay)."""
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    print("Ctrl-C stops.", flush=True)
     if db_path.startswith("nats://"):
-        app, lifespan = bare_nats_app(db_path, SECRET), "on"
+        serve_on_free_port(bare_nats_app(db_path, SECRET), lifespan="on")
     else:
-        app, lifespan = bare_app(db_path, SECRET, synchronous), "off"
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
-    uvicorn.Server(config).run(sockets=[sock])
+        serve_on_free_port(bare_app(db_path, SECRET, synchronous))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -253,26 +242,8 @@ def _stream_url(db: Path) -> str:
 
 def relay_command(db: Path) -> list[str]:
     if NATS[0]:
-        return [sys.executable, "-c", "from qtui.cli import main; main()", "relay"] + [
-            "--port",
-            "0",
-            "--log",
-            _stream_url(db),
-            "--no-request-log",
-        ]
-    return [
-        sys.executable,
-        "-c",
-        "from qtui.cli import main; main()",
-        "relay",
-        "--port",
-        "0",
-        "--db",
-        str(db),
-        "--no-request-log",
-        "--synchronous",
-        SYNCHRONOUS[0],
-    ]
+        return qtui_relay("--log", _stream_url(db), "--no-request-log")
+    return qtui_relay("--db", str(db), "--no-request-log", "--synchronous", SYNCHRONOUS[0])
 
 
 def bare_command(db: Path) -> list[str]:
@@ -283,31 +254,10 @@ def bare_command(db: Path) -> list[str]:
 @contextmanager
 def relay_process(db: Path, command: list[str] | None = None) -> Iterator[tuple[str, str, int]]:
     """`qtui relay --port 0` on `db` (or `command`); yields (http URL, ws URL, pid)."""
-    proc = subprocess.Popen(
-        command or relay_command(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,  # one log line per request: kept out of the figures' way
-        text=True,
-        env={**os.environ, "QTUI_WEBHOOK_SECRET": SECRET},
-    )
-    try:
-        assert proc.stdout is not None
-        port = None
-        for line in proc.stdout:
-            if found := re.search(r"listening on 127\.0\.0\.1:(\d+)", line):
-                port = int(found.group(1))
-            if line.startswith("Ctrl-C stops"):
-                break
-        if port is None:
-            raise RuntimeError("qtui relay did not start")
+    # stderr (one log line per request) is kept out of the figures' way
+    env = {**os.environ, "QTUI_WEBHOOK_SECRET": SECRET}
+    with server_process(command or relay_command(db), env) as (port, proc):
         yield f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def ingest(http: str, posts: int, clients: int) -> float:
@@ -406,18 +356,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
-    """Rounds of relay vs bare app, alternating; fresh databases each round."""
+async def ingest_rounds(
+    tmp: Path,
+    rounds: int,
+    senders: int,
+    commands: tuple[Callable[[Path], list[str]], Callable[[Path], list[str]]],
+    requests: Callable[[], list[bytes]],
+    warm_up: int,
+) -> tuple[list[float], list[float], list[float]]:
+    """Rounds of relay vs bare app (`commands`), alternating, a fresh database and a fresh
+    `requests()` each; the first `warm_up` requests are not counted. Prints a line a round;
+    returns the relay's rates, the bare app's and the relay's p99 latencies (ms)."""
     ours: list[float] = []
     bare: list[float] = []
     tails: list[float] = []
     for n in range(rounds):
-        for name, command in (("relay", relay_command), ("bare", bare_command)):
+        for name, command in zip(("relay", "bare"), commands, strict=True):
             db = tmp / f"{name}-{n}.db"
-            requests = [raw_request(*signed(i)) for i in range(posts)]
+            load = requests()
             with relay_process(db, command(db)) as (http, _, _pid):
-                await blast(http, requests[:200], senders)  # warm-up, not counted
-                rate, latencies = await blast(http, requests[200:], senders)
+                await blast(http, load[:warm_up], senders)  # warm-up, not counted
+                rate, latencies = await blast(http, load[warm_up:], senders)
             ms = [t * 1000 for t in latencies]
             figures = f"{rate:6.0f} POSTs/s (p50 {pct(ms, 0.5):.1f} ms, p99 {pct(ms, 0.99):.1f} ms)"
             if name == "relay":
@@ -427,6 +386,19 @@ async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
             else:
                 bare.append(rate)
                 print(f", bare {figures}")
+    return ours, bare, tails
+
+
+async def compare(tmp: Path, posts: int, senders: int, rounds: int) -> None:
+    """Rounds of relay vs bare app, alternating; fresh databases each round."""
+    ours, bare, tails = await ingest_rounds(
+        tmp,
+        rounds,
+        senders,
+        (relay_command, bare_command),
+        lambda: [raw_request(*signed(i)) for i in range(posts)],
+        warm_up=200,
+    )
     mine, base = statistics.median(ours), statistics.median(bare)
     paired = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
     store = "JetStream" if NATS[0] else f"SQLite synchronous={SYNCHRONOUS[0].upper()}"

@@ -21,12 +21,12 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.processes import qtui_relay
 from qtui.relay.log import EventLog
 
 SECRET = "bench-secret"
@@ -59,16 +59,7 @@ def start_relay(tree: Path, db: Path) -> tuple[subprocess.Popen[str], int]:
     env = {**os.environ, "PYTHONPATH": str(tree), "QTUI_WEBHOOK_SECRET": SECRET}
     env.pop("QTUI_RELAY_TOKEN", None)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from qtui.cli import main; main()",
-            "relay",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-        ],  # fmt: skip
+        qtui_relay("--db", str(db)),
         stdout=subprocess.PIPE,
         stderr=open(os.environ.get("H9_RELAY_ERR", os.devnull), "w"),  # noqa: SIM115
         text=True,

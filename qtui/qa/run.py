@@ -37,7 +37,13 @@ from qtui.qa.plan import (
 )
 from qtui.qualtrics.errors import QualtricsError
 from qtui.qualtrics.payloads import SessionQuestion, SessionState
-from qtui.qualtrics.session import AnswerError, QuestionInfo, encode_answer, question_index
+from qtui.qualtrics.session import (
+    AnswerError,
+    QuestionInfo,
+    answer_for,
+    encode_answer,
+    question_index,
+)
 
 PLATFORM, LOCAL_ENGINE = "platform", "local engine"
 STATUS_FIELD = "qtui_response_status"  # the compiler's response-status embedded field
@@ -357,17 +363,6 @@ class WalkResult:
     @property
     def agreed(self) -> bool:
         return self.divergence is None and self.error is None and self.ending is not None
-
-
-def answer_for(info: QuestionInfo, answers: Mapping[str, Any]) -> tuple[bool, Any]:
-    """The answer given for a question, looked up by DataExportTag then QID."""
-    for key in (info.tag, info.qid):
-        if key and key in answers:
-            return True, answers[key]
-    lowered = {str(k).lower(): v for k, v in answers.items()}
-    if info.tag and info.tag.lower() in lowered:
-        return True, lowered[info.tag.lower()]
-    return False, None
 
 
 def encode_for(info: QuestionInfo, value: Any) -> Any:

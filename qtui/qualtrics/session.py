@@ -289,7 +289,8 @@ class Walkthrough:
         }
 
 
-def _lookup(answers: Mapping[str, Any], info: QuestionInfo) -> tuple[bool, Any]:
+def answer_for(info: QuestionInfo, answers: Mapping[str, Any]) -> tuple[bool, Any]:
+    """The answer given for a question, looked up by DataExportTag then QID."""
     for key in (info.tag, info.qid):
         if key and key in answers:
             return True, answers[key]
@@ -344,7 +345,7 @@ async def walkthrough(
         shown: list[dict[str, Any]] = []
         for question in page.questions:
             info = index.get(question.questionId)
-            found, value = (False, None) if info is None else _lookup(answers, info)
+            found, value = (False, None) if info is None else answer_for(info, answers)
             if found and question.type != "DB":
                 given[question.questionId] = value
             shown.append(

@@ -3,17 +3,14 @@ file: `LOCAL`, not `LIVE`, and `● unsaved` from the first edit until `w` write
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from qtui.core.events import parse_event
-from qtui.core.store import SurveyStore
 from qtui.editing.local import LocalEditor
 from qtui.qualtrics.state import LastPush, data_dir, record_last_push
 from qtui.tui.app import QtuiApp
-from qtui.tui.sources import FeedSource, FileSource
-from tests.tui.conftest import make_app, quiet_settings, settle, until
-from tests.tui.edit_helpers import type_into, until_screen
+from qtui.tui.sources import FeedSource
+from tests.tui.conftest import make_app, settle, until
+from tests.tui.edit_helpers import file_app, open_form, screener_file, type_into, until_screen
 from tests.tui.envelopes import SURVEY, screener_stream
 
 
@@ -59,22 +56,14 @@ def _status(app: QtuiApp) -> str:
 
 
 async def test_a_local_file_says_local_and_unsaved_until_written(tmp_path: Path):
-    store = SurveyStore()
-    for envelope in screener_stream():
-        store.apply(parse_event(envelope))
-    path = tmp_path / "screener.json"
-    path.write_text(json.dumps(store.survey(SURVEY).dump()), encoding="utf-8")
-    survey = json.loads(path.read_text(encoding="utf-8"))
-    app = QtuiApp(FileSource(survey, str(path)), survey_id=SURVEY, settings=quiet_settings())
-    app.editing.open_file(path)
+    path, _ = screener_file(tmp_path)
+    app = file_app(path)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.store.block("b2") is not None)
         await settle(pilot, app)
         assert _status(app).startswith(" LOCAL ") and "LIVE" not in _status(app)
         assert "unsaved" not in _status(app)
-        app.go_to_item("block", "b2")
-        await pilot.press("enter")
-        await until_screen(pilot, "BlockForm")
+        await open_form(pilot, "block", "b2", "enter", "BlockForm")
         await type_into(pilot, "#f-label", "Age group")
         await pilot.press("f2")
         await until_screen(pilot, "MainScreen")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.processes import interrupt
 from qtui.sandbox.questionnaires import load as load_questionnaire
 from tests.qualtrics.surveys import materialize
 
@@ -41,12 +41,7 @@ def process(args: list[str], env: dict[str, str], ready: str) -> Iterator[str]:
         else:
             raise AssertionError(f"qtui {args[0]} exited before it was ready")
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        interrupt(proc)
 
 
 @pytest.mark.slow

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from qtui.core.models import Survey
 from qtui.qualtrics.client import QualtricsClient
 from qtui.qualtrics.push import push_survey
 from qtui.qualtrics.state import PushState
-from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.sandbox.questionnaires import load
-from qtui.serving import serving
-from tests.qualtrics.conftest import mount
+from tests.qualtrics import conftest as qualtrics_fixtures
 from tests.qualtrics.surveys import materialize
 from tests.qualtrics.test_commands import env, sandbox_server  # noqa: F401 - fixtures
 
@@ -25,21 +21,14 @@ OPPOSITE = {
     "NotEqualTo": "EqualTo",
 }
 
+# The sandbox served on loopback and a client for it, as in the Qualtrics tests.
+sandbox = qualtrics_fixtures.sandbox
+server = qualtrics_fixtures.server
+client = qualtrics_fixtures.client
+
 
 def bundled(name: str) -> Survey:
     return Survey.model_validate(materialize(load(name), f"srv-{name}"))
-
-
-@pytest.fixture
-def sandbox() -> QualtricsSandbox:
-    return QualtricsSandbox()
-
-
-@pytest.fixture
-async def client(sandbox: QualtricsSandbox):
-    async with serving(mount(sandbox)) as running:
-        async with QualtricsClient(running.url, sandbox.token, backoff_base=0.01) as qualtrics:
-            yield qualtrics
 
 
 async def push(client: QualtricsClient, survey: Survey, *, concurrency: int = 4) -> str:

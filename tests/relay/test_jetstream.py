@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from bench.processes import kill, qtui_relay, server_process
 from qtui.questra.signing import sign
 from qtui.relay.jetstream import JetStreamLog, parse_nats_url
 from qtui.relay.nats_server import NatsNode, nats_cluster, nats_server
@@ -53,28 +53,13 @@ def headers(body: bytes, delivery: str) -> dict[str, str]:
 @contextmanager
 def relay_process(log_url: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`qtui relay --log URL` on a free port; yields (base URL, process)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from qtui.cli import main; main()", "relay"]
-        + ["--port", "0", "--log", log_url, "--no-request-log"],
-        stdout=subprocess.PIPE,
-        stderr=open(os.environ.get("I14_RELAY_ERR", os.devnull), "a"),
-        text=True,
-        env={**os.environ, "QTUI_WEBHOOK_SECRET": SECRET},
-    )
-    try:
-        assert proc.stdout is not None
-        port = None
-        for line in proc.stdout:
-            if found := re.search(r"listening on 127\.0\.0\.1:(\d+)", line):
-                port = int(found.group(1))
-            if line.startswith("Ctrl-C stops"):
-                break
-        assert port is not None, "qtui relay --log did not start"
+    command = qtui_relay("--log", log_url, "--no-request-log")
+    env = {**os.environ, "QTUI_WEBHOOK_SECRET": SECRET}
+    with (
+        open(os.environ.get("I14_RELAY_ERR", os.devnull), "a") as stderr,
+        server_process(command, env, stderr=stderr, stop=kill) as (port, proc),
+    ):
         yield f"http://127.0.0.1:{port}", proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
 
 
 async def deliver(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -21,14 +23,21 @@ def sandbox() -> QualtricsSandbox:
     return QualtricsSandbox()
 
 
-@pytest.fixture
-async def api(sandbox: QualtricsSandbox):
+@asynccontextmanager
+async def client_of(sandbox: QualtricsSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on the sandbox's API, in process, with the sandbox's token."""
     app = Starlette(routes=[Mount("/API/v3", app=sandbox.app)])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url=BASE,
         headers={"X-API-TOKEN": sandbox.token},
     ) as client:
+        yield client
+
+
+@pytest.fixture
+async def api(sandbox: QualtricsSandbox):
+    async with client_of(sandbox) as client:
         yield client
 
 
@@ -52,6 +61,18 @@ def te(text: str, forced: bool = False, **extra: Any) -> dict:
         "Selector": "SL",
         "Validation": {"Settings": {"ForceResponse": "ON" if forced else "OFF"}},
         **extra,
+    }
+
+
+def likert(text: str, rows: list[str], columns: list[str]) -> dict:
+    """A single-answer Likert matrix: `rows` are its statements, `columns` its scale."""
+    return {
+        "QuestionText": text,
+        "QuestionType": "Matrix",
+        "Selector": "Likert",
+        "SubSelector": "SingleAnswer",
+        "Choices": {str(i): {"Display": row} for i, row in enumerate(rows, 1)},
+        "Answers": {str(i): {"Display": column} for i, column in enumerate(columns, 1)},
     }
 
 
@@ -401,15 +422,7 @@ async def test_sessions_run_the_published_version_not_later_edits(api):
 async def test_survey_with_a_matrix_is_refused_as_unsupported_by_sessions(api):
     builder = Builder(api)
     await builder.survey()
-    matrix = {
-        "QuestionText": "Grid",
-        "QuestionType": "Matrix",
-        "Selector": "Likert",
-        "SubSelector": "SingleAnswer",
-        "Choices": {"1": {"Display": "r"}},
-        "Answers": {"1": {"Display": "c"}},
-    }
-    block_id, _ = await builder.block([mc("Q", "A"), matrix])
+    block_id, _ = await builder.block([mc("Q", "A"), likert("Grid", ["r"], ["c"])])
     await builder.publish([builder.b(block_id)])
     response = await api.post(f"/surveys/{builder.sid}/sessions", json={})
     assert response.status_code == 400
@@ -431,23 +444,10 @@ async def test_descriptive_text_is_refused_by_strict_sessions(api):
 
 
 async def test_lenient_sandbox_shows_unsupported_types_and_text_takes_no_answer():
-    sandbox = QualtricsSandbox(strict=False)
-    app = Starlette(routes=[Mount("/API/v3", app=sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url=BASE,
-        headers={"X-API-TOKEN": sandbox.token},
-    ) as client:
+    async with client_of(QualtricsSandbox(strict=False)) as client:
         builder = Builder(client)
         await builder.survey()
-        matrix = {
-            "QuestionText": "Rate",
-            "QuestionType": "Matrix",
-            "Selector": "Likert",
-            "SubSelector": "SingleAnswer",
-            "Choices": {"1": {"Display": "Speed"}},
-            "Answers": {"1": {"Display": "Good"}, "2": {"Display": "Bad"}},
-        }
+        matrix = likert("Rate", ["Speed"], ["Good", "Bad"])
         block_id, [[db, grid]] = await builder.block(
             [{"QuestionText": "<p>Hello</p>", "QuestionType": "DB", "Selector": "TB"}, matrix]
         )
@@ -570,13 +570,7 @@ async def test_embedded_data_sent_in_an_update_is_seen_by_later_branches(api):
 
 async def test_block_randomizer_shows_subset_deterministically_under_a_seed(api):
     async def shown_orders(seed: int) -> list[list[str]]:
-        sandbox = QualtricsSandbox(seed=seed)
-        app = Starlette(routes=[Mount("/API/v3", app=sandbox.app)])
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=BASE,
-            headers={"X-API-TOKEN": sandbox.token},
-        ) as client:
+        async with client_of(QualtricsSandbox(seed=seed)) as client:
             builder = Builder(client)
             await builder.survey()
             blocks = [await builder.block([mc(f"Q{i}", "x", forced=False)]) for i in range(3)]

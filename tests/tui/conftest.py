@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -56,13 +56,21 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, rounds: int
 
 
 @asynccontextmanager
-async def screener_app(feed: FeedSource) -> AsyncIterator[tuple[QtuiApp, Pilot[Any]]]:
-    """The app at 120×40, the small screener stream pushed and on screen."""
+async def pushed_app(
+    feed: FeedSource, *batches: Sequence[dict[str, Any]], size: tuple[int, int] = (120, 40)
+) -> AsyncIterator[tuple[QtuiApp, Pilot[Any]]]:
+    """The app (120×40 unless `size`), each batch of envelopes pushed in turn, all on screen."""
     app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
+    async with app.run_test(size=size) as pilot:
+        for batch in batches:
+            feed.push(*batch)
         await settle(pilot, app)
         yield app, pilot
+
+
+def screener_app(feed: FeedSource) -> AbstractAsyncContextManager[tuple[QtuiApp, Pilot[Any]]]:
+    """The app at 120×40, the small screener stream pushed and on screen."""
+    return pushed_app(feed, screener_stream())
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from qtui.sandbox import oktave
+from qtui.tui.app import QtuiApp
 from tests.tui.envelopes import T0
 
 SV = "SV_snapshot000001"
@@ -103,3 +104,16 @@ def fieldwork_frames() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]
             }
         )
     return frames, details
+
+
+async def apply_fieldwork(app: QtuiApp) -> None:
+    """The frames and the response details applied to the app's fieldwork, shown as live."""
+    frames, details = fieldwork_frames()
+    for frame in frames:
+        await app.fieldwork.apply(frame)
+    tally = app.fieldwork.tally(SV)
+    assert tally is not None
+    for response_id, detail in details.items():
+        tally.apply_detail(response_id, detail)
+    app.fieldwork.version += 1
+    app.fieldwork.status = "live"

@@ -16,7 +16,7 @@ from qtui.tui.app import QtuiApp
 from qtui.tui.clock import Clock
 from qtui.tui.sources import DemoSource
 from tests.tui.conftest import quiet_settings, settle, until
-from tests.tui.edit_helpers import type_into, until_screen
+from tests.tui.edit_helpers import open_form, save_form, type_into, until_screen
 
 
 @asynccontextmanager
@@ -56,13 +56,9 @@ async def test_an_edit_is_pending_until_its_webhook_comes_back_through_the_relay
         block = first_question(app)
         # Hold the webhooks back: deliveries fail (nothing listens on port 9) and are retried.
         await client.update_webhook(hook["id"], url="http://127.0.0.1:9/hooks/questra")
-        app.go_to_item("block", block.id)
-        await pilot.press("enter")
-        await until_screen(pilot, "BlockForm")
+        await open_form(pilot, "block", block.id, "enter", "BlockForm")
         await type_into(pilot, "#f-label", "Which age group are you in?")
-        await pilot.press("f2")
-        await until_screen(pilot, "MainScreen")
-        await settle(pilot, app)
+        await save_form(pilot)
         assert ("block", block.id) in app.editing.pending
         assert app.store.block(block.id).config.label == "Which age group are you in?"
         assert "⧗ pending" in str(app.tree.render_label(app.tree.cursor_node, *_styles()))
@@ -86,9 +82,7 @@ async def test_a_refusal_keeps_the_form_open_with_the_platforms_message():
     async with demo_app() as (app, pilot, client):
         await finished(pilot, app)
         variable = app.store.variables(app.survey_id or "")[0]
-        app.go_to_item("variable", variable.id)
-        await pilot.press("enter")
-        await until_screen(pilot, "VariableForm")
+        await open_form(pilot, "variable", variable.id, "enter", "VariableForm")
         # Meanwhile someone takes the name on Questra (the form cannot know it yet).
         await client.create_variable(app.survey_id or "", "takenMeanwhile", "true")
         await type_into(pilot, "#f-name", "takenMeanwhile")
@@ -105,9 +99,7 @@ async def test_a_conflict_shows_both_versions_and_sends_mine_only_when_asked():
     async with demo_app() as (app, pilot, client):
         await finished(pilot, app)
         block = first_question(app)
-        app.go_to_item("block", block.id)
-        await pilot.press("enter")
-        await until_screen(pilot, "BlockForm")
+        await open_form(pilot, "block", block.id, "enter", "BlockForm")
         await type_into(pilot, "#f-label", "Mine")
         config = {**block.config.dump(), "label": "Theirs"}
         await client.update_block(block.id, config=config)  # a colleague, meanwhile
@@ -133,9 +125,7 @@ async def test_while_ai_programming_runs_the_survey_is_read_only_with_the_reason
         record = app.store.survey_record(app.survey_id or "")
         assert record is not None and record.locked
         page = app.store.pages(app.survey_id or "")[0]
-        app.go_to_item("page", page.id)
-        await pilot.press("E")
-        await until_screen(pilot, "PageForm")
+        await open_form(pilot, "page", page.id, "E", "PageForm")
         locked = str(app.screen.query_one("#form-locked").render())
         assert "locked while AI programming runs" in locked
         assert app.screen.query_one("#f-name", Input).disabled

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from qtui.config import QualtricsSettings
 from qtui.editing.local import LocalEditor
 from tests.tui.conftest import settle, until
-from tests.tui.edit_helpers import type_into, until_screen
+from tests.tui.edit_helpers import open_form, save_form, screener_file, type_into, until_screen
 from tests.tui.envelopes import SURVEY, screener_stream
 from tests.tui.test_snapshots import live_app
 
@@ -28,9 +28,7 @@ def opened_on(kind: str, item_id: str, key: str, screen: str, *typed: tuple[str,
         # As in test_snapshots: the log's scrollbar thumb is sometimes painted from before
         # its last scroll; leave it out of the pictures.
         app.query_one("#log").styles.scrollbar_size_vertical = 0
-        app.go_to_item(kind, item_id)  # type: ignore[attr-defined]
-        await pilot.press(key)
-        await until_screen(pilot, screen)
+        await open_form(pilot, kind, item_id, key, screen)
         for selector, text in typed:
             await type_into(pilot, selector, text)
         app.refresh_status()  # the rate on the status bar, as of now (the clock is fixed)
@@ -100,16 +98,10 @@ def test_snapshot_push_screen_plan(snap_compare, tmp_path, monkeypatch) -> None:
 def test_snapshot_local_file_with_unsaved_edits(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from qtui.core.events import parse_event
-    from qtui.core.store import SurveyStore
     from qtui.tui.sources import FileSource
     from tests.tui.conftest import make_app
 
-    store = SurveyStore()
-    for envelope in screener_stream():
-        store.apply(parse_event(envelope))
-    path = tmp_path / "screener.json"
-    path.write_text(json.dumps(store.survey(SURVEY).dump()), encoding="utf-8")
+    path, _ = screener_file(tmp_path)
     survey = json.loads(path.read_text(encoding="utf-8"))
     app = make_app(FileSource(survey, str(path)))
     app.editing.open_file(path)
@@ -118,13 +110,9 @@ def test_snapshot_local_file_with_unsaved_edits(snap_compare, tmp_path) -> None:
         await until(pilot, lambda: app.store.block("b2") is not None)
         await settle(pilot, app)
         app.query_one("#log").styles.scrollbar_size_vertical = 0
-        app.go_to_item("block", "b2")
-        await pilot.press("E")
-        await until_screen(pilot, "BlockForm")
+        await open_form(pilot, "block", "b2", "E", "BlockForm")
         await type_into(pilot, "#f-label", "Age group")
-        await pilot.press("f2")
-        await until_screen(pilot, "MainScreen")
-        await settle(pilot, app)
+        await save_form(pilot)
         # The edit is stamped now: show neither its time (the log hides below 30 rows) nor
         # the edited block's detail.
         app.go_to_item("page", "p2")

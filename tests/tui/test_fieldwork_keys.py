@@ -18,7 +18,7 @@ from qtui.tui.screens.help import HelpScreen
 from qtui.tui.sources import FeedSource
 from tests.tui.conftest import make_app, settle, until
 from tests.tui.envelopes import T0, screener_stream
-from tests.tui.fieldwork_frames import SV, fieldwork_frames
+from tests.tui.fieldwork_frames import SV, apply_fieldwork
 
 
 @asynccontextmanager
@@ -32,15 +32,7 @@ async def fieldwork_open(
         feed.push(*screener_stream())
         await settle(pilot, app)
         if fielded:
-            frames, details = fieldwork_frames()
-            for frame in frames:
-                await app.fieldwork.apply(frame)
-            tally = app.fieldwork.tally(SV)
-            assert tally is not None
-            for response_id, detail in details.items():
-                tally.apply_detail(response_id, detail)
-            app.fieldwork.version += 1
-            app.fieldwork.status = "live"
+            await apply_fieldwork(app)
         await pilot.press("F")
         screen = app.screen
         assert isinstance(screen, FieldworkScreen)

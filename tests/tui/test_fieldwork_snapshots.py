@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from qtui.tui.sources import FeedSource
 from tests.tui.conftest import make_app, settle, until
 from tests.tui.envelopes import screener_stream
-from tests.tui.fieldwork_frames import SV, fieldwork_frames
+from tests.tui.fieldwork_frames import apply_fieldwork
 
 
 def fielded(*keys: str):  # type: ignore[no-untyped-def]
@@ -19,15 +19,7 @@ def fielded(*keys: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot[Any]) -> None:
         feed.push(*screener_stream())
         await settle(pilot, app)
-        frames, details = fieldwork_frames()
-        for frame in frames:
-            await app.fieldwork.apply(frame)
-        tally = app.fieldwork.tally(SV)
-        assert tally is not None
-        for response_id, detail in details.items():
-            tally.apply_detail(response_id, detail)
-        app.fieldwork.version += 1
-        app.fieldwork.status = "live"
+        await apply_fieldwork(app)
         await pilot.press("F")
         await until(pilot, lambda: getattr(app.screen, "routes", None) is not None)
         await pilot.pause(0.3)

@@ -4,20 +4,43 @@ status bar at 80×24."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from rich.console import Console
+from textual.pilot import Pilot
 
+from qtui.tui.app import QtuiApp
 from qtui.tui.screens.condition import ConditionScreen
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets.footer import PRIORITY, QtuiFooter, keep
 from qtui.tui.widgets.labels import fit
-from tests.tui.conftest import make_app, screener_app, settle, until
-from tests.tui.envelopes import Clocked, block, page, rule, screener_stream
+from tests.tui.conftest import make_app, pushed_app, screener_app, settle, until
+from tests.tui.envelopes import T0, Clocked, block, page, rule, screener_stream
 
 LONG_SHOW_IF = (
     "q1.value in ['2', '3'] and (q2.value == '1' or q2.value == '2') and "
     "not (q1.value == '3' and q2.value == '2') and isAdult"
 )
+
+
+def long_show_if_block(c: Clocked) -> dict[str, Any]:
+    """Block b9 on page 3, a question whose show-if is longer than any column."""
+    return block(
+        c.tick(), "b9", "p3", 1, {"type": "TextInput", "label": "Why?", "showIf": LONG_SHOW_IF}
+    )
+
+
+@asynccontextmanager
+async def long_show_if_at_80x24(feed: FeedSource) -> AsyncIterator[tuple[QtuiApp, Pilot[Any]]]:
+    """At 80×24: the screener and block b9, b9 selected."""
+    c = Clocked(T0.replace(minute=10))
+    stream = [*screener_stream(), long_show_if_block(c)]
+    async with pushed_app(feed, stream, size=(80, 24)) as (app, pilot):
+        app.tree.select_item("block", "b9")
+        await pilot.pause()
+        yield app, pilot
 
 
 def test_fit_cuts_with_an_ellipsis_or_pads_to_the_width() -> None:
@@ -35,15 +58,7 @@ async def test_tree_columns_line_up_from_the_data(feed: FeedSource) -> None:
         extra = [page(c.tick(), f"x{n}", f"Extra page {n}", n) for n in range(4, 11)] + [
             page(c.tick(), "long", "A page whose name is far longer than the column", 11)
         ]
-        extra.append(
-            block(
-                c.tick(),
-                "b9",
-                "p3",
-                1,
-                {"type": "TextInput", "label": "Why?", "showIf": LONG_SHOW_IF},
-            )
-        )
+        extra.append(long_show_if_block(c))
         feed.push(*stream, *extra)
         await settle(pilot, app)
         pages = app.tree.labels()[:11]
@@ -61,22 +76,7 @@ async def test_tree_columns_line_up_from_the_data(feed: FeedSource) -> None:
 
 
 async def test_enter_shows_a_long_show_if_whole_and_wrapped(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(80, 24)) as pilot:
-        c = Clocked(Clocked().now.replace(minute=10))
-        feed.push(
-            *screener_stream(),
-            block(
-                c.tick(),
-                "b9",
-                "p3",
-                1,
-                {"type": "TextInput", "label": "Why?", "showIf": LONG_SHOW_IF},
-            ),
-        )
-        await settle(pilot, app)
-        app.tree.select_item("block", "b9")
-        await pilot.pause()
+    async with long_show_if_at_80x24(feed) as (app, pilot):
         assert app.tree.cursor_node.label.plain.endswith("Why?  if…")  # type: ignore[union-attr]
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConditionScreen))
@@ -107,22 +107,7 @@ async def test_enter_on_a_rule_shows_its_condition_and_parse_error(feed: FeedSou
 async def test_detail_wraps_a_long_show_if(feed: FeedSource) -> None:
     from tests.tui.test_screen import detail_text
 
-    app = make_app(feed)
-    async with app.run_test(size=(80, 24)) as pilot:
-        c = Clocked(Clocked().now.replace(minute=10))
-        feed.push(
-            *screener_stream(),
-            block(
-                c.tick(),
-                "b9",
-                "p3",
-                1,
-                {"type": "TextInput", "label": "Why?", "showIf": LONG_SHOW_IF},
-            ),
-        )
-        await settle(pilot, app)
-        app.tree.select_item("block", "b9")
-        await pilot.pause()
+    async with long_show_if_at_80x24(feed) as (app, pilot):
         text = detail_text(app)
         assert "…" not in text
         assert " ".join(text.split()).count("isAdult") == 1 and "q1.value == '3'" in text

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from qtui.questra.signing import sign
 from qtui.relay.app import create_relay_app
 from qtui.relay.log import EventLog
-from qtui.serving import serve_in_loop
+from qtui.serving import RunningServer, serve_in_loop
 from qtui.tui.sources import LiveSource
 from tests.tui.conftest import make_app, settle, until
 from tests.tui.envelopes import SURVEY, screener_stream
@@ -24,6 +27,43 @@ async def deliver(url: str, envelope: dict) -> None:  # type: ignore[type-arg]
     async with httpx.AsyncClient(base_url=url) as http:
         response = await http.post("/hooks/questra", content=body, headers=headers)
     assert response.status_code == 200, response.text
+
+
+@asynccontextmanager
+async def questra_and_relay(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[Any, RunningServer, RunningServer]]:
+    """A Questra sandbox (key qk_test, org org_test) and a relay, both served on loopback;
+    yields (the sandbox, its server, the relay's server)."""
+    import math
+
+    from qtui.sandbox.questra.sandbox import QuestraSandbox
+
+    questra = QuestraSandbox("qk_test", "org_test", speed=math.inf)
+    log = EventLog(tmp_path / "relay.db")
+    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
+    api = await serve_in_loop(questra.app)
+    try:
+        yield questra, api, relay
+    finally:
+        await api.aclose()
+        await relay.aclose()
+        log.close()
+
+
+def live_source(
+    api: RunningServer, relay: RunningServer, survey: str, **options: Any
+) -> LiveSource:
+    """`qtui watch` on that sandbox and relay, as org_test."""
+    return LiveSource(
+        questra_url=api.url,
+        api_key="qk_test",
+        org_id="org_test",
+        relay_ws_url=relay.ws_url,
+        relay_token=None,
+        survey=survey,
+        **options,
+    )
 
 
 async def test_relay_restart_mid_stream_loses_and_doubles_no_event(tmp_path: Path) -> None:
@@ -163,34 +203,14 @@ async def test_a_reconnect_reloads_the_snapshot_so_events_the_relay_never_got_st
 
 async def test_watching_an_unknown_survey_says_so_and_exits(tmp_path: Path) -> None:
     """Nothing would ever arrive for a survey Questra does not have: never wait silently."""
-    import math
-
-    from qtui.sandbox.questra.sandbox import QuestraSandbox
-
-    questra = QuestraSandbox("qk_test", "org_test", speed=math.inf)
-    log = EventLog(tmp_path / "relay.db")
-    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
-    api = await serve_in_loop(questra.app)
-    source = LiveSource(
-        questra_url=api.url,
-        api_key="qk_test",
-        org_id="org_test",
-        relay_ws_url=relay.ws_url,
-        relay_token=None,
-        survey="no-such-survey",
-    )
-    app = make_app(source, survey_id=None)
-    try:
+    async with questra_and_relay(tmp_path) as (_, api, relay):
+        app = make_app(live_source(api, relay, "no-such-survey"), survey_id=None)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: app.fatal_error is not None)
             await pilot.pause()
         assert app.return_code == 1
         assert app.fatal_error.startswith("no survey 'no-such-survey' at ")
         assert "organisation org_test" in app.fatal_error
-    finally:
-        await api.aclose()
-        await relay.aclose()
-        log.close()
 
 
 async def test_the_status_bar_says_why_nothing_arrives_when_deliveries_fail(
@@ -198,18 +218,11 @@ async def test_the_status_bar_says_why_nothing_arrives_when_deliveries_fail(
 ) -> None:
     """The webhook points at the relay's URL with its path doubled: every delivery 404s.
     The watch screen says so (from Questra's delivery log) instead of waiting quietly."""
-    import math
-
-    from qtui.sandbox.questra.sandbox import QuestraSandbox
     from qtui.tui.widgets.status_bar import StatusBar
 
-    questra = QuestraSandbox("qk_test", "org_test", speed=math.inf)
-    log = EventLog(tmp_path / "relay.db")
-    relay = await serve_in_loop(create_relay_app(log=log, secret=SECRET))
-    api = await serve_in_loop(questra.app)
-    wrong = f"{relay.url}/hooks/questra/hooks/questra"
-    questra.create_webhook(wrong, secret=SECRET)
-    try:
+    async with questra_and_relay(tmp_path) as (questra, api, relay):
+        wrong = f"{relay.url}/hooks/questra/hooks/questra"
+        questra.create_webhook(wrong, secret=SECRET)
         async with httpx.AsyncClient(base_url=api.url) as http:
             created = await http.post(
                 "/surveys",
@@ -217,15 +230,7 @@ async def test_the_status_bar_says_why_nothing_arrives_when_deliveries_fail(
                 headers={"Authorization": "Bearer qk_test", "X-Org-Id": "org_test"},
             )
         survey_id = created.json()["id"]
-        source = LiveSource(
-            questra_url=api.url,
-            api_key="qk_test",
-            org_id="org_test",
-            relay_ws_url=relay.ws_url,
-            relay_token=None,
-            survey=survey_id,
-            delivery_check_s=0.1,
-        )
+        source = live_source(api, relay, survey_id, delivery_check_s=0.1)
         app = make_app(source, survey_id=None)
         async with app.run_test(size=(160, 40)) as pilot:
             await until(pilot, lambda: app.delivery_problem is not None)
@@ -237,7 +242,3 @@ async def test_the_status_bar_says_why_nothing_arrives_when_deliveries_fail(
             assert "deliveries" in bar.shown
             assert "receiver answered 404" in bar.render().plain
             assert app.received == 0  # indeed nothing arrived
-    finally:
-        await api.aclose()
-        await relay.aclose()
-        log.close()

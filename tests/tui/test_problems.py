@@ -6,8 +6,8 @@ from qtui.core.models import NavigationRule, Page, Survey
 from qtui.tui.problems import check
 from qtui.tui.screens.problems import ProblemsScreen
 from qtui.tui.sources import FeedSource
-from tests.tui.conftest import make_app, screener_app, settle, until
-from tests.tui.envelopes import Clocked, page, problem_stream, rule, screener_stream
+from tests.tui.conftest import make_app, pushed_app, screener_app, settle, until
+from tests.tui.envelopes import T0, Clocked, page, problem_stream, rule, screener_stream
 from tests.tui.test_screen import detail_text, status_text
 
 
@@ -43,13 +43,9 @@ async def test_a_page_no_route_reaches_is_marked_until_a_later_event_fixes_it(
 async def test_a_rule_to_a_page_not_created_yet_is_marked_until_the_page_arrives(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        c = Clocked()
-        c.now = c.now.replace(minute=5)
-        feed.push(rule(c.tick(), "r9", "p3", "p9", "q1.value == '2'"))
-        await settle(pilot, app)
+    c = Clocked(T0.replace(minute=5))
+    later = [rule(c.tick(), "r9", "p3", "p9", "q1.value == '2'")]
+    async with pushed_app(feed, screener_stream(), later) as (app, pilot):
         assert label(app, "rule", "r9").endswith("  ✗ missing target")
         # The page shows it too, so a closed page still says where to look.
         assert label(app, "page", "p3") == "⠋ 3. Satisfaction  1 block · 1 rule  ✗ 1 inside"
@@ -62,10 +58,7 @@ async def test_a_rule_to_a_page_not_created_yet_is_marked_until_the_page_arrives
 async def test_detail_shows_the_selected_items_findings_and_the_surveys_count(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*problem_stream())
-        await settle(pilot, app)
+    async with pushed_app(feed, problem_stream()) as (app, pilot):
         app.tree.select_item("page", "p4")
         await pilot.pause()
         assert "✗ unreachable: page 'Bonus' cannot be reached from the start" in detail_text(app)
@@ -80,10 +73,7 @@ async def test_detail_shows_the_selected_items_findings_and_the_surveys_count(
 async def test_x_lists_the_problems_in_survey_order_and_enter_goes_to_the_item(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*problem_stream())
-        await settle(pilot, app)
+    async with pushed_app(feed, problem_stream()) as (app, pilot):
         app.tree.select_item("page", "p1")
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ProblemsScreen))
@@ -106,10 +96,7 @@ async def test_x_lists_the_problems_in_survey_order_and_enter_goes_to_the_item(
 async def test_a_new_check_repaints_only_the_nodes_whose_findings_changed(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*problem_stream())
-        await settle(pilot, app)
+    async with pushed_app(feed, problem_stream()) as (app, pilot):
         before = {key: node._updates for key, node in app.tree._index.items()}
         checks = app.problems.report
         c = Clocked(app.latest_event_at)  # type: ignore[arg-type]

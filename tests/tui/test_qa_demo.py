@@ -6,6 +6,16 @@ from tests.fieldwork.test_demo import until
 from tests.tui.conftest import make_app
 
 
+def captured_notices(app, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The messages the app notifies from now on (still shown as toasts)."""
+    notices: list[str] = []
+    notify = app.notify
+    monkeypatch.setattr(
+        app, "notify", lambda message, **kw: notices.append(message) or notify(message, **kw)
+    )
+    return notices
+
+
 async def test_q_in_the_demo_walks_the_survey_the_demo_pushed(tmp_path, monkeypatch):
     from qtui.tui.screens.walkthrough import WalkthroughScreen
     from qtui.tui.sources import DemoSource
@@ -14,11 +24,7 @@ async def test_q_in_the_demo_walks_the_survey_the_demo_pushed(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     source = DemoSource(speed=float("inf"), seed=5, fieldwork_rate=5)
     app = make_app(source, survey_id=None)
-    notices: list[str] = []
-    notify = app.notify
-    monkeypatch.setattr(
-        app, "notify", lambda message, **kw: notices.append(message) or notify(message, **kw)
-    )
+    notices = captured_notices(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: source.demo is not None)
         demo = source.demo
@@ -44,11 +50,7 @@ async def test_q_in_the_demo_before_its_push_gives_advice_for_the_demo(tmp_path,
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     source = DemoSource(speed=1.0, seed=5, fieldwork_rate=5)  # programming takes a while
     app = make_app(source, survey_id=None)
-    notices: list[str] = []
-    notify = app.notify
-    monkeypatch.setattr(
-        app, "notify", lambda message, **kw: notices.append(message) or notify(message, **kw)
-    )
+    notices = captured_notices(app, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: source.demo is not None and app.survey_id is not None)
         await pilot.press("Q")

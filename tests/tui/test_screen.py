@@ -19,8 +19,8 @@ from qtui.tui.screens.jump import JumpScreen
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets.detail import DetailPane
 from qtui.tui.widgets.status_bar import ProgressRow, StatusBar
-from tests.tui.conftest import make_app, screener_app, settle, until
-from tests.tui.envelopes import Clocked, page, programming, rule, screener_stream, survey
+from tests.tui.conftest import make_app, pushed_app, screener_app, settle, until
+from tests.tui.envelopes import T0, Clocked, page, programming, rule, screener_stream, survey
 
 
 def detail_text(app) -> str:  # type: ignore[no-untyped-def]
@@ -63,15 +63,9 @@ async def test_rule_detail_shows_condition_source_and_target(feed: FeedSource) -
 async def test_rule_condition_that_does_not_parse_shows_the_error_with_a_caret(
     feed: FeedSource,
 ) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        c = Clocked()
-        c.now = c.now.replace(minute=30)
-        feed.push(
-            rule(c.tick(), "r1", "p1", "p2", "q1.value = '1'", event="navigation_rule.updated")
-        )
-        await settle(pilot, app)
+    c = Clocked(T0.replace(minute=30))
+    later = [rule(c.tick(), "r1", "p1", "p2", "q1.value = '1'", event="navigation_rule.updated")]
+    async with pushed_app(feed, screener_stream(), later) as (app, pilot):
         app.tree.select_item("rule", "r1")
         await pilot.pause()
         lines = detail_text(app).splitlines()
@@ -83,13 +77,9 @@ async def test_rule_condition_that_does_not_parse_shows_the_error_with_a_caret(
 
 
 async def test_finished_job_shows_its_outcome_and_reason(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        c = Clocked()
-        c.now = c.now.replace(minute=2)
-        feed.push(programming(c.tick(), "finished", "failed", reason="source file unreadable"))
-        await settle(pilot, app)
+    c = Clocked(T0.replace(minute=2))
+    later = [programming(c.tick(), "finished", "failed", reason="source file unreadable")]
+    async with pushed_app(feed, screener_stream(), later) as (app, pilot):
         progress = app.query_one(ProgressRow)
         assert "-failed" in progress.classes
         assert str(progress.query_one("#progress-label").render()) == "Programming"
@@ -267,20 +257,16 @@ async def test_below_the_minimum_size_it_says_the_terminal_is_too_small(
 
 
 async def test_survey_node_detail_shows_status_platform_and_counts(feed: FeedSource) -> None:
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        c = Clocked()
-        feed.push(*screener_stream())
-        c.now = c.now.replace(minute=40)
-        feed.push(
-            survey(
-                c.tick(),
-                status="reviewing",
-                platform="qualtrics",
-                platform_ir_last_pushed_at="2025-04-01T10:40:00Z",
-            )
+    c = Clocked(T0.replace(minute=40))
+    later = [
+        survey(
+            c.tick(),
+            status="reviewing",
+            platform="qualtrics",
+            platform_ir_last_pushed_at="2025-04-01T10:40:00Z",
         )
-        await settle(pilot, app)
+    ]
+    async with pushed_app(feed, screener_stream(), later) as (app, pilot):
         app.tree.select_item("survey", app.survey_id or "")
         await pilot.pause()
         text = detail_text(app)

@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from qtui.cli import main
 from qtui.tui.web import COOKIE, bind_problem, failure_line, served_command
-from tests.web.cdp import Browser, chromium_path
+from tests.web.cdp import Browser, Page, chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README's picture: rewritten only when asked (QTUI_UPDATE_SCREENSHOTS=1), so a test run
@@ -50,6 +50,36 @@ SCREEN_TEXT = """
   return rows.join("\\n");
 })()
 """
+
+
+def chromium() -> str:
+    binary = chromium_path()
+    if binary is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    return binary
+
+
+@asynccontextmanager
+async def terminal_page(binary: str, url: str) -> AsyncIterator[Page]:
+    """The served page open in headless Chromium, with its terminal's text captured."""
+    browser = Browser(binary)
+    try:
+        page = await browser.page()
+        await page.send("Page.enable")
+        await page.send("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_TERMINAL)
+        await page.send("Page.navigate", url=url + "/")
+        yield page
+        await page.close()
+    finally:
+        browser.close()
+
+
+async def screen_once(page: Page, holds: str, timeout: float) -> str:
+    """The terminal's text `s` as soon as the JavaScript condition `holds` is true of it."""
+    return await page.wait_for(
+        f"(() => {{ const s = {SCREEN_TEXT.strip()}; return {holds} ? s : ''; }})()",
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:
@@ -208,33 +238,19 @@ async def test_a_tab_whose_app_cannot_start_shows_the_error(tmp_path: Path) -> N
 
 
 async def test_in_chromium_a_failed_tab_shows_the_line_not_a_blank_page(tmp_path: Path) -> None:
-    binary = chromium_path()
-    if binary is None:
-        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    binary = chromium()
     recording = tmp_path / "run.jsonl"
     recording.write_bytes((ROOT / "qtui" / "samples" / "screener-run.jsonl").read_bytes())
     with serving("replay", str(recording)) as url:
         recording.unlink()
-        browser = Browser(binary)
-        try:
-            page = await browser.page()
-            await page.send("Page.enable")
-            await page.send("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_TERMINAL)
-            await page.send("Page.navigate", url=url + "/")
-            text = await page.wait_for(
-                f"(() => {{ const s = {SCREEN_TEXT.strip()}; "
-                "return s.includes('does not exist') ? s : ''; })()",
-                timeout=60,
-            )
+        async with terminal_page(binary, url) as page:
+            text = await screen_once(page, "s.includes('does not exist')", timeout=60)
             assert text.splitlines()[0].startswith("qtui: Invalid value for 'FILE': File ")
             unwrapped = "".join(text.split())  # the line wraps at the terminal's width
             assert "(see`python-mqtuiservereplay--help`)" in unwrapped
             # The terminal is shown (first bytes came) and no "Session ended" covers it.
             shown = await page.evaluate("document.body.className")
             assert "-first-byte" in shown and "-closed" not in shown
-            await page.close()
-        finally:
-            browser.close()
 
 
 def test_the_page_makes_no_request_to_another_host() -> None:
@@ -281,35 +297,19 @@ async def test_the_demo_in_headless_chromium_renders_the_tree_and_takes_keys(
     tmp_path: Path,
 ) -> None:
     shot = README_SHOT if os.environ.get("QTUI_UPDATE_SCREENSHOTS") else tmp_path / "serve.png"
-    binary = chromium_path()
-    if binary is None:
-        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    binary = chromium()
     with serving("demo", "--speed", "20", "--seed", "1") as url:
-        browser = Browser(binary)
-        try:
-            page = await browser.page()
-            await page.send("Page.enable")
-            await page.send("Page.addScriptToEvaluateOnNewDocument", source=CAPTURE_TERMINAL)
-            await page.send("Page.navigate", url=url + "/")
+        async with terminal_page(binary, url) as page:
             # The survey tree, its pages and the status bar, as the terminal would show them.
-            text = await page.wait_for(
-                f"(() => {{ const s = {SCREEN_TEXT.strip()}; "
-                "return s.includes('1. Introduction') && s.includes(' LIVE ') ? s : ''; })()",
-                timeout=90,
+            text = await screen_once(
+                page, "s.includes('1. Introduction') && s.includes(' LIVE ')", timeout=90
             )
             assert "Streaming Habits Screener" in text  # the demo's survey, from the sandbox
             assert "Survey" in text and "? Help" in text
             await page.evaluate("window.qtuiTerminal.focus()")
             await page.press("p", "KeyP", 80)  # pause: the key reaches the app
-            paused = await page.wait_for(
-                f"(() => {{ const s = {SCREEN_TEXT.strip()}; "
-                "return s.includes(' PAUSED ') ? s : ''; })()",
-                timeout=30,
-            )
+            paused = await screen_once(page, "s.includes(' PAUSED ')", timeout=30)
             assert " LIVE " not in paused.splitlines()[0]
             await asyncio.sleep(1.5)  # new lines flash for 1.2 s: let the picture settle
             await page.screenshot(shot)
             assert shot.stat().st_size > 10_000
-            await page.close()
-        finally:
-            browser.close()

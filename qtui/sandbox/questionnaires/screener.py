@@ -41,6 +41,13 @@ AGE = [
     ("55_64", "55–64"),
     ("65_plus", "65 or older"),
 ]
+REGIONS = [
+    ("northeast", "US – Northeast"),
+    ("midwest", "US – Midwest"),
+    ("south", "US – South"),
+    ("west", "US – West"),
+    ("outside_us", "Outside the United States"),
+]
 BRANDS = [
     ("streamflix", "Streamflix"),
     ("vidora", "Vidora"),
@@ -114,13 +121,7 @@ def _screener_pages() -> list[dict[str, Any]]:
                 multiple_choice(
                     "q4",
                     "Where do you live?",
-                    [
-                        ("northeast", "US – Northeast"),
-                        ("midwest", "US – Midwest"),
-                        ("south", "US – South"),
-                        ("west", "US – West"),
-                        ("outside_us", "Outside the United States"),
-                    ],
+                    REGIONS,
                 )
             ],
             [rule(TERMINATE, "q4.value == 'outside_us'")],
@@ -566,13 +567,7 @@ def sessions_questionnaire() -> dict[str, Any]:
                     multiple_choice(
                         "q2",
                         "Where do you live?",
-                        [
-                            ("northeast", "US – Northeast"),
-                            ("midwest", "US – Midwest"),
-                            ("south", "US – South"),
-                            ("west", "US – West"),
-                            ("outside_us", "Outside the United States"),
-                        ],
+                        REGIONS,
                     )
                 ],
                 [rule(TERMINATE, "q2.value == 'outside_us'")],

@@ -25,6 +25,7 @@ from typing import Any
 from qtui.sandbox.questra.errors import conflict, invalid, not_found
 
 Record = dict[str, Any]
+Children = dict[str, dict[str, None]]  # parent id -> child ids, insertion-ordered
 
 # The survey fields Questra's documented `survey.created` example shows, in its order.
 SURVEY_CREATED_FIELDS = (
@@ -168,6 +169,30 @@ def _pick(record: Record, fields: Iterable[str]) -> Record:
     return {name: record.get(name) for name in fields}
 
 
+def _next_order(siblings: list[Record]) -> int:
+    """The order after the last of `siblings` (sorted by order); 0 for the first."""
+    return siblings[-1]["order"] + 1 if siblings else 0
+
+
+def _file(records: dict[str, Record], children: Children, parent_id: str, record: Record) -> None:
+    """Keep `record` in its table and list it under its parent."""
+    records[record["id"]] = record
+    children.setdefault(parent_id, {})[record["id"]] = None
+
+
+def _unfile(records: dict[str, Record], children: Children, parent: str, record_id: str) -> Record:
+    """Take a record out of its table and out of its parent's list (its id in field `parent`)."""
+    record = records.pop(record_id)
+    children.get(record[parent], {}).pop(record_id, None)
+    return record
+
+
+def _refile(children: Children, record_id: str, old_parent_id: str, parent_id: str) -> None:
+    """List a record under another parent, at the end."""
+    children[old_parent_id].pop(record_id, None)
+    children.setdefault(parent_id, {})[record_id] = None
+
+
 def _sort_key(record: Record) -> tuple[int, str, str]:
     return (record["order"], record["created_at"] or "", record["id"])
 
@@ -196,10 +221,10 @@ class Org:
         self.variables: dict[str, Record] = {}
         self._slugs: dict[str, str] = {}
         # parent id -> child ids, insertion-ordered
-        self._pages_of: dict[str, dict[str, None]] = {}
-        self._blocks_of: dict[str, dict[str, None]] = {}
-        self._rules_of: dict[str, dict[str, None]] = {}
-        self._variables_of: dict[str, dict[str, None]] = {}
+        self._pages_of: Children = {}
+        self._blocks_of: Children = {}
+        self._rules_of: Children = {}
+        self._variables_of: Children = {}
 
     def emit(self, event: str, data: dict[str, Any], timestamp: str | None = None) -> None:
         self._emit(serialize(event, data, timestamp or self.clock.stamp()))
@@ -415,8 +440,7 @@ class Org:
     ) -> Record:
         """Add a page; `programming=True` makes it locked, its programming started now."""
         if order is None:
-            existing = self.pages_of(survey_id)
-            order = existing[-1]["order"] + 1 if existing else 0
+            order = _next_order(self.pages_of(survey_id))
         now = self.clock.stamp()
         page: Record = {
             "id": page_id or new_uuid(self.rng),
@@ -431,8 +455,7 @@ class Org:
             "created_at": now,
             "updated_at": now,
         }
-        self.pages[page["id"]] = page
-        self._pages_of.setdefault(survey_id, {})[page["id"]] = None
+        _file(self.pages, self._pages_of, survey_id, page)
         self.emit("page.created", self.page_event(page), now)
         return page
 
@@ -459,17 +482,12 @@ class Org:
                 self.delete_rule(rule_id)
         for block_id in list(self._blocks_of.get(page_id, {})):
             self.delete_block(block_id)
-        del self.pages[page_id]
-        self._pages_of[survey_id].pop(page_id, None)
+        _unfile(self.pages, self._pages_of, "survey_id", page_id)
         self._blocks_of.pop(page_id, None)
         self._rules_of.pop(page_id, None)
         self.emit("page.deleted", {"id": page_id})
 
     # --- blocks -----------------------------------------------------------------------
-
-    def _next_block_order(self, page_id: str) -> int:
-        existing = self.blocks_of(page_id)
-        return existing[-1]["order"] + 1 if existing else 0
 
     def create_block(
         self,
@@ -481,7 +499,7 @@ class Org:
     ) -> Record:
         self.page(page_id)
         if order is None:
-            order = self._next_block_order(page_id)
+            order = _next_order(self.blocks_of(page_id))
         now = self.clock.stamp()
         block: Record = {
             "id": block_id or new_uuid(self.rng),
@@ -491,8 +509,7 @@ class Org:
             "created_at": now,
             "updated_at": now,
         }
-        self.blocks[block["id"]] = block
-        self._blocks_of.setdefault(page_id, {})[block["id"]] = None
+        _file(self.blocks, self._blocks_of, page_id, block)
         self.emit("block.created", self.block_object(block), now)
         return block
 
@@ -511,9 +528,8 @@ class Org:
             if target["survey_id"] != self.pages[block["page_id"]]["survey_id"]:
                 raise invalid("page_id", "a block can only move to a page of the same survey")
             if order is None:
-                order = self._next_block_order(page_id)
-            self._blocks_of[block["page_id"]].pop(block_id, None)
-            self._blocks_of.setdefault(page_id, {})[block_id] = None
+                order = _next_order(self.blocks_of(page_id))
+            _refile(self._blocks_of, block_id, block["page_id"], page_id)
             block["page_id"] = page_id
         if config is not None:
             block["config"] = config
@@ -525,8 +541,7 @@ class Org:
         return block
 
     def delete_block(self, block_id: str) -> None:
-        block = self.blocks.pop(block_id)
-        self._blocks_of.get(block["page_id"], {}).pop(block_id, None)
+        _unfile(self.blocks, self._blocks_of, "page_id", block_id)
         self.emit("block.deleted", {"id": block_id})
 
     # --- variables --------------------------------------------------------------------
@@ -553,8 +568,7 @@ class Org:
             "expression": expression,
             "attention_required": attention_required,
         }
-        self.variables[variable["id"]] = variable
-        self._variables_of.setdefault(survey_id, {})[variable["id"]] = None
+        _file(self.variables, self._variables_of, survey_id, variable)
         self.emit("variable.created", self.variable_object(variable))
         return variable
 
@@ -567,8 +581,7 @@ class Org:
         return variable
 
     def delete_variable(self, variable_id: str) -> None:
-        variable = self.variables.pop(variable_id)
-        self._variables_of.get(variable["survey_id"], {}).pop(variable_id, None)
+        _unfile(self.variables, self._variables_of, "survey_id", variable_id)
         self.emit("variable.deleted", {"id": variable_id})
 
     # --- navigation rules -------------------------------------------------------------
@@ -592,8 +605,7 @@ class Org:
         self.page(source_page_id)
         self._check_target(source_page_id, target_page_id)
         if order is None:
-            existing = self.rules_of(source_page_id)
-            order = existing[-1]["order"] + 1 if existing else 0
+            order = _next_order(self.rules_of(source_page_id))
         rule: Record = {
             "id": rule_id or new_uuid(self.rng),
             "source_page_id": source_page_id,
@@ -602,8 +614,7 @@ class Org:
             "order": order,
             "attention_required": attention_required,
         }
-        self.rules[rule["id"]] = rule
-        self._rules_of.setdefault(source_page_id, {})[rule["id"]] = None
+        _file(self.rules, self._rules_of, source_page_id, rule)
         self.emit("navigation_rule.created", self.rule_with_pages(rule))
         return rule
 
@@ -615,13 +626,11 @@ class Org:
             raise invalid("source_page_id", "the source page belongs to another survey")
         self._check_target(source, changes.get("target_page_id", rule["target_page_id"]))
         if source != rule["source_page_id"]:
-            self._rules_of[rule["source_page_id"]].pop(rule_id, None)
-            self._rules_of.setdefault(source, {})[rule_id] = None
+            _refile(self._rules_of, rule_id, rule["source_page_id"], source)
         rule.update(changes)
         self.emit("navigation_rule.updated", self.rule_with_pages(rule))
         return rule
 
     def delete_rule(self, rule_id: str) -> None:
-        rule = self.rules.pop(rule_id)
-        self._rules_of.get(rule["source_page_id"], {}).pop(rule_id, None)
+        _unfile(self.rules, self._rules_of, "source_page_id", rule_id)
         self.emit("navigation_rule.deleted", {"id": rule_id})
