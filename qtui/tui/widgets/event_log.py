@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
@@ -42,6 +43,12 @@ class LogEntry:
             body["error"] = frame.error
         body["envelope"] = frame.envelope
         return {k: v for k, v in body.items() if v is not None}
+
+
+# Rendered rows and lines kept (a few screens' worth). DataTable keeps 1,000 lines, 1,000 rows
+# and 10,000 cells: on a live stream they fill with rows already scrolled past, some 20
+# container objects a line, which every full pass of the cyclic collector walks.
+RENDERED_ROWS = 250
 
 
 def signature_mark(verified: bool | None) -> str:
@@ -80,6 +87,9 @@ Every event received, oldest first: its time, type, signature (`✓` verified by
     def __init__(self, *, limit: int = 1000, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
         self.limit = limit
+        self._row_render_cache = LRUCache(RENDERED_ROWS)
+        self._cell_render_cache = LRUCache(RENDERED_ROWS * 4)  # four columns
+        self._line_cache = LRUCache(RENDERED_ROWS)
         self._entries: deque[tuple[str, LogEntry]] = deque()
         self._by_key: dict[str, LogEntry] = {}
         self._cells: dict[str, tuple[Any, ...]] = {}
