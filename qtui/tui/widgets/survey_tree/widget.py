@@ -696,11 +696,18 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         label = self._label_for(item, node)
         if label is not None:
             # Not `set_label`, which queues one repaint message per node: under a burst that
-            # is thousands of messages. The line cache is keyed on `_updates`; one refresh
-            # of the widget repaints what is visible.
+            # is thousands of messages. The line cache is keyed on `_updates`, so only a
+            # line on the screen needs repainting now; one scrolled to later is drawn anew.
             node._label = label
             node._updates += 1
-            self.refresh()
+            self._repaint_line(node)
+
+    def _repaint_line(self, node: TreeNode[Item]) -> None:
+        if self._tree_lines_cached is None:
+            return  # a layout is due, and with it a repaint of the whole tree
+        line, top = node._line, self.scroll_offset.y
+        if top <= line < top + self.size.height:
+            self._refresh_line(line)
 
     def _label_for(self, item: Item, node: TreeNode[Item]) -> Text | None:
         store, styles = self.store, self._styles
