@@ -30,7 +30,7 @@ from qtui.config import Settings
 from qtui.core.events import Event, EventError, parse_event
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import Survey
-from qtui.core.store import Change, SurveyStore
+from qtui.core.store import Change, Progress, SurveyStore
 from qtui.text import printable
 from qtui.tui import keys, staged_snapshot
 from qtui.tui.clock import Clock
@@ -101,6 +101,9 @@ def _survey_of(event: Event) -> str | None:
     return getattr(data, "survey_id", None)
 
 
+# Events of these entities leave a survey's progress (pages, programming job, status) as is.
+_PROGRESS_KEPT = frozenset({"block", "navigation_rule", "variable"})
+
 # Changes applied per slice of a flush, and the time after which the rest waits for the next
 # frame.
 FLUSH_SLICE = 10
@@ -154,6 +157,8 @@ class QtuiApp(EditActions, App[None]):
         self.flush_seconds: list[float] = []  # time spent in each flush (for bench/tui.py)
         self.timings: dict[str, float] = {}  # last snapshot load, by phase
         self._changes: list[Change] = []
+        # The shown survey's progress, until an event that can change it (see `_progress`).
+        self._progress: tuple[str, Progress] | None = None
         self._entries: list[LogEntry] = []
         self._flush_timer: Timer | None = None
         self._status_timer: Timer | None = None
@@ -264,6 +269,7 @@ class QtuiApp(EditActions, App[None]):
 
     def show_survey(self, survey_id: str) -> None:
         self.store.prefer(survey_id)  # an id another survey shares reads as this survey's
+        self._progress = None
         self.main.show_survey(survey_id)
         self.problems.show(survey_id, self.tree.page_count())
 
@@ -298,6 +304,7 @@ class QtuiApp(EditActions, App[None]):
         validated = time.perf_counter()
         with ingesting(SNAPSHOT_GEN0_THRESHOLD):
             self.store.load(survey)
+        self._progress = None
         self.timings["validate_s"] = self.timings.get("validate_s", 0) + validated - started
         merged = time.perf_counter() - validated
         self.timings["store_load_s"] = self.timings.get("store_load_s", 0) + merged
@@ -339,6 +346,7 @@ class QtuiApp(EditActions, App[None]):
         if self.survey_id is None and survey.id:
             self.survey_id = survey.id
             self.store.prefer(survey.id)
+            self._progress = None
             self.main.show_survey(survey.id)
         elif self.survey_id is not None:
             self.main.rebuild()
@@ -427,6 +435,8 @@ class QtuiApp(EditActions, App[None]):
                 self.show_survey(adopted)
         before_name = self._item_name(event)  # deletes carry only an id: name it first
         change = self.store.apply(event, frame.survey_id)
+        if event.entity not in _PROGRESS_KEPT or not event.is_known:
+            self._progress = None
         name = self._item_name(event) if change is None or change.kind != "deleted" else None
         note = "" if change is not None or not event.is_known else "no change"
         if not event.is_known:
@@ -648,7 +658,7 @@ class QtuiApp(EditActions, App[None]):
             return
         survey_id = self.survey_id or ""
         record = self.store.survey_record(survey_id) if survey_id else None
-        progress = self.store.progress(survey_id)
+        progress = self._survey_progress(survey_id)
         info = StatusInfo(
             paused=self.paused,
             status=str(progress.status) if progress.status else "waiting",
@@ -670,6 +680,13 @@ class QtuiApp(EditActions, App[None]):
         # A running job's time is measured on Questra's clock, to the newest event shown,
         # as its final time is (programming.started → programming.finished).
         self.main.show_status(info, progress, self.newest_shown_at)
+
+    def _survey_progress(self, survey_id: str) -> Progress:
+        """The store's `progress`, counted again only after an event that can change it: it
+        sorts every page, a few milliseconds of each flush for a 1,000-page survey."""
+        if self._progress is None or self._progress[0] != survey_id:
+            self._progress = (survey_id, self.store.progress(survey_id))
+        return self._progress[1]
 
     # --- actions ----------------------------------------------------------------------
 

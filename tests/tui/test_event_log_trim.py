@@ -51,3 +51,19 @@ async def test_a_trim_leaves_the_cursor_on_the_event_the_reader_is_on():
         await pilot.pause()
         assert shown_items(log) == [f"q{n}" for n in range(3, 11)]
         assert log.selected().item == "q5"
+
+
+async def test_rows_added_together_are_shown_in_order_and_the_cursor_follows_them():
+    async with LogApp().run_test(size=(60, 14)) as pilot:
+        log = pilot.app.query_one(EventLog)
+        log.add_entries(entries(0, 1))
+        log.add_entries(entries(1, 6))  # seven rows: under the limit, nothing trimmed
+        await pilot.pause()
+        assert shown_items(log) == [f"q{n}" for n in range(7)]
+        assert log.virtual_size.height >= 7
+        assert log.selected().item == "q6"
+        lines = [log.render_line(y).text for y in range(log.size.height)]
+        assert any("q6" in line for line in lines) and any("q1" in line for line in lines)
+        log.focus()
+        await pilot.press("up", "up")
+        assert log.selected().item == "q4"

@@ -23,7 +23,16 @@ from qtui.tui.problems import ProblemReport, summary
 from qtui.tui.sources import EventSource, FeedSource, ReplaySource
 from qtui.tui.widgets.status_bar import PRIORITY, ProgressRow, StatusBar
 from tests.tui.conftest import quiet_settings, settle, until
-from tests.tui.envelopes import SURVEY, T0, page, programming, screener_stream, survey
+from tests.tui.envelopes import (
+    SURVEY,
+    T0,
+    block,
+    mc,
+    page,
+    programming,
+    screener_stream,
+    survey,
+)
 from tests.tui.test_screen import detail_text
 
 
@@ -93,6 +102,33 @@ async def test_lag_grows_with_the_clock_but_programming_time_is_questras(
         await settle(pilot, app)
         assert "● live · last event 25s ago ·" in bar(app)
         assert progress(app) == "Programming | 1 of 3 pages so far · 2:28"
+
+
+async def test_the_pages_programmed_follow_page_events_between_block_events(
+    feed: FeedSource,
+) -> None:
+    async with status_app(feed, T0 + timedelta(minutes=1)) as (app, pilot, clock):
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        assert progress(app) == "Programming | 1 of 3 pages so far · 0:13"
+        t = T0 + timedelta(seconds=20)
+        feed.push(block(stamp(t), "b1", "p1", 0, mc("Reworded"), event="block.updated"))
+        await settle(pilot, app)
+        assert progress(app) == "Programming | 1 of 3 pages so far · 0:18"
+        t += timedelta(seconds=1)
+        feed.push(
+            page(
+                stamp(t),
+                "p2",
+                "Disqualified",
+                1,
+                event="page.updated",
+                started=stamp(t),
+                completed=stamp(t),
+            )
+        )
+        await settle(pilot, app)
+        assert progress(app) == "Programming | 2 of 3 pages so far · 0:19"
 
 
 async def test_finished_job_shows_the_same_time_in_the_row_and_the_detail(

@@ -9,6 +9,7 @@ from qtui.tui.widgets import survey_tree
 from tests.tui.conftest import make_app, screener_app, settle
 from tests.tui.envelopes import (
     SURVEY,
+    T0,
     Clocked,
     block,
     deleted,
@@ -253,3 +254,32 @@ async def test_a_small_survey_loaded_from_a_snapshot_opens_every_page(feed: Feed
         pages = [p.id for p in store.pages(SURVEY)]
         assert pages and all(app.tree.node_for(("page", p)).is_expanded for p in pages)
         assert ("block", "b1") in app.tree
+
+
+async def test_a_relabelled_line_shows_its_new_label_on_screen_and_when_scrolled_to(
+    feed: FeedSource,
+) -> None:
+    app = make_app(feed)
+    async with app.run_test(size=(120, 24)) as pilot:
+        feed.push(*screener_stream())
+        c = Clocked(app.latest_event_at or T0)
+        feed.push(*(block(c.tick(), f"x{n}", "p2", n, mc(f"Extra {n}")) for n in range(30)))
+        await settle(pilot, app)
+        tree = app.tree
+
+        def screen_lines() -> list[str]:
+            return [tree.render_line(y).text for y in range(tree.size.height)]
+
+        last_line = len(tree._tree_lines) - 1
+        assert tree.size.height < last_line  # the last page's lines are off screen
+        c = Clocked(app.latest_event_at)  # type: ignore[arg-type]
+        feed.push(
+            block(c.tick(), "b1", "p1", 0, text("Hello again"), event="block.updated"),
+            block(c.tick(), "b4", "p3", 0, text("Rewritten far below"), event="block.updated"),
+        )
+        await settle(pilot, app)
+        assert any("Hello again" in line for line in screen_lines())
+        assert not any("Rewritten" in line for line in screen_lines())
+        await pilot.press("end")
+        await pilot.pause()
+        assert any("Rewritten far below" in line for line in screen_lines())

@@ -18,6 +18,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -28,6 +30,8 @@ from qtui.tui.widgets import labels
 from qtui.tui.widgets.survey_tree.batching import read_batch
 from qtui.tui.widgets.survey_tree.desired import DesiredTree
 from qtui.tui.widgets.survey_tree.items import VARIABLES_KEY, Item, Kind, NodeKey
+from qtui.tui.widgets.survey_tree.lines import lay_out
+from qtui.tui.widgets.survey_tree.long_lived import LongLived, release
 
 # The columns each kind of line is laid out with (see `labels.Columns`).
 _COLUMNS_OF: dict[str, tuple[str, ...]] = {
@@ -36,6 +40,12 @@ _COLUMNS_OF: dict[str, tuple[str, ...]] = {
     "rule": ("name",),
     "variable": ("variable",),
 }
+
+
+# Rendered lines kept: Tree keeps 1,024 (and grows to the screen's height). Relabelled lines
+# leave their old renderings there, some 20 container objects each, which every full pass of
+# the cyclic collector walks.
+RENDERED_LINES = 256
 
 
 def _follow_page_limit() -> int:
@@ -92,6 +102,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
     ) -> None:
         self._desired = DesiredTree(store)  # before Tree's own set-up, which may read survey_id
         super().__init__("", data=Item("survey", ""), id=id)
+        self._line_cache = LRUCache(RENDERED_LINES)
         self.store = store
         self.clock = clock or Clock()
         self.flash_ms = flash_ms
@@ -116,6 +127,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         self._name_widths = (1, 0, 0)  # (number, name, variable), when pages or variables do
         # Page id → (blocks, rules) a snapshot taken in stages announced, until they arrive.
         self._announced: dict[str, tuple[int, int]] = {}
+        self._long_lived = LongLived()  # freezes nodes once many are built
 
     # --- reading ----------------------------------------------------------------------
 
@@ -227,7 +239,10 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         self._built.clear()
         self._page_numbers.clear()
         self._spinning.clear()
+        old_root = self.root
         self.clear()
+        release(old_root)
+        self._tree_nodes = {self.root._id: self.root}  # `clear` keeps the old nodes there
         self.root.data = Item("survey", self.survey_id or "")
         self._index[("survey", self.survey_id or "")] = self.root
         self.root.expand()
@@ -255,6 +270,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
             self._opened_once = True
             self._follow(list(self._page_numbers))
         self._relabel(self.root)
+        self._long_lived.settle()
         if cursor is not None and self._select_existing(cursor.key):
             return
         self.cursor_line = 0
@@ -289,6 +305,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
             group = self._index.get(VARIABLES_KEY)
             if group is not None:
                 group.expand()
+        self._long_lived.settle()
         return self._select_existing(key)
 
     def expand_all_pages(self) -> None:
@@ -301,6 +318,8 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         if group is not None:
             group._expanded = True
         self._invalidate()
+        _ = self._tree_lines  # laid out before the freeze: its lines are long-lived too
+        self._long_lived.settle()
 
     def collapse_all_pages(self) -> None:
         for key, node in self._index.items():
@@ -326,6 +345,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         if node.data is not None and node.data.kind == "page":
             self._closed_by_user.discard(node.data.id)
             self._build_page(node)
+            self._long_lived.settle()
 
     def _build_page(self, node: TreeNode[Item]) -> None:
         assert node.data is not None
@@ -405,11 +425,33 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         else:
             node = parent.add(Text(""), item, before=index, allow_expand=expandable)
         self._index[item.key] = node
+        self._long_lived.built += 1
         self._fresh.add(item.key)
         label = self._label_for(item, node)
         if label is not None:
             node._label = label  # a new node: no repaint of its line is needed yet
         return node
+
+    def _build(self) -> None:
+        # Tree's own, with the lines laid out by `lay_out` (no garbage cycle per layout).
+        lines = lay_out(self.root, self.show_root)
+        self._tree_lines_cached = lines
+        guide_depth, show_root = self.guide_depth, self.show_root
+        get_label_width = self.get_label_width
+        width = (
+            max(
+                get_label_width(line.path[-1]) + line._get_guide_width(guide_depth, show_root)
+                for line in lines
+            )
+            if lines
+            else self.size.width
+        )
+        self.virtual_size = Size(width, len(lines))
+        if self.cursor_line != -1:
+            if self.cursor_node is not None:
+                self.cursor_line = self.cursor_node._line
+            if self.cursor_line >= len(lines):
+                self.cursor_line = -1
 
     def get_label_width(self, node: TreeNode[Item]) -> int:
         # Called for every line on each layout; the label's own width plus the toggle icon
@@ -427,7 +469,7 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
                 self._built.discard(key[1])
                 self._page_numbers.pop(key[1], None)
                 self._spinning.discard(key[1])
-        node.remove()
+        node.remove()  # unlinks the node's children from it: no cycle is left
 
     def _keys_below(self, node: TreeNode[Item]) -> Iterable[NodeKey]:
         if node.data is not None:
@@ -654,11 +696,18 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         label = self._label_for(item, node)
         if label is not None:
             # Not `set_label`, which queues one repaint message per node: under a burst that
-            # is thousands of messages. The line cache is keyed on `_updates`; one refresh
-            # of the widget repaints what is visible.
+            # is thousands of messages. The line cache is keyed on `_updates`, so only a
+            # line on the screen needs repainting now; one scrolled to later is drawn anew.
             node._label = label
             node._updates += 1
-            self.refresh()
+            self._repaint_line(node)
+
+    def _repaint_line(self, node: TreeNode[Item]) -> None:
+        if self._tree_lines_cached is None:
+            return  # a layout is due, and with it a repaint of the whole tree
+        line, top = node._line, self.scroll_offset.y
+        if top <= line < top + self.size.height:
+            self._refresh_line(line)
 
     def _label_for(self, item: Item, node: TreeNode[Item]) -> Text | None:
         store, styles = self.store, self._styles
