@@ -226,10 +226,14 @@ class EditActions:
                 for rule in store.rules(page.id)
                 if rule.target_page_id == item_id
             ]
-            into = f" and {len(incoming)} rules of other pages lead to it" if incoming else ""
+            into = ""
+            if len(incoming) == 1:
+                into = " and 1 rule of another page leads to it"
+            elif incoming:
+                into = f" and {len(incoming)} rules of other pages lead to it"
             lines.append(
-                f"It holds {len(blocks)} blocks and {len(rules)} rules{into}, deleted with it;"
-                " u brings them all back."
+                f"It holds {_counted(len(blocks), 'block')} and {_counted(len(rules), 'rule')}"
+                f"{into}, deleted with it; u brings them all back."
             )
             loops = [loop for loop in loops if loop.get("page_id") != item_id]
             edit = edits.delete(
@@ -252,8 +256,9 @@ class EditActions:
             if yes:
                 self.send_edit(edit)
 
-        noun = edits.NOUNS[entity]
-        screen = ConfirmScreen(f"Delete {noun} {title}?", "\n".join(lines))
+        # A page's title already says "page Age"; the others are bare names.
+        named = title if entity == "page" else f"{edits.NOUNS[entity]} {title}"
+        screen = ConfirmScreen(f"Delete {named}?", "\n".join(lines))
         self.push_screen(screen, answered)  # type: ignore[attr-defined]
 
     def _last_push(self) -> Any:
@@ -507,3 +512,8 @@ class EditActions:
 
         screen = PushScreen(survey, push_target(self), kinds, self.push_client_options)
         self.push_screen(screen, chosen)  # type: ignore[attr-defined]
+
+
+def _counted(n: int, noun: str) -> str:
+    """`1 block`, `3 blocks`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
