@@ -270,6 +270,17 @@ def test_import_of_a_file_that_is_not_a_qsf_says_what_is_wrong(env, tmp_path):
     assert "SurveyEntry is missing" in result.stderr
 
 
+def test_import_of_a_fullsurvey_says_it_is_one_and_what_reads_it(env, tmp_path):
+    _, variables = env
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(screener_survey()))
+    for target in (["--json"], ["--to", "sandbox"]):
+        result = CliRunner().invoke(main, ["import", str(path), *target], env=variables)
+        assert result.exit_code == 2
+        assert "this is a FullSurvey, not a QSF; `qtui open`" in result.stderr
+        assert "export the survey again" not in result.stderr
+
+
 @pytest.mark.parametrize("pick", [0, -1, MIXED])
 def test_loop_and_merge_round_trips_static_and_question_loops(pick):
     """The excerpts' loop shapes on blocks of a real export: both loop after the round trip."""
