@@ -237,6 +237,19 @@ def test_export_command_writes_a_qsf_the_sandbox_imports(env, tmp_path):
     assert {q["DataExportTag"] for q in record.questions.values()} >= {"industry", "age"}
 
 
+def test_export_names_what_it_could_not_express_as_push_does(env, tmp_path):
+    _, variables = env
+    survey = screener_survey()
+    survey["variables"] = [{"id": "v9", "name": "n_age", "expression": "count(age.value)"}]
+    source = tmp_path / "s.json"
+    source.write_text(json.dumps(survey))
+    out = tmp_path / "s.qsf"
+    result = CliRunner().invoke(main, ["export", str(source), "--qsf", str(out)], env=variables)
+    assert result.exit_code == 3, result.output
+    assert "  variable n_age  [variable]  variable 'n_age' = 'count(age.value)'" in result.stderr
+    assert "v9" not in result.stderr
+
+
 def test_import_json_prints_the_survey_and_what_did_not_map(env):
     _, variables = env
     path = FIXTURES / "sp_test_survey.qsf"
@@ -255,6 +268,17 @@ def test_import_of_a_file_that_is_not_a_qsf_says_what_is_wrong(env, tmp_path):
     result = CliRunner().invoke(main, ["import", str(path), "--json"], env=variables)
     assert result.exit_code == 2
     assert "SurveyEntry is missing" in result.stderr
+
+
+def test_import_of_a_fullsurvey_says_it_is_one_and_what_reads_it(env, tmp_path):
+    _, variables = env
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(screener_survey()))
+    for target in (["--json"], ["--to", "sandbox"]):
+        result = CliRunner().invoke(main, ["import", str(path), *target], env=variables)
+        assert result.exit_code == 2
+        assert "this is a FullSurvey, not a QSF; `qtui open`" in result.stderr
+        assert "export the survey again" not in result.stderr
 
 
 @pytest.mark.parametrize("pick", [0, -1, MIXED])

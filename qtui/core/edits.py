@@ -339,11 +339,13 @@ class Restore:
 class Done:
     """A sent edit and what the server answered (None for a delete).
 
-    `resume` is a restore that stopped half-way: undo goes on with it."""
+    `resume` is a restore that stopped half-way: undo goes on with it. Edits sent as one
+    action (a move renumbers every sibling it passes) share a `group`: undone together."""
 
     edit: Edit | Restore
     result: dict[str, Any] | None
     resume: Restore | None = None
+    group: int | None = None
 
 
 class EditHistory:
@@ -352,12 +354,23 @@ class EditHistory:
     def __init__(self) -> None:
         self._done: list[Done] = []
         self._undone: list[Done] = []
+        self._groups = 0
+
+    def new_group(self) -> int:
+        """An id for edits sent as one action, so that one undo takes them all back."""
+        self._groups += 1
+        return self._groups
 
     def record(
-        self, edit: Edit | Restore, result: dict[str, Any] | None, *, kind: str = "new"
+        self,
+        edit: Edit | Restore,
+        result: dict[str, Any] | None,
+        *,
+        kind: str = "new",
+        group: int | None = None,
     ) -> None:
         """Note a sent edit. `kind`: "new" (clears redo), "undo" or "redo"."""
-        entry = Done(edit, result)
+        entry = Done(edit, result, group=group)
         if kind == "undo":
             self._undone.append(entry)
         else:
@@ -390,14 +403,31 @@ class EditHistory:
             return last.resume
         return _undoing(last)
 
-    def put_back(self, edit: Edit | Restore, kind: str) -> None:
+    def undo_action(self) -> tuple[list[Edit | Restore], int | None]:
+        """The edits undoing the last action (every edit of its group), and the group."""
+        return self._take(self._done)
+
+    def redo_action(self) -> tuple[list[Edit | Restore], int | None]:
+        return self._take(self._undone)
+
+    def _take(self, stack: list[Done]) -> tuple[list[Edit | Restore], int | None]:
+        if not stack:
+            return [], None
+        group = stack[-1].group
+        out: list[Edit | Restore] = []
+        while stack and (not out or (group is not None and stack[-1].group == group)):
+            last = stack.pop()
+            out.append(last.resume if last.resume is not None else _undoing(last))
+        return out, group
+
+    def put_back(self, edit: Edit | Restore, kind: str, group: int | None = None) -> None:
         """An undo or redo that could not be sent goes back where it came from; a restore
         that stopped half-way waits there to be resumed."""
         target = self._done if kind == "undo" else self._undone
         if isinstance(edit, Restore):
             target.append(Done(edit.deleted, None, resume=edit if edit.done else None))
             return
-        target.append(Done(inverse(edit, None), None))
+        target.append(Done(inverse(edit, None), None, group=group))
 
     def __len__(self) -> int:
         return len(self._done)

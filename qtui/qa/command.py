@@ -289,6 +289,23 @@ def _cover(
 # --- --answers ---------------------------------------------------------------------------------
 
 
+def _unknown_answers(answers: dict[str, Any], definition: Any, survey: Any) -> list[str]:
+    """The answers' keys that name no question: neither a QID, an export tag (any case) nor,
+    with the source survey, a reference name. A typo would otherwise leave a question
+    unanswered and surface pages later as the platform's "requires a response"."""
+    from qtui.core.models import reference_names
+
+    known: set[str] = set()
+    questions = definition.get("Questions") if isinstance(definition, dict) else None
+    for qid, question in (questions or {}).items():
+        known.add(str(qid).lower())
+        if isinstance(question, dict) and question.get("DataExportTag"):
+            known.add(str(question["DataExportTag"]).lower())
+    if survey is not None:
+        known |= {name.lower() for name in reference_names(survey).values()}
+    return [key for key in answers if str(key).lower() not in known]
+
+
 def _scripted(
     settings: Any,
     survey_id: str,
@@ -316,6 +333,14 @@ def _scripted(
             survey = None
             if known:
                 survey, _ = await load_source(source, survey_id, settings, client.base_url)
+            unknown = _unknown_answers(answers, definition, survey)
+            if unknown:
+                _fail(
+                    f"answers {answers_path}: no question is named "
+                    f"{', '.join(repr(name) for name in unknown)}; name a question by its "
+                    "reference name (export tag) or its QID",
+                    EXIT_USAGE,
+                )
             blocking = blockers(definition)
             if engine == "local":
                 if survey is None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from qtui.core.outline import item_title
 from qtui.qualtrics.commands import (
     EXIT_FAILED,
     EXIT_ISSUES,
@@ -72,7 +73,8 @@ def export(survey: str, qsf_path: Path, for_sessions: bool) -> None:
         f"from {compiled.name!r}."
     )
     for issue in compiled.issues:
-        click.echo(f"  {issue.item_id}  [{issue.kind}]  {issue.reason}", err=True)
+        title = item_title(model, issue.item_id)
+        click.echo(f"  {title}  [{issue.kind}]  {issue.reason}", err=True)
     sys.exit(EXIT_ISSUES if compiled.issues else EXIT_OK)
 
 

@@ -25,6 +25,12 @@ def read(path: Path) -> dict[str, Any]:
 def check(document: object, where: str = "the QSF") -> None:
     if not isinstance(document, dict):
         raise QsfError(f"{where}: the top level is not a JSON object")
+    survey = document.get("survey") if isinstance(document.get("survey"), dict) else document
+    if "SurveyEntry" not in document and "pages" in survey and "id" in survey:
+        raise QsfError(
+            f"{where}: this is a FullSurvey, not a QSF; `qtui open`, `qtui push` and "
+            "`qtui export --qsf` read it as it is"
+        )
     if not isinstance(document.get("SurveyEntry"), dict):
         raise QsfError(f"{where}: SurveyEntry is missing; export the survey again from Qualtrics")
     if not isinstance(document.get("SurveyElements"), list):

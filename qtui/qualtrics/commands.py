@@ -321,6 +321,8 @@ def _read_answers(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
         _fail(f"answers {error}", EXIT_USAGE)
     if not isinstance(data, dict):
         _fail(f"{path} must hold a JSON object of answers (name or QID → value)", EXIT_USAGE)
+    if "answers" in data and not isinstance(data["answers"], dict):
+        _fail(f"{path}: answers must be an object (name or QID → value)", EXIT_USAGE)
     if isinstance(data.get("answers"), dict):
         embedded = data.get("embeddedData") or {}
         if not isinstance(embedded, dict):

@@ -226,10 +226,14 @@ class EditActions:
                 for rule in store.rules(page.id)
                 if rule.target_page_id == item_id
             ]
-            into = f" and {len(incoming)} rules of other pages lead to it" if incoming else ""
+            into = ""
+            if len(incoming) == 1:
+                into = " and 1 rule of another page leads to it"
+            elif incoming:
+                into = f" and {len(incoming)} rules of other pages lead to it"
             lines.append(
-                f"It holds {len(blocks)} blocks and {len(rules)} rules{into}, deleted with it;"
-                " u brings them all back."
+                f"It holds {_counted(len(blocks), 'block')} and {_counted(len(rules), 'rule')}"
+                f"{into}, deleted with it; u brings them all back."
             )
             loops = [loop for loop in loops if loop.get("page_id") != item_id]
             edit = edits.delete(
@@ -252,8 +256,9 @@ class EditActions:
             if yes:
                 self.send_edit(edit)
 
-        noun = edits.NOUNS[entity]
-        screen = ConfirmScreen(f"Delete {noun} {title}?", "\n".join(lines))
+        # A page's title already says "page Age"; the others are bare names.
+        named = title if entity == "page" else f"{edits.NOUNS[entity]} {title}"
+        screen = ConfirmScreen(f"Delete {named}?", "\n".join(lines))
         self.push_screen(screen, answered)  # type: ignore[attr-defined]
 
     def _last_push(self) -> Any:
@@ -313,7 +318,8 @@ class EditActions:
                 )
                 if edit is not None:
                     moves.append(edit)
-        self.send_edits(moves)
+        # One move is one action: undo puts every sibling it renumbered back at once.
+        self.send_edits(moves, group=self.editing.history.new_group() if len(moves) > 1 else None)
 
     def action_move_to_page(self) -> None:
         """Move the selected block to the end of another page (undo moves it back)."""
@@ -362,17 +368,21 @@ class EditActions:
         self.send_edits([edit], kind)
 
     @work(group="edits", exclusive=False)
-    async def send_edits(self, batch: list[Edit | Restore], kind: str = "new") -> None:
+    async def send_edits(
+        self, batch: list[Edit | Restore], kind: str = "new", group: int | None = None
+    ) -> None:
         for index, edit in enumerate(batch):
             if isinstance(edit, Restore):
                 if not await self._restore(edit, kind):
                     return
                 continue
-            outcome = await self.editing.submit(edit, kind=kind)
+            outcome = await self.editing.submit(edit, kind=kind, group=group)
             if outcome.status == "sent":
                 continue
             if kind in ("undo", "redo"):
-                self.editing.history.put_back(edit, kind)
+                for unsent in reversed(batch[index:]):  # what was not sent waits for `u` again
+                    if isinstance(unsent, Edit):
+                        self.editing.history.put_back(unsent, kind, group)
             if outcome.status == "unsent":
                 for unsent in batch[index:]:
                     if isinstance(unsent, Edit):
@@ -445,20 +455,20 @@ class EditActions:
     def action_undo(self) -> None:
         if not self._on_main():
             return
-        edit = self.editing.history.undo()
-        if edit is None:
+        batch, group = self.editing.history.undo_action()
+        if not batch:
             self.notify("Nothing to undo.")  # type: ignore[attr-defined]
             return
-        self.send_edit(edit, "undo")
+        self.send_edits(batch, "undo", group)
 
     def action_redo(self) -> None:
         if not self._on_main():
             return
-        edit = self.editing.history.redo()
-        if edit is None:
+        batch, group = self.editing.history.redo_action()
+        if not batch:
             self.notify("Nothing to redo.")  # type: ignore[attr-defined]
             return
-        self.send_edit(edit, "redo")
+        self.send_edits(batch, "redo", group)
 
     # --- the local file and drafts ------------------------------------------------------
 
@@ -507,3 +517,8 @@ class EditActions:
 
         screen = PushScreen(survey, push_target(self), kinds, self.push_client_options)
         self.push_screen(screen, chosen)  # type: ignore[attr-defined]
+
+
+def _counted(n: int, noun: str) -> str:
+    """`1 block`, `3 blocks`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -168,7 +168,12 @@ class EditSession:
     # --- sending ------------------------------------------------------------------------
 
     async def submit(
-        self, edit: Edit, *, kind: str = "new", check_conflict: bool = True
+        self,
+        edit: Edit,
+        *,
+        kind: str = "new",
+        check_conflict: bool = True,
+        group: int | None = None,
     ) -> Outcome:
         """Send one edit and, once accepted, show it (pending until its webhook comes).
 
@@ -188,7 +193,7 @@ class EditSession:
             return Outcome("conflict", error.message, current=error.current)
         self.sent += 1
         if kind != "part":  # a step of a restore: the restore is recorded whole
-            self.history.record(edit, result, kind=kind)
+            self.history.record(edit, result, kind=kind, group=group)
         self._show(edit, result)
         if editor.kind == "file":
             self.dirty = True

@@ -44,6 +44,28 @@ def test_history_undo_then_redo_then_a_new_edit_clears_redo():
     assert history.can_undo and not history.can_redo
 
 
+def test_a_move_renumbering_two_items_is_undone_and_redone_as_one_action():
+    history = EditHistory()
+    first = {"id": "p0", "name": "Intro", "order": 0}
+    history.record(edits.update("page", first, {**first, "name": "Hello"}), None)
+    age, gender = {"id": "p1", "order": 1}, {"id": "p2", "order": 2}
+    group = history.new_group()
+    history.record(edits.update("page", gender, {**gender, "order": 1}), None, group=group)
+    history.record(edits.update("page", age, {**age, "order": 2}), None, group=group)
+    batch, got = history.undo_action()
+    assert got == group
+    assert [(e.item_id, e.fields) for e in batch] == [("p1", {"order": 1}), ("p2", {"order": 2})]
+    for edit in batch:
+        history.record(edit, None, kind="undo", group=group)
+    batch, _ = history.redo_action()
+    assert [(e.item_id, e.fields) for e in batch] == [("p2", {"order": 1}), ("p1", {"order": 2})]
+    history.record(batch[0], None, kind="redo", group=group)
+    history.record(batch[1], None, kind="redo", group=group)
+    assert len(history.undo_action()[0]) == 2
+    [rename], no_group = history.undo_action()  # the edit before the move: alone
+    assert rename.item_id == "p0" and no_group is None and not history.can_undo
+
+
 def test_pending_is_cleared_by_an_event_as_new_as_the_answer_only():
     pending = PendingEdits()
     before = {

@@ -51,6 +51,25 @@ async def test_deleting_from_a_pushed_survey_says_its_responses_would_be_orphane
         assert app.store.block("b3") is not None and app.store.page("p1") is not None
 
 
+async def test_deleting_a_page_names_it_once_and_counts_in_plain_english():
+    feed = FeedSource()
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed.push(*screener_stream())
+        await settle(pilot, app)
+        app.editing.attach(LocalEditor(app.editing.item_dump, SURVEY))
+        app.go_to_item("page", "p2")
+        await pilot.pause()
+        await pilot.press("D")
+        await until_screen(pilot, "ConfirmScreen")
+        question = str(app.screen.query_one("#confirm-question").render())
+        detail = str(app.screen.query_one("#confirm-detail").render())
+        await pilot.press("n")
+        await until_screen(pilot, "MainScreen")
+    assert question == "Delete page Disqualified?"
+    assert "It holds 0 blocks and 0 rules and 1 rule of another page leads to it" in detail
+
+
 def _status(app: QtuiApp) -> str:
     return str(app.screen.query_one("#status").render())
 

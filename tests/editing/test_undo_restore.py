@@ -97,8 +97,10 @@ async def test_undo_of_a_page_delete_brings_back_its_blocks_rules_and_the_rules_
         (loop,) = [b for b in app.store.blocks(page.id) if b.type == "Loop"]
         assert set(loop.config.dump()["blocks"]) <= {b.id for b in app.store.blocks(page.id)}
         said = await _delete_page(pilot, app, page.id)
-        assert f"{len(shape['blocks'])} blocks and {len(shape['rules'])} rules" in said
-        assert f"{len(shape['incoming'])} rules of other pages lead to it" in said
+        blocks, rules, incoming = (len(shape[k]) for k in ("blocks", "rules", "incoming"))
+        assert f"{blocks} block{'s' * (blocks != 1)} and {rules} rule{'s' * (rules != 1)}" in said
+        into = "1 rule of another page leads" if incoming == 1 else f"{incoming} rules of other"
+        assert into in said
         await _all_confirmed(pilot, app)
         full = await client.get_survey(app.survey_id or "")
         assert page.name not in [p["name"] for p in full["pages"]]

@@ -125,6 +125,18 @@ def test_scripted_answers_are_checked_against_the_route_when_the_source_is_known
     assert "Route agrees with the prediction (platform): Age → Region" in result.stdout
 
 
+def test_an_answers_file_naming_no_question_is_refused_before_walking(env, tmp_path):
+    survey_id, source = pushed(env, tmp_path, "screener_sessions")
+    typo = write(tmp_path, "typo.json", {"Q1": "18_24", "qq2": "outside_us"})
+    result = run(["qa", survey_id, "--answers", typo], env)
+    assert result.exit_code == 2, result.output
+    assert "no question is named 'qq2'" in result.stderr and "'Q1'" not in result.stderr
+    assert result.stdout == ""  # nothing walked
+    bad = write(tmp_path, "bad.json", {"answers": 5})
+    result = run(["qa", survey_id, "--answers", bad], env)
+    assert result.exit_code == 2 and "answers must be an object" in result.stderr
+
+
 @pytest.mark.parametrize("flag", [[], ["--json"]])
 def test_the_walkthrough_screen_needs_a_terminal(env, flag):
     result = run(["qa", "SV_000000000000000", *flag], env)

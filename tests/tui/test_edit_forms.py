@@ -218,9 +218,14 @@ async def test_move_down_swaps_two_blocks_and_undo_restores_their_order(feed):
         await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
         await settle(pilot, app)
         assert app.tree.ref_name("b3") == "q1"  # numbering follows the new order
-        await pilot.press("u")
-        await pilot.press("u")
+        await pilot.press("u")  # one undo takes back the whole move, both blocks' orders
         await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b2", "b3"])
+        await settle(pilot, app)
+        assert [b.order for b in app.store.blocks("p1")] == [0, 1, 2]
+        await pilot.press("U")
+        await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
+        await settle(pilot, app)
+        assert [b.order for b in app.store.blocks("p1")] == [0, 1, 2]
 
 
 async def test_a_replay_is_read_only_and_says_why(feed):

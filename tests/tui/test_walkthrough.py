@@ -109,6 +109,19 @@ async def test_the_platforms_forced_response_error_shows_on_its_question(tmp_pat
         assert walk.locator.name(walk.page_id) == "Region"
 
 
+async def test_the_whole_error_shows_under_the_question_at_80_columns(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        [age] = questions(app)
+        await next_page(pilot, app)  # nothing chosen: Qualtrics refuses the page
+        await pilot.pause()
+        assert len(age.error) > age.size.width  # the message wraps
+        lines = age.render_lines(age.outer_size.region)
+        shown = " ".join(" ".join(strip.text.replace("▊", "").split()) for strip in lines)
+        assert " ".join(f"✗ {age.error}".split()) in shown
+
+
 async def test_a_tampered_branch_raises_the_divergence_banner(tmp_path):
     survey = bundled("screener_sessions")
     rule = next(

@@ -31,7 +31,7 @@ class ChoiceQuestion(Static, can_focus=True):
     ]
 
     cursor: reactive[int] = reactive(0)
-    error: reactive[str] = reactive("")
+    error: reactive[str] = reactive("", layout=True)
 
     def __init__(
         self, question: SessionQuestion, title: str, label: str, *, id: str | None = None
