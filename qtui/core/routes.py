@@ -282,13 +282,14 @@ def analyze(survey: Survey) -> RouteAnalysis:
     rule (or one whose condition reads nothing and is always true) cuts off the rules after it
     and the fall-through. Finding kinds: parse_error, unknown_reference, variable_cycle,
     duplicate_name, unknown_target, never_taken, unreachable, dead_end, cycle,
-    read_before_asked.
+    read_before_asked, unknown_choice.
     """
     flow = _Flow(survey)
     result = RouteAnalysis()
     _check_expressions(survey, flow, result)
     graph = _graph(flow, result)
     _check_read_before_asked(survey, flow, graph, result)
+    _check_choice_values(survey, flow, result)
     name = {page.id: page.name or page.id for page in flow.pages}
 
     reached = _reach(graph, flow.start.id) if flow.start is not None else set()
@@ -507,6 +508,73 @@ def _check_read_before_asked(
             except ExpressionError:
                 continue  # reported as a parse error
             check(block.id, "showIf", show_if, page.id)
+
+
+def _check_choice_values(survey: Survey, flow: _Flow, result: RouteAnalysis) -> None:
+    """A condition, showIf or variable that compares a choice question with a value none of
+    its choices has: `q1 == 'under_18'` after the choice was renamed `xunder_18` can never
+    be true, so a screen-out silently stops screening anyone out."""
+    refs = reference_names(survey)
+    choices: dict[str, list[str]] = {}
+    for page in flow.pages:
+        for block in page.blocks:
+            if isinstance(block.config, MultipleChoiceConfig) and block.id in refs:
+                choices.setdefault(refs[block.id], [c.value for c in block.config.choices])
+
+    def compared(expr: Expr) -> Iterable[tuple[str, object]]:
+        """(question, value) for each literal the expression compares a choice answer with."""
+        for node in walk(expr):
+            pairs: list[tuple[Expr, Expr]] = []
+            match node:
+                case Compare(op="==" | "!=", left=left, right=right):
+                    pairs = [(left, right), (right, left)]
+                case Membership(item=item, options=ListExpr(items=items)):
+                    pairs = [(item, option) for option in items]
+                case Membership(item=LiteralNode() as item, options=options):
+                    pairs = [(options, item)]
+                case Call(name="contains", args=(container, LiteralNode() as value)):
+                    pairs = [(container, value)]
+            for subject, other in pairs:
+                target = _probe_target(subject)
+                if target is None or target[1:] != (None, None):
+                    continue
+                if isinstance(other, LiteralNode) and target[0] in choices:
+                    yield target[0], other.value
+
+    def check(item_id: str, what: str, expr: Expr | None) -> None:
+        if expr is None:
+            return
+        for question, value in compared(expr):
+            values = choices[question]
+            if value is None or isinstance(value, bool) or _is_choice(value, values):
+                continue
+            listed = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
+            result.findings.append(
+                Finding(
+                    "unknown_choice",
+                    item_id,
+                    f"{what} compares {question!r} with {value!r}, which none of its choices "
+                    f"has ({listed or 'it has no choices'}): that comparison never matches",
+                )
+            )
+
+    for page in flow.pages:
+        for entry in flow.rules[page.id]:
+            check(entry.rule.id, "condition", entry.condition)
+        for block in page.blocks:
+            try:
+                check(block.id, "showIf", _parse_text(block.config.showIf))
+            except ExpressionError:
+                pass  # reported as a parse error
+    for variable in survey.variables:
+        check(variable.id, f"variable {variable.name!r}", _variable_expr(variable))
+
+
+def _is_choice(value: object, values: list[str]) -> bool:
+    if isinstance(value, str):
+        return value in values
+    number = _as_number(value)
+    return number is not None and any(_as_number(v) == number for v in values)
 
 
 def _page_label(flow: _Flow, page_id: str | None) -> str:

@@ -45,6 +45,7 @@ SHORT: dict[str, str] = {
     "dead_end": "dead end",
     "cycle": "loop",
     "read_before_asked": "not asked yet",
+    "unknown_choice": "no such choice",
 }
 
 
