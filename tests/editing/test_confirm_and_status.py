@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qtui.editing.local import LocalEditor
 from qtui.qualtrics.state import LastPush, data_dir, record_last_push
 from qtui.tui.app import QtuiApp
 from qtui.tui.sources import FeedSource
-from tests.tui.conftest import make_app, settle, until
-from tests.tui.edit_helpers import file_app, open_form, screener_file, type_into, until_screen
-from tests.tui.envelopes import SURVEY, screener_stream
+from tests.tui.conftest import settle, until
+from tests.tui.edit_helpers import (
+    editable_screener,
+    file_app,
+    open_form,
+    screener_file,
+    type_into,
+    until_screen,
+)
+from tests.tui.envelopes import SURVEY
 
 
 async def _confirmation(pilot, app: QtuiApp, kind: str, item_id: str) -> str:  # type: ignore[no-untyped-def]
@@ -30,12 +36,7 @@ async def test_deleting_from_a_pushed_survey_says_its_responses_would_be_orphane
     tmp_path, monkeypatch
 ):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    feed = FeedSource()
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
-        app.editing.attach(LocalEditor(app.editing.item_dump, SURVEY))
+    async with editable_screener(FeedSource()) as (app, pilot):
         assert "pushed" not in await _confirmation(pilot, app, "block", "b3")
         page_note = await _confirmation(pilot, app, "page", "p1")
         assert "pushed" not in page_note and "3 blocks" in page_note
@@ -52,12 +53,7 @@ async def test_deleting_from_a_pushed_survey_says_its_responses_would_be_orphane
 
 
 async def test_deleting_a_page_names_it_once_and_counts_in_plain_english():
-    feed = FeedSource()
-    app = make_app(feed)
-    async with app.run_test(size=(120, 40)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
-        app.editing.attach(LocalEditor(app.editing.item_dump, SURVEY))
+    async with editable_screener(FeedSource()) as (app, pilot):
         app.go_to_item("page", "p2")
         await pilot.pause()
         await pilot.press("D")

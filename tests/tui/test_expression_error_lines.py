@@ -3,10 +3,7 @@ even when the error sits near the end of a long condition on an 80-column termin
 
 from __future__ import annotations
 
-from qtui.editing.local import LocalEditor
-from tests.tui.conftest import make_app, settle
-from tests.tui.edit_helpers import type_into, until_screen
-from tests.tui.envelopes import SURVEY, screener_stream
+from tests.tui.edit_helpers import editable_screener, open_form, type_into
 
 
 def line(app, selector: str) -> str:
@@ -14,14 +11,9 @@ def line(app, selector: str) -> str:
 
 
 async def test_an_error_late_in_a_long_condition_is_read_whole_at_80_columns(feed):
-    app = make_app(feed)
-    async with app.run_test(size=(80, 24)) as pilot:
-        feed.push(*screener_stream())
-        await settle(pilot, app)
-        app.editing.attach(LocalEditor(app.editing.item_dump, SURVEY))
-        app.go_to_item("block", "b3")
-        await pilot.press("E")
-        await until_screen(pilot, "BlockForm")
+    async with editable_screener(feed) as (app, pilot):
+        await pilot.resize_terminal(80, 24)
+        await open_form(pilot, "block", "b3", "E", "BlockForm")
         condition = "q1.value == '1' and q1.value != '2' and q1.value != '9' Z"
         await type_into(pilot, "#f-showIf", condition)
         await pilot.pause()
