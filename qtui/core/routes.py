@@ -442,6 +442,24 @@ def _graph(flow: _Flow, result: RouteAnalysis) -> dict[str, set[str]]:
     return graph
 
 
+def _parsed_expressions(
+    survey: Survey, flow: _Flow
+) -> Iterable[tuple[str, str, Expr | None, str | None]]:
+    """(item id, what it is, parsed expression, page id or None) for every rule condition,
+    showIf and variable expression that parses (the others are reported as parse errors)."""
+    for page in flow.pages:
+        for entry in flow.rules[page.id]:
+            yield entry.rule.id, "condition", entry.condition, page.id
+        for block in page.blocks:
+            try:
+                show_if = _parse_text(block.config.showIf)
+            except ExpressionError:
+                continue
+            yield block.id, "showIf", show_if, page.id
+    for variable in survey.variables:
+        yield variable.id, f"variable {variable.name!r}", _variable_expr(variable), None
+
+
 def _check_read_before_asked(
     survey: Survey, flow: _Flow, graph: Mapping[str, set[str]], result: RouteAnalysis
 ) -> None:
@@ -499,15 +517,9 @@ def _check_read_before_asked(
                     )
                 )
 
-    for page in flow.pages:
-        for entry in flow.rules[page.id]:
-            check(entry.rule.id, "condition", entry.condition, page.id)
-        for block in page.blocks:
-            try:
-                show_if = _parse_text(block.config.showIf)
-            except ExpressionError:
-                continue  # reported as a parse error
-            check(block.id, "showIf", show_if, page.id)
+    for item_id, what, expr, page_id in _parsed_expressions(survey, flow):
+        if page_id is not None:  # a variable is computed wherever it is read
+            check(item_id, what, expr, page_id)
 
 
 def _check_choice_values(survey: Survey, flow: _Flow, result: RouteAnalysis) -> None:
@@ -558,16 +570,8 @@ def _check_choice_values(survey: Survey, flow: _Flow, result: RouteAnalysis) -> 
                 )
             )
 
-    for page in flow.pages:
-        for entry in flow.rules[page.id]:
-            check(entry.rule.id, "condition", entry.condition)
-        for block in page.blocks:
-            try:
-                check(block.id, "showIf", _parse_text(block.config.showIf))
-            except ExpressionError:
-                pass  # reported as a parse error
-    for variable in survey.variables:
-        check(variable.id, f"variable {variable.name!r}", _variable_expr(variable))
+    for item_id, what, expr, _ in _parsed_expressions(survey, flow):
+        check(item_id, what, expr)
 
 
 def _is_choice(value: object, values: list[str]) -> bool:
