@@ -414,8 +414,6 @@ class EditActions:
                 session.activity = f"restoring {plan.title} {plan.done + 1}/{total}"
                 self.refresh_status()  # type: ignore[attr-defined]
                 step = plan.step(plan.done)
-                # What still exists and names a deleted item by its old id (a Loop listing a
-                # block, a rule into the page that Questra kept) is pointed at the new one.
                 existing = step.item_id if step.action == "update" else step.restores
                 current = session.item_dump(step.entity, existing) if existing else None
                 if step.action == "update" or current is not None:
