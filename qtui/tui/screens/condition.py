@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from qtui.core.store import SurveyStore
+from qtui.tui.safe import plain
 from qtui.tui.widgets.expression import expression
 from qtui.tui.widgets.survey_tree import Item
 
@@ -54,7 +55,7 @@ class ConditionScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="condition-box") as box:
-            box.border_title = self.title_text
+            box.border_title = plain(self.title_text)
             with VerticalScroll(id="condition-scroll"):
                 yield Static(self.shown, id="condition-body")
             yield Label("c copy · esc close", id="condition-foot")

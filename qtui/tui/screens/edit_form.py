@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 
 from qtui.core.edits import EDITABLE, Edit
 from qtui.core.validation import Errors
+from qtui.tui.safe import plain
 from qtui.tui.screens.jump import JumpScreen
 
 if TYPE_CHECKING:
@@ -73,11 +74,11 @@ class EditForm(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         verb = "New" if self.creating else "Edit"
         with Vertical(id="form-box", classes="edit-form") as box:
-            box.border_title = f"{verb} {self.noun}" + (
-                f" · {self.title_text}" if self.title_text else ""
+            box.border_title = plain(
+                f"{verb} {self.noun}" + (f" · {self.title_text}" if self.title_text else "")
             )
             if self.locked:
-                yield Static(Text(f"read-only: {self.locked}"), id="form-locked")
+                yield Static(plain(f"read-only: {self.locked}"), id="form-locked")
             with VerticalScroll(id="form-fields"):
                 yield from self.fields()
             yield Static("", id="form-message")
@@ -146,7 +147,7 @@ class EditForm(ModalScreen[str | None]):
                 if found:
                     prefix = f"{_where(name[len(top) + 1 :])}: " if candidate == top else ""
                     prefix = "" if prefix == ": " else prefix
-                    found.first().update(Text(f"✗ {prefix}{message}"))  # type: ignore[attr-defined]
+                    found.first().update(plain(f"✗ {prefix}{message}"))  # type: ignore[attr-defined]
                     break
         if errors:
             listed = "; ".join(
@@ -299,7 +300,7 @@ class ConflictScreen(ModalScreen[str | None]):
         mine = {**self.base, **self.edit.fields}
         with Vertical(id="conflict-box") as box:
             box.border_title = "Changed meanwhile"
-            yield Static(Text(f"{self.why}. Compare, then choose."), id="conflict-why")
+            yield Static(plain(f"{self.why}. Compare, then choose."), id="conflict-why")
             with Horizontal(id="conflict-sides"):
                 with Vertical(classes="conflict-side"):
                     yield Label("Yours", classes="form-label")
@@ -337,9 +338,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box") as box:
             box.border_title = "Confirm"
-            yield Static(Text(self.question), id="confirm-question")
+            yield Static(plain(self.question), id="confirm-question")
             if self.detail:
-                yield Static(Text(self.detail), id="confirm-detail")
+                yield Static(plain(self.detail), id="confirm-detail")
             yield Static(Text("y yes · n no"), id="confirm-foot")
 
     def action_answer(self, yes: bool) -> None:
@@ -358,9 +359,9 @@ class PickScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pick-box") as box:
-            box.border_title = self.title_text
+            box.border_title = plain(self.title_text)
             yield OptionList(
-                *[Option(label, id=key) for key, label in self.options], id="pick-list"
+                *[Option(plain(label), id=key) for key, label in self.options], id="pick-list"
             )
 
     def on_mount(self) -> None:
@@ -384,4 +385,4 @@ class MoveToPageScreen(JumpScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#jump-box").border_title = self.title_text
+        self.query_one("#jump-box").border_title = plain(self.title_text)

@@ -35,6 +35,7 @@ from textual.widgets.option_list import Option
 
 from qtui.core.fieldwork import Figures, IncidentView, RouteFigures, route_figures
 from qtui.tui import keys
+from qtui.tui.safe import plain
 from qtui.tui.screens.help import HelpScreen
 from qtui.tui.style_files import style_paths
 
@@ -167,11 +168,11 @@ class IncidentScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         i = self.incident
         with Vertical(id="incident-box") as box:
-            box.border_title = f"Incident · {i.status}"
+            box.border_title = plain(f"Incident · {i.status}")
             yield Static(Text(i.title, style="bold"), id="incident-title")
             yield Static(Text(i.body), id="incident-body")
             if i.response_id:
-                yield Static(Text(f"response {i.response_id}", style="dim"))
+                yield Static(plain(f"response {i.response_id}", "dim"))
             with VerticalScroll(id="incident-comments"):
                 if not i.comments:
                     yield Static(Text("No comments yet.", style="dim"))
@@ -434,7 +435,7 @@ class FieldworkScreen(Screen[None]):
         for number, page in enumerate(figures.pages, 1):
             bar = "█" * round(12 * page.reached / top)
             leaving = page.dropped / page.reached if page.reached else 0
-            name = Text(f"{number}. {self.page_labels.get(page.page_id, page.name)}")
+            name = plain(f"{number}. {self.page_labels.get(page.page_id, page.name)}")
             if not page.reached and figures.started:
                 name.stylize("dim")
             left = Text(str(page.dropped), style="bold red" if leaving >= 0.25 else "")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from qtui.core import validation
 from qtui.core.validation import Errors
+from qtui.tui.safe import plain
 from qtui.tui.screens.edit_form import EditForm
 from qtui.tui.widgets.expression_editor import ExpressionEditor
 
@@ -313,7 +313,7 @@ class BlockForm(EditForm):
 
             ref = reference_names(self.survey).get(self.item["id"], "")
         yield Static(
-            Text(f"{self.block_type}" + (f" · answers read as {ref}" if ref else "")),
+            plain(f"{self.block_type}" + (f" · answers read as {ref}" if ref else "")),
             classes="form-type",
         )
         yield from self.field(

@@ -12,6 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from qtui.tui.safe import plain
+
 
 def pretty(document: Any) -> str:
     """Indented JSON; a lone surrogate in survey text is written as its JSON escape
@@ -36,7 +38,7 @@ class JsonScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="json-box") as box:
-            box.border_title = self.title_text
+            box.border_title = plain(self.title_text)
             with VerticalScroll(id="json-scroll"):
                 yield Static(JSON(self.text, indent=2), id="json-body")
             yield Label("c copy · s save to a file · esc close", id="json-foot")

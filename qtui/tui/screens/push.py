@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option
 from qtui.core.diff import survey_diff
 from qtui.core.models import Survey
 from qtui.core.outline import item_title
+from qtui.tui.safe import plain
 
 OTHER_PLATFORMS = (
     ("decipher", "Decipher — no compiler for Decipher in qtui yet; Questra pushes it itself"),
@@ -97,7 +98,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="push-box") as box:
-            box.border_title = f"Push · {self.survey.name or self.survey.id}"
+            box.border_title = plain(f"Push · {self.survey.name or self.survey.id}")
             with VerticalScroll(id="push-body"):
                 yield Label("Target", classes="form-label")
                 options = [
@@ -134,7 +135,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
             for empty in self.query("#push-issues, .push-issues-label"):
                 empty.display = False  # no plan, so no issues to list
             self.query_one("#push-plan", Static).update(
-                Text(f"Cannot push to Qualtrics: {self.target.reason}")
+                plain(f"Cannot push to Qualtrics: {self.target.reason}")
             )
             self.hint()
             return
@@ -202,7 +203,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
         for issue in report.issues:
             title = item_title(self.survey, issue.item_id)
             issues.add_option(
-                Option(Text(f"{title}  [{issue.kind}]  {issue.reason}"), id=issue.item_id)
+                Option(plain(f"{title}  [{issue.kind}]  {issue.reason}"), id=issue.item_id)
             )
         if not report.issues:
             issues.add_option(Option("none", disabled=True))

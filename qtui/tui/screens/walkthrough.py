@@ -26,6 +26,7 @@ from textual.widgets import Footer, Input, Static
 
 from qtui.qa.plan import ENDED
 from qtui.qa.walkthrough import ManualWalk, plain
+from qtui.tui.safe import plain as safe_text
 from qtui.tui.style_files import style_paths
 from qtui.tui.widgets.question import ChoiceQuestion, TextBlock, TextQuestion
 
@@ -243,7 +244,7 @@ class WalkthroughScreen(Screen[None]):
             return
         if walk.done:
             ending = walk.disposition or "ended"
-            title.update(Text(f"The survey ended: {ending}", style="bold"))
+            title.update(safe_text(f"The survey ended: {ending}", "bold"))
             saved = walk.saved
             hint = "r walks again · q leaves" + (
                 f"\nSaved {saved[0].name} (replay: qtui qa {walk.survey_id} --answers {saved[0]})"
@@ -254,7 +255,7 @@ class WalkthroughScreen(Screen[None]):
             return
         number = len(walk.visited)
         name = walk.locator.name(walk.page_id) if walk.page_id else "?"
-        title.update(Text(f"Page {number} · {name}", style="bold"))
+        title.update(safe_text(f"Page {number} · {name}", "bold"))
         widgets = []
         for index, question in enumerate(walk.questions, start=1):
             info = walk.info(question.questionId)

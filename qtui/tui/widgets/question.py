@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from qtui.qualtrics.payloads import SessionQuestion
+from qtui.tui.safe import plain
 
 
 class ChoiceQuestion(Static, can_focus=True):
@@ -175,7 +176,7 @@ class TextQuestion(Vertical):
 
     def show_error(self, message: str) -> None:
         error = self.query_one(".question-error", Static)
-        error.update(Text(f"✗ {message}", style="bold red") if message else "")
+        error.update(plain(f"✗ {message}", "bold red") if message else "")
         self.set_class(bool(message), "has-error")
 
 
