@@ -9,7 +9,9 @@ Prints, for a survey of pages of 20 multiple-choice blocks (5 choices each):
   `ingesting()` (the collector settings qtui applies while replaying), against
   `json.loads` + a plain dict last-writer-wins upsert (with tombstones) of the same
   bodies with Python's defaults. Rounds alternate; medians and their ratio are printed,
-  and the same ratio with both sides under the same collector settings.
+  and the same ratio with both sides under the same collector settings. A block's model
+  is made when first read, so a third figure reads every block once after the replay
+  (what printing the whole tree costs) beside the baseline grouping its dicts by page.
 * a second figure freezes the built survey (`gc.freeze()`) before the updates, as the TUI
   does after a snapshot load; freezing is the application's choice.
 * memory: a 20,000-block survey held by the store.
@@ -172,8 +174,9 @@ def replay(bodies: list[bytes], freeze_after: int | None = None) -> float:
     return elapsed
 
 
-def bare_replay(bodies: list[bytes]) -> float:
-    """The baseline: json.loads + last-writer-wins upsert into plain dicts, tombstones kept."""
+def bare_replay(bodies: list[bytes], read: bool = False) -> float:
+    """The baseline: json.loads + last-writer-wins upsert into plain dicts, tombstones kept;
+    with `read`, then every page's blocks gathered once, in order."""
     loads = json.loads
     tables: dict[str, dict[str, Any]] = {}
     versions: dict[str, str] = {}
@@ -194,16 +197,26 @@ def bare_replay(bodies: list[bytes]) -> float:
         if held is None or version >= held:
             versions[item_id] = version
             tables.setdefault(kind, {})[item_id] = data
+    if read:
+        by_page: dict[str, list[dict[str, Any]]] = {}
+        for block in tables["block"].values():
+            by_page.setdefault(block["page_id"], []).append(block)
+        for page in sorted(tables["page"].values(), key=lambda p: p["order"]):
+            sorted(by_page.get(page["id"], ()), key=lambda b: b["order"])
     return time.perf_counter() - started
 
 
-def ours_replay(bodies: list[bytes]) -> float:
-    """qtui's replay: parse_event + SurveyStore.apply inside `ingesting()`."""
+def ours_replay(bodies: list[bytes], read: bool = False) -> float:
+    """qtui's replay: parse_event + SurveyStore.apply inside `ingesting()`; with `read`, then
+    every page's blocks read once, in order (the models made: what printing the tree costs)."""
     store = SurveyStore()
     with ingesting():
         started = time.perf_counter()
         for body in bodies:
             store.apply(parse_event(body))
+        if read:
+            for page in store.pages("s1"):
+                store.blocks(page.id)
         return time.perf_counter() - started
 
 
@@ -213,6 +226,8 @@ def side_by_side(bodies: list[bytes], rounds: int) -> None:
     bare: list[float] = []
     bare_tuned: list[float] = []
     ours_default: list[float] = []
+    ours_read: list[float] = []
+    bare_read: list[float] = []
     for _ in range(rounds):
         gc.collect()
         ours.append(n / ours_replay(bodies))
@@ -223,6 +238,10 @@ def side_by_side(bodies: list[bytes], rounds: int) -> None:
             bare_tuned.append(n / bare_replay(bodies))
         gc.collect()
         ours_default.append(n / replay(bodies))
+        gc.collect()
+        ours_read.append(n / ours_replay(bodies, read=True))
+        gc.collect()
+        bare_read.append(n / bare_replay(bodies, read=True))
     med = statistics.median
     print(
         f"parse+apply: qtui {med(ours):,.0f} events/s vs json.loads + dict upsert "
@@ -235,6 +254,11 @@ def side_by_side(bodies: list[bytes], rounds: int) -> None:
         f"vs bare {med(bare):,.0f} (ratio {med(ours_default) / med(bare):.2f}); "
         f"qtui vs bare both in ingesting(): {med(ours):,.0f} vs {med(bare_tuned):,.0f} "
         f"(ratio {med(ours) / med(bare_tuned):.2f})"
+    )
+    print(
+        f"  then every block read once (its model made; the bare side groups its dicts by "
+        f"page, in order): qtui {med(ours_read):,.0f} vs bare {med(bare_read):,.0f} events/s "
+        f"(ratio {med(ours_read) / med(bare_read):.2f})"
     )
 
 

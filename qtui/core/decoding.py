@@ -31,11 +31,13 @@ from pydantic import BaseModel
 from qtui.core.models import KNOWN_BLOCK_TYPES, Block, Choice
 
 __all__ = [
+    "built",
     "decode_json",
     "envelope_of",
     "EnvelopeDecoder",
     "model_of",
     "model_of_json",
+    "Pending",
     "validated",
 ]
 
@@ -59,6 +61,20 @@ _AS_IS, _MODEL, _MODELS, _CHOICES, _CONFIG, _ENUM = range(6)
 class _Choice(msgspec.Struct):
     value: str
     label: str = ""
+
+
+class _ExactChoice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    label: str | msgspec.UnsetType = msgspec.UNSET
+    value: str
+
+
+def _exact_choices(items: list[_ExactChoice]) -> list[Choice]:
+    of = Choice._of
+    unset = msgspec.UNSET
+    return [
+        of({"value": c.value} if c.label is unset else {"label": c.label, "value": c.value})
+        for c in items
+    ]
 
 
 def _metadata_says_left_to_right(info: Any) -> bool:
@@ -107,7 +123,7 @@ class _Shape:
             "exact_configs": _exact_config_builders,
             "extra_of": _extra_of,
             "UNSET": msgspec.UNSET,
-            "checked": _checked_choices,
+            "choices_of": _exact_choices,
         }
         for name, info in model.model_fields.items():
             if tag is not None and name == "type":
@@ -147,7 +163,7 @@ class _Shape:
                 loose.append(
                     f"        values[{name!r}] = [choice(dict(c)) for c in data[{name!r}]]"
                 )
-                exact.append(f"{indent}{value} = list(map(choice, checked({value})))")
+                exact.append(f"{indent}{value} = choices_of({value})")
             elif kind == _CONFIG:
                 loose.append(f"    config = data[{name!r}]")
                 loose.append(f"    values[{name!r}] = configs[config['type']](config, s.{name})")
@@ -237,7 +253,7 @@ class _Shape:
         if typing.get_origin(first) is list:
             (item,) = typing.get_args(first)
             if item is Choice:
-                return _CHOICES, list[_Choice], list[dict[str, str]], (None, None)
+                return _CHOICES, list[_Choice], list[_ExactChoice], (None, None)
             if isinstance(item, type) and issubclass(item, BaseModel):
                 shape = _shape(item)
                 return (
@@ -257,24 +273,81 @@ class _Shape:
         return _AS_IS, annotation, annotation, (None, None)
 
 
-class _NotExact(Exception):
-    """The exact way cannot build this input: the loose way will."""
-
-
 # What declining looks like: msgspec's errors, and text it cannot encode (a lone surrogate
 # a dict may hold) or nesting too deep; the pydantic models then say what they make of it.
-_DECLINED = (msgspec.MsgspecError, _NotExact, ValueError, TypeError, RecursionError)
-
-
-def _checked_choices(choices: list[dict[str, str]]) -> list[dict[str, str]]:
-    for choice in choices:
-        if "value" not in choice:
-            raise _NotExact
-    return choices
+_DECLINED = (msgspec.MsgspecError, ValueError, TypeError, RecursionError)
 
 
 def _extra_of(data: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in fields}
+
+
+class Pending:
+    """An item msgspec has checked whose model is made when first read (`built`).
+
+    A replay applies many versions of each block and rule, and only the last one of each
+    is ever read, so the store keeps them as they were checked and `built` makes the model
+    once. The fields the store reads to place and version an item are read straight from
+    the checked shape, absent ones as the model's defaults.
+    """
+
+    __slots__ = ("_shape", "_build", "_made")
+
+    def __init__(self, shape: Any, build: Callable[[Any], BaseModel]) -> None:
+        self._shape = shape
+        self._build = build
+        self._made: BaseModel | None = None
+
+    @property
+    def is_built(self) -> bool:
+        return self._made is not None
+
+    def built(self) -> Any:
+        made = self._made
+        if made is None:
+            made = self._made = self._build(self._shape)
+            self._shape = None  # the model holds it all now
+        return made
+
+    @property
+    def id(self) -> str:
+        shape = self._shape
+        return shape.id if shape is not None else self._made.id  # type: ignore[union-attr]
+
+    def _field(self, name: str, default: Any = None) -> Any:
+        shape = self._shape
+        if shape is None:
+            return getattr(self._made, name)
+        value = getattr(shape, name)
+        return default if value is msgspec.UNSET else value
+
+    @property
+    def page_id(self) -> str | None:
+        return self._field("page_id")
+
+    @property
+    def source_page_id(self) -> str | None:
+        return self._field("source_page_id")
+
+    @property
+    def target_page_id(self) -> str | None:
+        return self._field("target_page_id")
+
+    @property
+    def order(self) -> int:
+        return self._field("order", 0)
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return self._field("updated_at")
+
+    def __repr__(self) -> str:
+        return f"Pending({self.built()!r})"
+
+
+def built(item: Any) -> Any:
+    """The item itself, or the model of a `Pending` one (made once, then the same object)."""
+    return item.built() if type(item) is Pending else item
 
 
 _shapes: dict[type[BaseModel], _Shape] = {}
@@ -373,13 +446,17 @@ class EnvelopeDecoder:
     """Webhook bodies of the given event types to `(event type, timestamp, data)`.
 
     One msgspec decoder over a union of envelopes tagged by their `event` string picks the
-    data's model as it reads the body; a body with unknown fields takes the loose way.
+    data's model as it reads the body; a body with unknown fields takes the loose way. The
+    data of the event types in `deferred` comes checked but not built, as a `Pending`.
     """
 
-    def __init__(self, models: dict[str, type[BaseModel]]) -> None:
+    def __init__(
+        self, models: dict[str, type[BaseModel]], deferred: frozenset[str] = frozenset()
+    ) -> None:
         self.models = models
         envelopes = []
         self.builders: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        self.deferred: set[type] = set()
         for event_type, model in models.items():
             shape = _shape(model)
             struct = msgspec.defstruct(
@@ -390,13 +467,18 @@ class EnvelopeDecoder:
             )
             envelopes.append(struct)
             self.builders[struct] = (event_type, shape.build_exact)
+            if event_type in deferred:
+                self.deferred.add(struct)
         self._decode = msgspec.json.Decoder(typing.Union[tuple(envelopes)]).decode  # noqa: UP007
 
     def __call__(self, raw: bytes | str) -> tuple[str, datetime, Any] | None:
         """The body's event type, timestamp and data; None if the fast path declines."""
         try:
             envelope = self._decode(raw)
-            event_type, build = self.builders[type(envelope)]
+            kind = type(envelope)
+            event_type, build = self.builders[kind]
+            if kind in self.deferred:
+                return event_type, envelope.timestamp, Pending(envelope.data, build)
             return event_type, envelope.timestamp, build(envelope.data)
         except _DECLINED:
             pass

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 
-from qtui.core.decoding import EnvelopeDecoder
+from qtui.core.decoding import EnvelopeDecoder, Pending
 from qtui.core.models import (
     Block,
     Model,
@@ -82,16 +81,73 @@ def _kind(event_type: str) -> tuple[str, str, type[Model] | None]:
     return "unknown", action or event_type, None
 
 
-@dataclass(frozen=True, slots=True)
 class Event:
-    """One Questra event. `entity`/`action` say what it is about; `raw` is the body received."""
+    """One Questra event. `entity`/`action` say what it is about; `raw` is the body received.
+
+    A block's or rule's `data` is made when first read: the store places and versions it
+    from the checked body (`qtui.core.decoding.Pending`), and a replay never builds the
+    versions that a later one replaces.
+    """
+
+    __slots__ = ("type", "entity", "action", "timestamp", "_data", "raw")
 
     type: str
     entity: str
     action: str
     timestamp: datetime
-    data: Any
-    raw: bytes | str | dict[str, Any] = field(repr=False, compare=False)
+    raw: bytes | str | dict[str, Any]
+
+    def __init__(
+        self,
+        type: str,  # noqa: A002  # the envelope's own name for it
+        entity: str,
+        action: str,
+        timestamp: datetime,
+        data: Any,
+        raw: bytes | str | dict[str, Any],
+    ) -> None:
+        for name, value in (
+            ("type", type),
+            ("entity", entity),
+            ("action", action),
+            ("timestamp", timestamp),
+            ("_data", data),
+            ("raw", raw),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"an Event is read-only (tried to set {name!r})")
+
+    @property
+    def data(self) -> Any:
+        """The event's `data` as its model (a `Block`, `Page`, …), or as received if unknown."""
+        data = self._data
+        return data.built() if type(data) is Pending else data
+
+    @property
+    def pending(self) -> Any:
+        """`data` as the store takes it: possibly a `Pending` not built yet."""
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.type, self.entity, self.action, self.timestamp, self.data) == (
+            other.type,
+            other.entity,
+            other.action,
+            other.timestamp,
+            other.data,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # its data is a model: not hashable
+
+    def __repr__(self) -> str:
+        return (
+            f"Event(type={self.type!r}, entity={self.entity!r}, action={self.action!r}, "
+            f"timestamp={self.timestamp!r}, data={self.data!r})"
+        )
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -101,9 +157,12 @@ class Event:
     @property
     def item_id(self) -> str | None:
         """The id of the item the event is about (a survey id for programming events)."""
-        if isinstance(self.data, ProgrammingJob):
-            return self.data.survey_id
-        return getattr(self.data, "id", None) if self.data is not None else None
+        data = self._data
+        if type(data) is Pending:
+            return data.id
+        if isinstance(data, ProgrammingJob):
+            return data.survey_id
+        return getattr(data, "id", None) if data is not None else None
 
     @property
     def is_known(self) -> bool:
@@ -149,7 +208,7 @@ def _first_error(exc: ValidationError, prefix: str) -> str:
 _new = object.__new__
 _set_type, _set_entity, _set_action, _set_timestamp, _set_data, _set_raw = (
     Event.__dict__[name].__set__
-    for name in ("type", "entity", "action", "timestamp", "data", "raw")
+    for name in ("type", "entity", "action", "timestamp", "_data", "raw")
 )
 
 KNOWN_EVENT_TYPES = (
@@ -163,7 +222,16 @@ KNOWN_EVENT_TYPES = (
 @functools.cache
 def _decoder() -> EnvelopeDecoder:
     # Built on first use: the structs of every event type's data.
-    return EnvelopeDecoder({kind: _kind(kind)[2] for kind in KNOWN_EVENT_TYPES})  # type: ignore[misc]
+    # A block's or rule's data is built when read (`Event.data`): the bulk of any stream.
+    deferred = frozenset(
+        f"{resource}.{action}"
+        for resource in ("block", "navigation_rule")
+        for action in ("created", "updated")
+    )
+    return EnvelopeDecoder(
+        {kind: _kind(kind)[2] for kind in KNOWN_EVENT_TYPES},  # type: ignore[misc]
+        deferred,
+    )
 
 
 def _parse_fast(payload: bytes | str | dict[str, Any]) -> Event | None:
@@ -174,7 +242,7 @@ def _parse_fast(payload: bytes | str | dict[str, Any]) -> Event | None:
         return None
     event_type, timestamp, data = parsed
     entity, action, _ = _kind(event_type)
-    # Event(...) field by field: a frozen dataclass's __init__ takes twice as long.
+    # Event(...) field by field: its __init__ takes twice as long.
     event = _new(Event)
     _set_type(event, event_type)
     _set_entity(event, entity)

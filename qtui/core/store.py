@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from qtui.core.decoding import validated
+from qtui.core.decoding import Pending, validated
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import (
@@ -50,24 +50,39 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _Item = TypeVar("_Item", Block, NavigationRule, Variable)
 
 
-class Change(NamedTuple):
-    """What one applied event changed in what a reader sees.
-
-    `parent_id` is the page of a block or the source page of a rule (the survey of a page or
-    variable); `previous_parent_id` is set when a block moved; `reordered` when its position
-    among its siblings may have changed. A named tuple: one is made per applied event, and a
-    tuple is made several times faster than a frozen dataclass.
-    """
-
+class _ChangeFields(NamedTuple):
     kind: ChangeKind
     entity: str
     id: str
     survey_id: str | None
     parent_id: str | None = None
     previous_parent_id: str | None = None
-    before: Model | None = None
-    after: Model | None = None
+    before: Any = None
+    after: Any = None
     reordered: bool = False
+
+
+class Change(_ChangeFields):
+    """What one applied event changed in what a reader sees.
+
+    `parent_id` is the page of a block or the source page of a rule (the survey of a page or
+    variable); `previous_parent_id` is set when a block moved; `reordered` when its position
+    among its siblings may have changed. A named tuple: one is made per applied event, and a
+    tuple is made several times faster than a frozen dataclass. `before` and `after` are
+    the items as models, made when first read (see `qtui.core.decoding.Pending`).
+    """
+
+    __slots__ = ()
+
+    @property
+    def before(self) -> Any:
+        item = tuple.__getitem__(self, 6)
+        return item.built() if type(item) is Pending else item
+
+    @property
+    def after(self) -> Any:
+        item = tuple.__getitem__(self, 7)
+        return item.built() if type(item) is Pending else item
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +153,9 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _content_key(item: Model) -> str:
+def _content_key(item: Any) -> str:
+    if type(item) is Pending:
+        item = item.built()
     return json.dumps(item.dump(), sort_keys=True, default=str)
 
 
@@ -149,6 +166,14 @@ def _with_parent(item: _Item, field: str, parent_id: str) -> _Item:
 
 def _sort_key(item: Page | Block | NavigationRule) -> tuple[int, datetime, str]:
     return (item.order, _as_utc(item.created_at or _EPOCH), item.id)
+
+
+def _built_in(table: dict[str, Any], item_id: str) -> Any:
+    """The table's item as a model, kept so from now on (made if it was `Pending`)."""
+    item = table[item_id]
+    if type(item) is Pending:
+        item = table[item_id] = item.built()
+    return item
 
 
 _tuple_new = tuple.__new__
@@ -296,7 +321,9 @@ class SurveyStore:
             return []
         scope = self._scopes[scope_id]  # type: ignore[index]
         items, dead = scope.items[entity], scope.tombstones[entity]
-        found = [items[i] for i in scope.children[entity].get(page_id, ()) if i not in dead]
+        found = [
+            _built_in(items, i) for i in scope.children[entity].get(page_id, ()) if i not in dead
+        ]
         if entity == "navigation_rule":
             return sorted(
                 (r for r in found if self._target_alive(scope, r)), key=lambda r: (r.order, r.id)
@@ -321,7 +348,7 @@ class SurveyStore:
             return None
         if entity == "navigation_rule" and not self._target_alive(scope, item):
             return None
-        return item
+        return _built_in(scope.items[entity], item_id)
 
     def block(self, block_id: str, survey_id: str | None = None) -> Block | None:
         return self._child("block", block_id, survey_id)
@@ -479,8 +506,8 @@ class SurveyStore:
         if entity == "block" or entity == "navigation_rule":  # the bulk of any stream
             if event.action == "deleted":
                 return self._delete(entity, event.data, moment, survey_id or None)
-            return self._write(
-                entity, event.data, moment, survey_id or None, event.action == "created"
+            return self._write(  # as checked: built when read
+                entity, event.pending, moment, survey_id or None, event.action == "created"
             )
         if event.entity == "programming":
             return self._apply_programming(event.action, event.data, moment)
