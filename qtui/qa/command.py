@@ -41,37 +41,53 @@ class SourceError(ValueError):
         self.exit_code = exit_code
 
 
-async def load_source(
-    source: str | None, survey_id: str, settings: Any, base_url: str | None
-) -> tuple[Any, str]:
-    """The source survey (a `Survey`) and where it came from, for predictions."""
+def _survey_of(data: Any, where: str) -> Any:
     from pydantic import ValidationError
 
     from qtui.core.models import Survey
     from qtui.core.rule_placement import placement_problem
+
+    if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
+        data = data["survey"]  # the `{"survey": FullSurvey}` import form
+    try:
+        survey = Survey.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        at = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise SourceError(f"{where} is not a valid survey: {at}: {first['msg']}") from None
+    problem = placement_problem(survey, where)
+    if problem is not None:
+        raise SourceError(problem, EXIT_USAGE)
+    return survey
+
+
+def read_survey_file(source: str | None) -> tuple[Any, str] | None:
+    """The survey in the file `--survey` names, read before anything is asked of a
+    platform (so a mistyped or broken file is said first); None for a Questra survey id."""
+    if source is None:
+        return None
+    path = Path(source)
+    if not path.exists():
+        if source.endswith(".json") or "/" in source or "\\" in source:
+            raise SourceError(f"--survey {source}: no such file", EXIT_USAGE)
+        return None  # a Questra survey id
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SourceError(f"cannot read {source} as JSON: {error}") from None
+    return _survey_of(data, source), source
+
+
+async def load_source(
+    source: str | None, survey_id: str, settings: Any, base_url: str | None
+) -> tuple[Any, str]:
+    """The source survey (a `Survey`) and where it came from, for predictions."""
     from qtui.qa.source import pushed_to
     from qtui.qualtrics.commands import _fetch_from_questra
 
-    def model(data: Any, where: str) -> Any:
-        if isinstance(data, dict) and "pages" not in data and isinstance(data.get("survey"), dict):
-            data = data["survey"]  # the `{"survey": FullSurvey}` import form
-        try:
-            survey = Survey.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            at = ".".join(str(p) for p in first["loc"]) or "(top)"
-            raise SourceError(f"{where} is not a valid survey: {at}: {first['msg']}") from None
-        problem = placement_problem(survey, where)
-        if problem is not None:
-            raise SourceError(problem, EXIT_USAGE)
-        return survey
-
-    if source is not None and Path(source).exists():
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise SourceError(f"cannot read {source} as JSON: {error}") from None
-        return model(data, source), source
+    from_file = read_survey_file(source)
+    if from_file is not None:
+        return from_file
     questra_id = source
     if questra_id is None:
         pushed = pushed_to(survey_id, base_url)
@@ -81,7 +97,7 @@ async def load_source(
                 "JSON) or a Questra survey id"
             )
         if pushed.survey is not None:
-            return model(pushed.survey, "the push record"), f"what qtui pushed to {survey_id}"
+            return _survey_of(pushed.survey, "the push record"), f"what qtui pushed to {survey_id}"
         questra_id = pushed.questra_survey_id
         questra = getattr(settings, "questra", None)
         if not (getattr(questra, "api_key", None) and getattr(questra, "org_id", None)):
@@ -103,7 +119,16 @@ async def load_source(
             "pass --survey FILE (the survey file that was pushed)",
             EXIT_FAILED,
         ) from None
-    return model(data, questra_id), f"Questra survey {questra_id}"
+    return _survey_of(data, questra_id), f"Questra survey {questra_id}"
+
+
+def _read_first(source: str | None) -> tuple[Any, str] | None:
+    """`read_survey_file`, ending the command with its message if the file is bad."""
+    try:
+        return read_survey_file(source)
+    except SourceError as error:
+        _fail(str(error), error.exit_code)
+        raise  # not reached: _fail exits
 
 
 def _blocked(survey_id: str, found: list[str]) -> str:
@@ -224,13 +249,17 @@ def _cover(
     from qtui.qualtrics.commands import _client
     from qtui.qualtrics.errors import QualtricsError
 
+    from_file = _read_first(source)
+
     async def run() -> Any:
         async with _client(settings, as_json) as client:
             definition = await client.get_definition(survey_id)
             blocking = blockers(definition)
             if engine == "platform" and blocking:
                 _fail(_blocked(survey_id, blocking), EXIT_FAILED)
-            survey, where = await load_source(source, survey_id, settings, client.base_url)
+            survey, where = from_file or await load_source(
+                source, survey_id, settings, client.base_url
+            )
             plan = plan_coverage(survey)
             locator = PageLocator(survey, definition)
             if engine == "local":
@@ -323,6 +352,7 @@ def _scripted(
     from qtui.qualtrics.session import SessionDriver, WalkError, walkthrough
 
     answers, embedded, language = _read_answers(answers_path)
+    from_file = _read_first(source)
 
     async def run() -> tuple[Any, Any, Any]:
         async with _client(settings, as_json) as client:
@@ -331,7 +361,9 @@ def _scripted(
             # Without --survey, the route is checked when qtui recorded what it pushed.
             known = source is not None or (pushed is not None and pushed.survey is not None)
             survey = None
-            if known:
+            if from_file is not None:
+                survey = from_file[0]
+            elif known:
                 survey, _ = await load_source(source, survey_id, settings, client.base_url)
             unknown = _unknown_answers(answers, definition, survey)
             if unknown:

@@ -222,3 +222,26 @@ def test_a_source_survey_with_a_rule_under_another_page_is_refused(env, tmp_path
     assert result.exit_code == 2, result.output
     assert f"navigation rule {rule['id']!r} is listed under page {listing['id']!r}" in result.stderr
     assert f"source_page_id is page {other['id']!r}" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["--cover", "--answers"])
+def test_a_bad_survey_file_is_said_before_anything_about_the_platform(env, tmp_path, mode):
+    """The screener cannot be walked on the platform (Matrix questions); a mistyped, broken
+    or wrong `--survey` file is still the first thing said, as a usage error."""
+    survey_id, _ = pushed(env, tmp_path, "screener")
+    answers = write(tmp_path, "a.json", {"q1": "18_24"})
+    extra = ["--answers", answers] if mode == "--answers" else ["--cover"]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "s1", "pages": [')
+    not_a_survey = write(tmp_path, "list.json", [1, 2])
+    cases = {
+        str(tmp_path / "srvey.json"): "no such file",
+        str(broken): "cannot read",
+        not_a_survey: "is not a valid survey",
+    }
+    for path, said in cases.items():
+        result = run(["qa", survey_id, *extra, "--survey", path], env)
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr and path in result.stderr
+        assert "stand in the way" not in result.stderr
+        assert result.stdout == ""
