@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import msgspec
 from pydantic import BaseModel
 
-from qtui.core.models import KNOWN_BLOCK_TYPES, Block, Choice
+from qtui.core.models import KNOWN_BLOCK_TYPES, Block, Choice, SharedFieldsSet
 
 __all__ = [
     "built",
@@ -109,6 +109,11 @@ class _Shape:
         exact: list[str] = []
         entries: list[str] = []  # the exact builder's `values`, in the model's field order
         required = [name for name, info in model.model_fields.items() if info.is_required()]
+        optional = [
+            name
+            for name, info in model.model_fields.items()
+            if not info.is_required() and not (tag is not None and name == "type")
+        ]
         names: dict[str, Any] = {
             "asdict": msgspec.structs.asdict,
             "new": _new,
@@ -155,7 +160,7 @@ class _Shape:
                 exact.append(f"    if {value} is UNSET:")
                 exact.append(f"        {value} = {fill}")
                 exact.append("    else:")
-                exact.append(f"        fields_set.add({name!r})")
+                exact.append(f"        present |= {1 << optional.index(name)}")
                 indent = "        "
             if kind == _CHOICES:
                 loose.append(f"    if {name!r} in data:")
@@ -214,9 +219,12 @@ class _Shape:
                 "    return made",
                 "",
                 "def build_exact(s):",
-                f"    fields_set = {known!r}" if known else "    fields_set = set()",
+                "    present = 0",
                 *exact,
                 f"    values = {{{', '.join(entries)}}}",
+                "    fields_set = shared_sets.get(present)",
+                "    if fields_set is None:",
+                "        fields_set = shared_set(present)",
                 "    made = new(model)",
                 "    set_dict(made, values)",
                 "    set_fields_set(made, fields_set)",
@@ -226,6 +234,16 @@ class _Shape:
             ]
         )
         self.source = source  # kept for reading in a debugger
+        # The exact way's fields sets, one per combination of optional fields present.
+        shared_sets: dict[int, SharedFieldsSet] = {}
+
+        def shared_set(present: int) -> SharedFieldsSet:
+            named = [name for bit, name in enumerate(optional) if present >> bit & 1]
+            made = shared_sets[present] = SharedFieldsSet([*sorted(known), *named])
+            return made
+
+        names["shared_sets"] = shared_sets
+        names["shared_set"] = shared_set
         exec(compile(source, f"<{model.__name__} builders>", "exec"), names)  # noqa: S102
         self.build: Callable[[dict[str, Any], Any], BaseModel] = names["build"]
         self.build_exact: Callable[[Any], BaseModel] = names["build_exact"]
@@ -432,7 +450,7 @@ def model_of_json(model: type[M], raw: bytes | str) -> M | None:
                 key: decode_json(value) for key, value in top.items() if key not in shape.fields
             }
             _set_extra(made, extra)
-            made.__pydantic_fields_set__.update(extra)
+            _set_fields_set(made, {*made.__pydantic_fields_set__, *extra})
         return made  # type: ignore[return-value]
     except _DECLINED:
         pass

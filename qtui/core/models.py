@@ -30,12 +30,24 @@ from pydantic import (
 from pydantic_core import CoreConfig, SchemaValidator, core_schema
 
 
+class SharedFieldsSet(set[str]):
+    """The fields set of every instance the fast path (`qtui.core.decoding`) built from the
+    same fields: one set for all of them (an instance's own set is most of its memory). A
+    model copies it before setting a field; `model_copy` copies it anyway."""
+
+
 class Model(BaseModel):
     """Base for outside payloads: unknown fields are kept, names are exact."""
 
     # Schemas are built on first validation or dump: the fast path (`qtui.core.decoding`)
     # builds instances without them, so a replay or a snapshot load may never need one.
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        fields_set = self.__pydantic_fields_set__
+        if type(fields_set) is SharedFieldsSet:  # this instance's own, before it changes
+            object.__setattr__(self, "__pydantic_fields_set__", set(fields_set))
+        super().__setattr__(name, value)
 
     def dump(self) -> dict[str, Any]:
         """The JSON form, as Questra would send it (None fields that were absent stay absent)."""

@@ -138,3 +138,33 @@ def test_events_compare_by_what_they_say_built_or_not():
     assert "MultipleChoice" in repr(one)
     with pytest.raises(EventError):
         parse_event(raw[:-3])
+
+
+def test_blocks_built_alike_share_one_fields_set_and_never_change_each_other():
+    one = parse_event(body("block.created", block("A", "2025-04-01T10:00:01Z"))).data
+    two = parse_event(body("block.created", block("B", "2025-04-01T10:00:02Z"))).data
+    assert one.__pydantic_fields_set__ is two.__pydantic_fields_set__  # one set for both
+    expected = {"id", "page_id", "order", "config", "updated_at"}
+    assert one.model_fields_set == expected
+    one.created_at = one.updated_at  # setting a field: this instance's own set changes
+    assert one.model_fields_set == expected | {"created_at"}
+    assert two.model_fields_set == expected
+    copied = two.model_copy(update={"created_at": two.updated_at})
+    assert copied.model_fields_set == expected | {"created_at"}
+    assert two.model_fields_set == expected
+    assert "created_at" not in two.dump() and "created_at" in copied.dump()
+    three = parse_event(body("block.created", block("C", "2025-04-01T10:00:03Z"))).data
+    assert three.model_fields_set == expected and "created_at" not in three.dump()
+
+
+def test_a_snapshot_with_unknown_top_level_fields_keeps_them_without_touching_others():
+    from qtui.core.store import SurveyStore
+
+    plain = {"id": "s1", "name": "S", "pages": [], "variables": []}
+    with_extra = {**plain, "id": "s2", "prior_qa": {"passed": True}}
+    first = SurveyStore().load_json(json.dumps(plain))
+    second = SurveyStore().load_json(json.dumps(with_extra))
+    assert "prior_qa" in second.model_fields_set and second.dump()["prior_qa"] == {"passed": True}
+    assert "prior_qa" not in first.model_fields_set
+    again = SurveyStore().load_json(json.dumps(plain))
+    assert again.model_fields_set == first.model_fields_set
