@@ -232,3 +232,22 @@ async def test_fieldwork_totals_fit_80_columns_without_splitting_a_figure():
             for label in labels:
                 if line.endswith(label):
                     raise AssertionError(f"{label!r} split from its value: {drawn}")
+
+
+async def test_fieldwork_routes_are_folded_page_runs_that_fit_80_columns_and_differ():
+    from textual.widgets import DataTable
+
+    async with fieldwork_open(size=(80, 24)) as (app, pilot, screen):
+        await pilot.press("2")
+        table = screen.query_one("#fw-routes", DataTable)
+        await until(pilot, lambda: table.row_count > 1)
+        await pilot.pause(0.2)
+        paths = [str(table.get_row_at(row)[3]) for row in range(table.row_count)]
+        assert len(set(paths)) == len(paths), paths  # no two routes read alike
+        assert all("→" in path or "–" in path for path in paths), paths
+        assert any("–" in path for path in paths), paths  # runs folded: 1–6→29
+        assert all("→2→3→" not in path for path in paths), paths
+        # Every route is drawn whole at 80 columns (the longest used to be cut).
+        drawn = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        longest = max(paths, key=len)
+        assert longest in drawn, (longest, drawn)

@@ -34,6 +34,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from qtui.core.fieldwork import Figures, IncidentView, RouteFigures, route_figures
+from qtui.core.page_numbers import folded
 from qtui.tui import keys
 from qtui.tui.safe import plain
 from qtui.tui.screens.help import HelpScreen
@@ -200,8 +201,9 @@ Three tabs below:
 
 - **Pages**: every page in survey order with how many respondents reached it, left there
   and ended there (a red *left* figure: a quarter or more of those who reached it left).
-- **Routes**: respondents per predicted route; a route nobody took after enough completes
-  is flagged *never taken*.
+- **Routes**: respondents per predicted route, written by page number with runs of pages
+  folded (`1–6→29`: pages 1 to 6, then 29); a route nobody took after enough completes is
+  flagged *never taken*.
 - **Incidents**: Oktave incidents, newest activity first, each with its response, age and
   status; `enter` opens one with its comments.
 
@@ -453,11 +455,11 @@ class FieldworkScreen(Screen[None]):
         numbers = {p: i for i, p in enumerate(tally.shape.page_order, 1)}
         rows: list[RouteFigures] = route_figures(tally, [(p, e) for p, e in self.routes])
         for row in rows:
-            path = "→".join(str(numbers.get(p, "?")) for p in row.pages)
+            path = folded([numbers.get(p) for p in row.pages])
             last = row.pages[-1] if row.pages else ""
             ends = self.page_labels.get(last, tally.shape.page_names.get(last, last))
             flag = Text("never taken", style="bold red") if row.never_taken else Text("")
-            table.add_row(row.taken, flag, Text(ends), Text(path))
+            table.add_row(row.taken, flag, plain(ends), Text(path))
 
     def _incident_list(self, figures: Figures) -> None:
         options = self.query_one("#fw-incidents", OptionList)
