@@ -18,18 +18,19 @@ in the same tree:
   one its payload names (a page's or variable's `survey_id`), else its parent page's. An
   item whose survey cannot be told yet waits unscoped and joins its survey with its page.
 
-`apply` returns a `Change` describing what became visible, so a UI patches one node
-instead of rebuilding the tree.
+`apply` returns a `Change` (`qtui.core.change`) describing what became visible, so a UI
+patches one node instead of rebuilding the tree; `progress` gives a `Progress`
+(`qtui.core.progress`).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, TypeVar
 
+from qtui.core.change import Change, ChangeKind
 from qtui.core.decoding import Pending, validated
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
@@ -42,111 +43,14 @@ from qtui.core.models import (
     SurveyStatus,
     Variable,
 )
+from qtui.core.progress import Progress, failure_reason
+
+__all__ = ["Change", "ChangeKind", "Entity", "Progress", "SurveyStore"]
 
 Entity = Literal["survey", "page", "block", "variable", "navigation_rule"]
-ChangeKind = Literal["created", "updated", "moved", "deleted", "programming", "changeset"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _Item = TypeVar("_Item", Block, NavigationRule, Variable)
-
-
-class _ChangeFields(NamedTuple):
-    kind: ChangeKind
-    entity: str
-    id: str
-    survey_id: str | None
-    parent_id: str | None = None
-    previous_parent_id: str | None = None
-    before: Any = None
-    after: Any = None
-    reordered: bool = False
-
-
-class Change(_ChangeFields):
-    """What one applied event changed in what a reader sees.
-
-    `parent_id` is the page of a block or the source page of a rule (the survey of a page or
-    variable); `previous_parent_id` is set when a block moved; `reordered` when its position
-    among its siblings may have changed. A named tuple: one is made per applied event, and a
-    tuple is made several times faster than a frozen dataclass. `before` and `after` are
-    the items as models, made when first read (see `qtui.core.decoding.Pending`).
-    """
-
-    __slots__ = ()
-
-    @property
-    def before(self) -> Any:
-        item = tuple.__getitem__(self, 6)
-        return item.built() if type(item) is Pending else item
-
-    @property
-    def after(self) -> Any:
-        item = tuple.__getitem__(self, 7)
-        return item.built() if type(item) is Pending else item
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Programming progress of one survey, derived from its pages and its last job."""
-
-    pages_total: int
-    pages_done: int
-    pages_in_progress: int
-    status: SurveyStatus | str | None
-    job: ProgrammingJob | None
-    job_started_at: datetime | None
-    job_finished_at: datetime | None
-    # Why the last job failed, wherever Questra said it: the job's own fields, or the
-    # survey's `failure_reason` (`survey.updated` carries it). None unless it failed.
-    failure_reason: str | None = None
-
-    @property
-    def fraction(self) -> float:
-        return self.pages_done / self.pages_total if self.pages_total else 0.0
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None and self.job_finished_at is None
-
-    def elapsed_s(self, newest: datetime | None) -> float | None:
-        """How long the last programming job ran, on Questra's clock: from its
-        `programming.started` timestamp to its `programming.finished` timestamp, or, while it
-        runs, to `newest` (the newest event's timestamp). None when no job has started."""
-        started = self.job_started_at
-        if started is None:
-            return None
-        until = self.job_finished_at or newest
-        if until is None:
-            return 0.0
-        return max(0.0, (_as_utc(until) - _as_utc(started)).total_seconds())
-
-
-_JOB_REASONS = ("reason", "error", "failure_reason", "failureReason", "message")
-_SURVEY_REASONS = ("failure_reason", "failureReason")
-_FAILED = ("failed", "cancelled", "canceled", "error")
-
-
-def _said(item: Model | None, keys: tuple[str, ...]) -> str | None:
-    extra = (item.model_extra if item is not None else None) or {}
-    for key in keys:
-        value = extra.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
-
-
-def _failure_reason(job: ProgrammingJob | None, survey: Survey | None) -> str | None:
-    """Why programming failed, from the job or the survey; None if it did not fail."""
-    survey_reason = _said(survey, _SURVEY_REASONS)
-    job_status = str(job.status or "").lower() if job is not None else ""
-    if job_status:  # the job's own outcome decides
-        failed = job_status in _FAILED
-    else:  # no job seen (watching started after it), or one that did not say
-        said = (survey.model_extra or {}).get("programming_status") if survey else None
-        failed = str(said or "").lower() in _FAILED or survey_reason is not None
-    if not failed:
-        return None
-    return _said(job, _JOB_REASONS) or survey_reason
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -412,7 +316,7 @@ class SurveyStore:
             status = SurveyStatus.PROGRAMMING
         reason = None
         if job is None or finished is not None:
-            reason = _failure_reason(job, record)
+            reason = failure_reason(job, record)
         return Progress(len(pages), done, running, status, job, started, finished, reason)
 
     def pending_count(self) -> int:
