@@ -360,6 +360,7 @@ class QtuiApp(EditActions, App[None]):
             self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
         started = time.perf_counter()
         tree.resync()
+        self.main.show_no_match()
         self.main.refresh_detail()
         self.timings["tree_resync_s"] = time.perf_counter() - started
         self.timings["contents_s"] = time.perf_counter() - loading_started
