@@ -62,9 +62,49 @@ async def test_cancel_leaves_the_item_as_it_was(feed):
         await open_form(pilot, "variable", "v1", "enter", "VariableForm")
         await type_into(pilot, "#f-expression", "true")
         await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        await pilot.press("d")
         await until_screen(pilot, "MainScreen")
         assert app.store.variable("v1").expression == "q1.value in ['2', '3']"
         assert len(app.editing.history) == 0
+
+
+async def test_esc_on_an_edited_form_asks_before_it_discards_the_edits(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await open_form(pilot, "block", "b2", "E", "BlockForm")
+        await pilot.press("escape")  # nothing edited: closes at once
+        await until_screen(pilot, "MainScreen")
+
+        await open_form(pilot, "block", "b2", "E", "BlockForm")
+        await type_into(pilot, "#f-label", "Your [b]age?")
+        await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        question = app.screen.query_one("#confirm-question").render_line(0).text.strip()
+        assert question == "Discard your edits to this MultipleChoice block?"
+        await pilot.press("k")  # keep editing: back in the form, the edit still there
+        await until_screen(pilot, "BlockForm")
+        assert app.screen.query_one("#f-label", Input).value == "Your [b]age?"
+        await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        await pilot.press("escape")  # esc on the question keeps editing too
+        await until_screen(pilot, "BlockForm")
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        assert app.store.block("b2").config.label == "Your [b]age?"
+
+
+async def test_esc_on_a_new_item_with_typed_fields_asks_before_dropping_it(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await open_form(pilot, "variable", "v1", "a", "VariableForm")
+        await type_into(pilot, "#f-name", "heavyUser")
+        await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        question = app.screen.query_one("#confirm-question").render_line(0).text.strip()
+        assert question == "Discard this new variable?"
+        await pilot.press("d")
+        await until_screen(pilot, "MainScreen")
+        names = [v.name for v in app.store.variables(SURVEY)]
+        assert "heavyUser" not in names and len(app.editing.history) == 0
 
 
 @pytest.mark.parametrize(
