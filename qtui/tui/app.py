@@ -716,6 +716,8 @@ class QtuiApp(EditActions, App[None]):
 
     def action_state(self, action: str) -> bool | None:
         """Whether `action` makes sense now, whatever the screen (None: shown dimmed)."""
+        if action == "pause":
+            return self.source.streams  # a file opened once has no updates to pause
         if action in ("play_pause", "step", "faster", "slower"):
             if not self.source.replay:
                 return False
