@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from textual.widgets._toast import Toast
 
 from qtui.tui.screens.forms import BLOCK_TYPES
 from tests.tui.conftest import make_app, quiet_settings, settle, until
@@ -16,7 +17,7 @@ from tests.tui.edit_helpers import (
     error_text,
     file_app,
     open_form,
-    opened,  # noqa: F401 - kept importable from this module
+    opened,
     pick,
     save_form,
     screener_file,
@@ -266,6 +267,36 @@ async def test_move_down_swaps_two_blocks_and_undo_restores_their_order(feed):
         await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
         await settle(pilot, app)
         assert [b.order for b in app.store.blocks("p1")] == [0, 1, 2]
+
+
+def toasts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The notifications on the screen, as shown."""
+    return [
+        " ".join(toast.render_line(y).text.strip() for y in range(toast.size.height)).strip()
+        for toast in app.screen.query(Toast)
+    ]
+
+
+async def test_undoing_a_move_names_the_move_not_the_first_item_it_renumbered(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("page", "p3")
+        await pilot.press("K")
+        await until(pilot, lambda: [p.id for p in app.store.pages(SURVEY)][1] == "p3")
+        await settle(pilot, app)
+        await pilot.press("u")
+        await until(pilot, lambda: "Undid move of page Satisfaction up" in toasts(app))
+        await settle(pilot, app)
+        assert [p.id for p in app.store.pages(SURVEY)][2] == "p3"
+        await pilot.press("U")
+        await until(pilot, lambda: "Redid move of page Satisfaction up" in toasts(app))
+        app.go_to_item("block", "b2")
+        await pilot.press("J")
+        await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
+        await settle(pilot, app)
+        await pilot.press("u")
+        await until(pilot, lambda: "Undid move of block q1 down" in toasts(app))
 
 
 async def test_a_replay_is_read_only_and_says_why(feed):
