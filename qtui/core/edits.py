@@ -355,11 +355,19 @@ class EditHistory:
         self._done: list[Done] = []
         self._undone: list[Done] = []
         self._groups = 0
+        self._group_titles: dict[int, str] = {}
 
-    def new_group(self) -> int:
-        """An id for edits sent as one action, so that one undo takes them all back."""
+    def new_group(self, title: str = "") -> int:
+        """An id for edits sent as one action, so that one undo takes them all back;
+        `title` names the action ("move of page Brands up")."""
         self._groups += 1
+        if title:
+            self._group_titles[self._groups] = title
         return self._groups
+
+    def group_title(self, group: int | None) -> str:
+        """The name of the action `group` was sent as; "" when it has none."""
+        return self._group_titles.get(group, "") if group is not None else ""
 
     def record(
         self,

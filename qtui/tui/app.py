@@ -360,6 +360,7 @@ class QtuiApp(EditActions, App[None]):
             self.notify(f"Survey snapshot not usable: {exc}", severity="error", timeout=10)
         started = time.perf_counter()
         tree.resync()
+        self.main.show_no_match()
         self.main.refresh_detail()
         self.timings["tree_resync_s"] = time.perf_counter() - started
         self.timings["contents_s"] = time.perf_counter() - loading_started
@@ -715,6 +716,8 @@ class QtuiApp(EditActions, App[None]):
 
     def action_state(self, action: str) -> bool | None:
         """Whether `action` makes sense now, whatever the screen (None: shown dimmed)."""
+        if action == "pause":
+            return self.source.streams  # a file opened once has no updates to pause
         if action in ("play_pause", "step", "faster", "slower"):
             if not self.source.replay:
                 return False

@@ -318,8 +318,13 @@ class EditActions:
                 )
                 if edit is not None:
                     moves.append(edit)
-        # One move is one action: undo puts every sibling it renumbered back at once.
-        self.send_edits(moves, group=self.editing.history.new_group() if len(moves) > 1 else None)
+        # One move is one action: undo puts every sibling it renumbered back at once, and
+        # its toast names the move, not the first sibling renumbered.
+        name, noun = self._title(entity, item_id), {"block": "block", "navigation_rule": "rule"}
+        if entity in noun and name != noun[entity]:
+            name = f"{noun[entity]} {name}"  # "block q3", not "q3"
+        title = f"move of {name} {'up' if delta < 0 else 'down'}"
+        self.send_edits(moves, group=self.editing.history.new_group(title))
 
     def action_move_to_page(self) -> None:
         """Move the selected block to the end of another page (undo moves it back)."""
@@ -398,7 +403,11 @@ class EditActions:
                 )
             return
         if kind in ("undo", "redo") and batch and not isinstance(batch[0], Restore):
-            self.notify(f"{kind.capitalize()}: {batch[0].describe()}")  # type: ignore[attr-defined]
+            action = self.editing.history.group_title(group)
+            if action:  # several edits sent as one action: name the action
+                self.notify(f"{'Undid' if kind == 'undo' else 'Redid'} {action}")  # type: ignore[attr-defined]
+            else:
+                self.notify(f"{kind.capitalize()}: {batch[0].describe()}")  # type: ignore[attr-defined]
 
     async def _restore(self, plan: Restore, kind: str) -> bool:
         """Send a restore's steps one by one, with progress; True when all of it is back.

@@ -42,6 +42,7 @@ class EventSource:
 
     kind: str = "source"
     replay: bool = False
+    streams: bool = True  # events arrive over time; False: a file, loaded once
     initial_status: str = "connecting"
 
     def __init__(self) -> None:
@@ -588,6 +589,7 @@ class FileSource(EventSource):
 
     kind = "file"
     initial_status = "file"
+    streams = False  # no rate to show, nothing to pause
 
     def __init__(self, survey: dict[str, Any], path: str) -> None:
         super().__init__()

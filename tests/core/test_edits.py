@@ -49,7 +49,9 @@ def test_a_move_renumbering_two_items_is_undone_and_redone_as_one_action():
     first = {"id": "p0", "name": "Intro", "order": 0}
     history.record(edits.update("page", first, {**first, "name": "Hello"}), None)
     age, gender = {"id": "p1", "order": 1}, {"id": "p2", "order": 2}
-    group = history.new_group()
+    group = history.new_group("move of page Gender up")
+    assert history.group_title(group) == "move of page Gender up"
+    assert history.group_title(None) == "" and history.group_title(history.new_group()) == ""
     history.record(edits.update("page", gender, {**gender, "order": 1}), None, group=group)
     history.record(edits.update("page", age, {**age, "order": 2}), None, group=group)
     batch, got = history.undo_action()

@@ -1,5 +1,6 @@
 """What the delete confirmation says about a pushed survey, and the status bar of a local
-file: `LOCAL`, not `LIVE`, and `● unsaved` from the first edit until `w` writes it."""
+file: `LOCAL`, not `LIVE`, `● unsaved` from the first edit until `w` writes it, and none of
+a stream's rate or pause."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 from qtui.qualtrics.state import LastPush, data_dir, record_last_push
 from qtui.tui.app import QtuiApp
 from qtui.tui.sources import FeedSource
-from tests.tui.conftest import settle, until
+from qtui.tui.widgets.footer import QtuiFooter
+from tests.tui.conftest import pushed_app, settle, until
 from tests.tui.edit_helpers import (
     editable_screener,
     file_app,
@@ -17,7 +19,7 @@ from tests.tui.edit_helpers import (
     type_into,
     until_screen,
 )
-from tests.tui.envelopes import SURVEY
+from tests.tui.envelopes import SURVEY, screener_stream
 
 
 async def _confirmation(pilot, app: QtuiApp, kind: str, item_id: str) -> str:  # type: ignore[no-untyped-def]
@@ -90,3 +92,33 @@ async def test_a_local_file_says_local_and_unsaved_until_written(tmp_path: Path)
         await until(pilot, lambda: "unsaved" not in _status(app))
         assert _status(app).startswith(" LOCAL ")
     assert "Age group" in path.read_text(encoding="utf-8")
+
+
+def _stream_bits(app: QtuiApp) -> tuple[bool, bool, bool]:
+    """(ev/s in the status bar, p Pause in the footer, Pause in the palette)."""
+    palette = {command.title for command in app.get_system_commands(app.screen)}
+    return (
+        "ev/s" in _status(app),
+        "pause" in app.screen.query_one(QtuiFooter).shown_actions,
+        "Pause" in palette,
+    )
+
+
+async def test_a_local_file_shows_no_event_rate_and_no_pause_key(tmp_path: Path):
+    path, _ = screener_file(tmp_path)
+    app = file_app(path)
+    async with app.run_test(size=(200, 40)) as pilot:  # wide: nothing dropped for room
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        assert _stream_bits(app) == (False, False, False)
+        await pilot.press("p")
+        await pilot.pause()
+        assert not app.paused and "PAUSED" not in _status(app)
+
+
+async def test_a_stream_keeps_its_event_rate_and_pause_key():
+    async with pushed_app(FeedSource(), screener_stream(), size=(200, 40)) as (app, pilot):
+        assert _stream_bits(app) == (True, True, True)
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.paused and _status(app).startswith(" PAUSED ")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from textual.widgets._toast import Toast
 
 from qtui.tui.screens.forms import BLOCK_TYPES
 from tests.tui.conftest import make_app, quiet_settings, settle, until
@@ -16,7 +17,7 @@ from tests.tui.edit_helpers import (
     error_text,
     file_app,
     open_form,
-    opened,  # noqa: F401 - kept importable from this module
+    opened,
     pick,
     save_form,
     screener_file,
@@ -62,9 +63,49 @@ async def test_cancel_leaves_the_item_as_it_was(feed):
         await open_form(pilot, "variable", "v1", "enter", "VariableForm")
         await type_into(pilot, "#f-expression", "true")
         await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        await pilot.press("d")
         await until_screen(pilot, "MainScreen")
         assert app.store.variable("v1").expression == "q1.value in ['2', '3']"
         assert len(app.editing.history) == 0
+
+
+async def test_esc_on_an_edited_form_asks_before_it_discards_the_edits(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await open_form(pilot, "block", "b2", "E", "BlockForm")
+        await pilot.press("escape")  # nothing edited: closes at once
+        await until_screen(pilot, "MainScreen")
+
+        await open_form(pilot, "block", "b2", "E", "BlockForm")
+        await type_into(pilot, "#f-label", "Your [b]age?")
+        await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        question = app.screen.query_one("#confirm-question").render_line(0).text.strip()
+        assert question == "Discard your edits to this MultipleChoice block?"
+        await pilot.press("k")  # keep editing: back in the form, the edit still there
+        await until_screen(pilot, "BlockForm")
+        assert app.screen.query_one("#f-label", Input).value == "Your [b]age?"
+        await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        await pilot.press("escape")  # esc on the question keeps editing too
+        await until_screen(pilot, "BlockForm")
+        await pilot.press("f2")
+        await until_screen(pilot, "MainScreen")
+        assert app.store.block("b2").config.label == "Your [b]age?"
+
+
+async def test_esc_on_a_new_item_with_typed_fields_asks_before_dropping_it(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await open_form(pilot, "variable", "v1", "a", "VariableForm")
+        await type_into(pilot, "#f-name", "heavyUser")
+        await pilot.press("escape")
+        await until_screen(pilot, "DiscardScreen")
+        question = app.screen.query_one("#confirm-question").render_line(0).text.strip()
+        assert question == "Discard this new variable?"
+        await pilot.press("d")
+        await until_screen(pilot, "MainScreen")
+        names = [v.name for v in app.store.variables(SURVEY)]
+        assert "heavyUser" not in names and len(app.editing.history) == 0
 
 
 @pytest.mark.parametrize(
@@ -226,6 +267,36 @@ async def test_move_down_swaps_two_blocks_and_undo_restores_their_order(feed):
         await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
         await settle(pilot, app)
         assert [b.order for b in app.store.blocks("p1")] == [0, 1, 2]
+
+
+def toasts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The notifications on the screen, as shown."""
+    return [
+        " ".join(toast.render_line(y).text.strip() for y in range(toast.size.height)).strip()
+        for toast in app.screen.query(Toast)
+    ]
+
+
+async def test_undoing_a_move_names_the_move_not_the_first_item_it_renumbered(feed):
+    app = make_app(feed)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await opened(pilot, app, feed)
+        app.go_to_item("page", "p3")
+        await pilot.press("K")
+        await until(pilot, lambda: [p.id for p in app.store.pages(SURVEY)][1] == "p3")
+        await settle(pilot, app)
+        await pilot.press("u")
+        await until(pilot, lambda: "Undid move of page Satisfaction up" in toasts(app))
+        await settle(pilot, app)
+        assert [p.id for p in app.store.pages(SURVEY)][2] == "p3"
+        await pilot.press("U")
+        await until(pilot, lambda: "Redid move of page Satisfaction up" in toasts(app))
+        app.go_to_item("block", "b2")
+        await pilot.press("J")
+        await until(pilot, lambda: [b.id for b in app.store.blocks("p1")] == ["b1", "b3", "b2"])
+        await settle(pilot, app)
+        await pilot.press("u")
+        await until(pilot, lambda: "Undid move of block q1 down" in toasts(app))
 
 
 async def test_a_replay_is_read_only_and_says_why(feed):

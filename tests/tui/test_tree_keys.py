@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from qtui.tui.sources import FeedSource
-from tests.tui.conftest import screener_app
+from tests.tui.conftest import screener_app, settle
+from tests.tui.envelopes import problem_stream, screener_stream
 
 
 def opened(app) -> dict[str, bool]:  # type: ignore[no-untyped-def]
@@ -49,3 +50,38 @@ async def test_clearing_the_filter_restores_the_pages_open_before_it() -> None:
         await pilot.pause()
         await pilot.pause()
         assert opened(app) == before
+
+
+async def test_a_filter_matching_nothing_says_so_and_esc_from_the_tree_clears_it() -> None:
+    async with screener_app(FeedSource()) as (app, pilot):
+        line = app.main.query_one("#filter-none")
+        await pilot.press("slash", *"car")  # matches: no message
+        await pilot.pause()
+        assert not line.display
+        await pilot.press(*"[b]x")  # typed text is shown as itself, never as markup
+        await pilot.pause()
+        assert app.tree.labels() == []
+        assert line.display
+        shown = line.render_line(0).text.strip()
+        assert shown == "Nothing matches “car[b]x” · esc clears the filter"
+        await pilot.press("enter")  # back in the tree, the filter kept
+        await pilot.pause()
+        assert app.tree.has_focus and line.display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not line.display and app.tree.filter_text == ""
+        assert len(app.tree.labels()) == 4
+
+
+async def test_the_no_match_line_goes_when_a_live_event_brings_a_match() -> None:
+    feed = FeedSource()
+    async with screener_app(feed) as (app, pilot):
+        line = app.main.query_one("#filter-none")
+        await pilot.press("slash", *"bonus")
+        await pilot.pause()
+        assert line.display
+        bonus = problem_stream()[len(screener_stream())]  # the page "Bonus" is created
+        feed.push(bonus)
+        await settle(pilot, app)
+        assert not line.display
+        assert [label.split()[2] for label in app.tree.labels()] == ["Bonus"]

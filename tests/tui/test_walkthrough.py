@@ -138,10 +138,43 @@ async def test_a_tampered_branch_raises_the_divergence_banner(tmp_path):
         assert walk.disposition == "screened out"  # …the platform screens out
         banner = screen(app).query_one("#qa-banner")
         assert banner.display
-        text = str(banner.render())
+        text = "\n".join(banner_lines(app))
         assert "DIVERGENCE" in text and "expected  Region" in text
         assert "reached   the end of the survey" in text
         assert "q1.value in ['under_18']" in text and 'q1="18_24"' in text
+
+
+def banner_lines(app: QaApp) -> list[str]:
+    """The divergence banner's lines as shown."""
+    banner = screen(app).query_one("#qa-banner")
+    return [banner.render_line(y).text.rstrip() for y in range(banner.size.height)]
+
+
+async def test_the_divergence_banner_wraps_each_value_under_itself_at_80_columns(tmp_path):
+    survey = bundled("screener_sessions")
+    rule = next(
+        r
+        for p in survey.pages
+        for r in p.navigation_rules
+        if r.condition == "q1.value in ['under_18']"
+    )
+    async with qa_app(tmp_path, tamper=rule.id) as (app, pilot, sandbox, survey_id):
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.press("2")
+        await next_page(pilot, app)
+        await until(pilot, lambda: screen(app).walk.disposition is not None)
+        await pilot.pause()
+        header, *rows = banner_lines(app)
+        assert header.startswith("✗ DIVERGENCE")
+        labels = {"expected", "reached", "after", "rule", "answers", ""}
+        # Every line starts with a label or with the indent: wrapped text never runs back
+        # under the labels.
+        assert all(row[:10].strip() in labels for row in rows), rows
+        wrapped = [row for row in rows if row and not row[:10].strip()]
+        assert wrapped, rows  # at 80 columns some value is too long for one line
+        values = " ".join(row[10:].strip() for row in rows)
+        assert "the end of the survey" in values and "q1.value in ['under_18']" in values
 
 
 async def test_restart_begins_a_new_session_and_close_ends_this_one(tmp_path):

@@ -2,10 +2,11 @@
 answers a save can meet (refused, unsent, conflict), plus the small dialogs forms use.
 
 A form is a modal screen; `f2` (or `enter` in a one-line field, or the Save button) saves,
-`esc` cancels. Saving checks the fields first (the same models and expression language
-the core uses) and says, field by field, what stops it; only a valid form is sent. While
-the platform answers, the form stays open: a refusal shows its message, a network failure
-offers retry or keeping the edit as a draft, a conflict shows both versions side by side.
+`esc` cancels (asking first when a field was edited: keep editing or discard). Saving checks
+the fields first (the same models and expression language the core uses) and says, field by
+field, what stops it; only a valid form is sent. While the platform answers, the form stays
+open: a refusal shows its message, a network failure offers retry or keeping the edit as a
+draft, a conflict shows both versions side by side.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class EditForm(ModalScreen[str | None]):
         yield Static("", id=f"err-{name.replace('.', '-')}", classes="form-error")
 
     def on_mount(self) -> None:
+        self._opened_with = self.values()  # what `esc` compares with before it discards
         clock = getattr(self.app, "clock", None)
         if clock is not None and not clock.animate:  # stopped time: no blinking (pictures)
             for widget in self.query("Input, TextArea"):
@@ -256,8 +258,27 @@ class EditForm(ModalScreen[str | None]):
         else:
             self.say("Not saved: the item changed meanwhile. Save again to compare.", "error")
 
+    @property
+    def edited(self) -> bool:
+        """Whether a field reads differently from when the form opened."""
+        return not self.locked and self.values() != self._opened_with
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; edits made in the form are discarded only once the user says so."""
+        if not self.edited:
+            self.dismiss(None)
+            return
+
+        def chosen(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        question = (
+            f"Discard this new {self.noun}?"
+            if self.creating
+            else f"Discard your edits to this {self.noun}?"
+        )
+        self.app.push_screen(DiscardScreen(question), chosen)
 
 
 def _where(rest: str) -> str:
@@ -345,6 +366,28 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class DiscardScreen(ModalScreen[bool]):
+    """Leave a form with unsaved edits? `k` (or esc, or enter) keeps editing, `d` discards."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k,escape,enter", "answer(False)", "Keep editing"),
+        Binding("d", "answer(True)", "Discard"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box") as box:
+            box.border_title = "Unsaved edits"
+            yield Static(plain(self.question), id="confirm-question")
+            yield Static(Text("k keep editing · d discard"), id="confirm-foot")
+
+    def action_answer(self, discard: bool) -> None:
+        self.dismiss(discard)
 
 
 class PickScreen(ModalScreen[str | None]):

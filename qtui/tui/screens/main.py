@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from textual import events
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -16,6 +17,7 @@ from textual.widgets import Input, Static, Tree
 from qtui.core.store import Change, Progress, SurveyStore
 from qtui.tui.clock import Clock
 from qtui.tui.problems import ProblemReport
+from qtui.tui.safe import plain
 from qtui.tui.screens.condition import ConditionScreen, condition_of
 from qtui.tui.widgets.detail import DetailPane
 from qtui.tui.widgets.event_log import EventLog, LogEntry
@@ -42,6 +44,11 @@ clears it.
 
 
 class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # From the tree too (the field keeps the filter after enter): esc clears a filter.
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
     def __init__(
         self,
         store: SurveyStore,
@@ -77,6 +84,7 @@ class MainScreen(Screen[None]):
                     field.display = False
                     field.cursor_blink = self.clock.animate
                     yield field
+                    yield Static("", id="filter-none")
                     yield self._tree
                 yield self._detail
             yield self._log
@@ -97,6 +105,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#tree-pane").border_title = "Survey"
+        self.query_one("#filter-none").display = False
         self.tree.focus()
         self._fit(self.size.width, self.size.height)
         self.app.main_ready()  # type: ignore[attr-defined]
@@ -154,15 +163,19 @@ class MainScreen(Screen[None]):
 
     def show_survey(self, survey_id: str) -> None:
         self.tree.show_survey(survey_id)
+        self.show_no_match()
         self.detail.survey_id = survey_id
         self.refresh_detail()
 
     def rebuild(self) -> None:
         self.tree.rebuild()
+        self.show_no_match()
         self.refresh_detail()
 
     def apply(self, changes: list[Change], entries: list[LogEntry]) -> set[NodeKey]:
         changed = self.tree.apply(changes) if changes else set()
+        if changes and self.tree.filter_text:
+            self.show_no_match()  # live changes may bring a match, or take the last away
         item = self.tree.item
         if item is not None and (item.key in changed or item.kind in ("survey", "variables")):
             self.refresh_detail()
@@ -230,6 +243,7 @@ class MainScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.tree.set_filter(event.value)
+            self.show_no_match()
             self.refresh_detail()
             self.app.refresh_status()  # type: ignore[attr-defined]
 
@@ -242,12 +256,25 @@ class MainScreen(Screen[None]):
 
     def action_clear_filter(self) -> None:
         field = self.query_one(FilterInput)
+        if not field.display and not self.tree.filter_text:
+            raise SkipAction()  # no filter: esc is not ours
         field.value = ""
         self.tree.set_filter("")
+        self.show_no_match()
         field.display = False
         self.tree.focus()
         self.refresh_detail()
         self.app.refresh_status()  # type: ignore[attr-defined]
+
+    def show_no_match(self) -> None:
+        """Under the filter, a line saying so when it leaves nothing to show."""
+        line = self.query_one("#filter-none", Static)
+        text = self.tree.filter_text
+        empty = bool(text) and self.tree.survey_id is not None and not self.tree.has_matches()
+        if empty:
+            typed = self.query_one(FilterInput).value.strip() or text
+            line.update(plain(f"Nothing matches “{typed}” · esc clears the filter"))
+        line.display = empty
 
     def action_focus_tree(self) -> None:
         self.tree.focus()

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +29,7 @@ from textual.widgets import Footer, Input, Static
 from qtui.qa.plan import ENDED
 from qtui.qa.walkthrough import ManualWalk, plain
 from qtui.tui.safe import plain as safe_text
+from qtui.tui.safe import shown
 from qtui.tui.style_files import style_paths
 from qtui.tui.widgets.question import ChoiceQuestion, TextBlock, TextQuestion
 
@@ -53,6 +56,20 @@ survey and a banner shows the moment the platform goes elsewhere.
 Every walk answered or ended is saved under `qtui-walks/` as an answers file
 (`qtui qa SV_… --answers FILE` replays it) and a transcript.
 """
+
+
+def _texts(rows: list[tuple[str, str]]) -> list[tuple[Text, Text]]:
+    return [(Text(label), Text(value)) for label, value in rows]
+
+
+def _hanging(rows: list[tuple[Text, Text]], indent: int | None = None) -> Table:
+    """Rows of a label and a value; the value wraps under itself, a hanging indent."""
+    grid = Table.grid(expand=True)
+    grid.add_column(width=indent, no_wrap=True)
+    grid.add_column(ratio=1)
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
 
 
 def _json(value: Any) -> str:
@@ -354,21 +371,22 @@ class WalkthroughScreen(Screen[None]):
         text.append(f"\nExpected ending: {prediction.disposition}", style="dim")
         return text
 
-    def banner_text(self) -> Text:
+    def banner_text(self) -> Group:
+        """What diverged, a label column then its value: a value too long for the line wraps
+        under itself (a hanging indent), never back under the labels."""
         walk = self.walk
         assert walk is not None and walk.divergence is not None
         d = walk.divergence
         name = walk.locator.name
-        text = Text()
-        text.append("✗ DIVERGENCE", style="bold")
+        title = Text("DIVERGENCE", style="bold")
+        rows: list[tuple[str, str]] = []
         if d.kind == "ending":
-            text.append(f" — ended {d.reached_ending!r}, the survey says {d.expected_ending!r}\n")
+            title.append(f" — ended {d.reached_ending!r}, the survey says {d.expected_ending!r}")
         else:
-            text.append(f" at page {d.step}\n")
-            text.append(f"expected  {name(d.expected)}\n")
-            text.append(f"reached   {name(d.reached)}\n")
+            title.append(f" at page {d.step}")
+            rows += [("expected", name(d.expected)), ("reached", name(d.reached))]
         if d.after is not None:
-            text.append(f"after     {name(d.after)}\n")
+            rows.append(("after", name(d.after)))
         rule = "no rule fired (next page in order)"
         if d.rule is not None:
             rule = walk.locator.names.get(d.rule, d.rule)
@@ -381,7 +399,7 @@ class WalkthroughScreen(Screen[None]):
                             rule = f"→ {target}" + (
                                 f" if {condition}" if condition else " (always)"
                             )
-        text.append(f"rule      {rule}\n")
+        rows.append(("rule", rule))
         if d.rule is None and walk.survey is not None:
             conditions = {
                 r.id: (r.condition or "").strip()
@@ -389,12 +407,10 @@ class WalkthroughScreen(Screen[None]):
                 for r in p.navigation_rules
             }
             for rule_id, value in d.tried:
-                text.append(
-                    f"          {conditions.get(rule_id, rule_id)} was {str(value).lower()}\n"
-                )
+                rows.append(("", f"{conditions.get(rule_id, rule_id)} was {str(value).lower()}"))
         answers = ", ".join(f"{k}={_json(v)}" for k, v in d.answers.items()) or "—"
-        text.append(f"answers   {answers}")
-        return text
+        rows.append(("answers", answers))
+        return shown(Group(_hanging([(Text("✗ "), title)]), _hanging(_texts(rows), 10)))
 
     def state_text(self) -> Text:
         walk = self.walk

@@ -198,7 +198,8 @@ class StatusBar(Widget):
         parts["connection"] = Text(conn, self._style(tone))
         if info.deliveries:
             parts["deliveries"] = Text(f"✗ {info.deliveries}", self._style("error"))
-        parts["rate"] = Text(f"{info.rate:.1f} ev/s", muted)
+        if info.connection.status != "file":  # a file opened once has no event rate
+            parts["rate"] = Text(f"{info.rate:.1f} ev/s", muted)
         parts["platform"] = Text(info.platform or "no platform")
         parts["pushed"] = Text(self._pushed(info.pushed))
         if info.filter:

@@ -850,5 +850,6 @@ variable shows its condition whole. In a replay, `→` on a line that does not o
         self._desired.filter = text
         self.rebuild(restore)
 
-    def match_count(self) -> int:
-        return sum(1 for key in self._index if key[0] in ("page", "block", "rule", "variable"))
+    def has_matches(self) -> bool:
+        """Whether the tree shows any page, block, rule or variable (a filter may hide all)."""
+        return any(key[0] in ("page", "block", "rule", "variable") for key in self._index)
