@@ -91,7 +91,7 @@ async def test_a_tester_answers_with_digits_and_reaches_a_screen_out(tmp_path):
         await next_page(pilot, app)
         assert walk.done and walk.disposition == "screened out"
         assert walk.divergence is None
-        assert "screened out" in str(screen(app).query_one("#qa-state").render())
+        assert "Disposition  screened out" in "\n".join(lines(app, "#qa-state"))
         assert walk.answers == {"q1": "under_18"}
 
 
@@ -144,10 +144,57 @@ async def test_a_tampered_branch_raises_the_divergence_banner(tmp_path):
         assert "q1.value in ['under_18']" in text and 'q1="18_24"' in text
 
 
+def lines(app: QaApp, selector: str) -> list[str]:
+    """A widget's lines as shown."""
+    widget = screen(app).query_one(selector)
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
 def banner_lines(app: QaApp) -> list[str]:
     """The divergence banner's lines as shown."""
-    banner = screen(app).query_one("#qa-banner")
-    return [banner.render_line(y).text.rstrip() for y in range(banner.size.height)]
+    return lines(app, "#qa-banner")
+
+
+async def test_at_80_columns_the_route_side_wraps_under_itself_and_names_pages(tmp_path):
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        title = str(screen(app).query_one("#qa-page-title").render())
+        assert title.startswith("2. Age · step 1"), title  # numbered as the route numbers it
+        await pilot.press("3")  # 25–34: past the under-18 screen-out
+        await next_page(pilot, app)
+        await pilot.pause()
+        route = lines(app, "#qa-route")
+        assert any("2. Age" in line for line in route), route
+        rule_lines = [line for line in route if line and not line[:6].strip()]
+        assert rule_lines, route  # the rule under a page, in the value column
+        ending = next(i for i, line in enumerate(route) if line.startswith("Expected ending"))
+        pages = [line for line in route[1:ending] if line[:6].strip()]
+        assert all(line[:6].strip()[-1] == "." for line in pages), route  # "● 12." columns
+        assert not any(line.startswith("next page") for line in route), route  # never unindented
+        state = "\n".join(lines(app, "#qa-state"))
+        # The page the platform will show next, by name, not only by its id.
+        assert "qtui_next_page = Region" in state, state
+        assert "Disposition  in progress" in state
+
+
+async def test_an_ended_walk_shows_next_page_dimmed_and_enter_says_what_to_do(tmp_path):
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    async with qa_app(tmp_path) as (app, pilot, sandbox, survey_id):
+        footer = screen(app).query_one(Footer)
+
+        def next_key() -> FooterKey:
+            return next(k for k in footer.query(FooterKey) if k.description == "Next page")
+
+        assert not next_key().has_class("-disabled")
+        await pilot.press("1")  # under 18: screened out
+        await next_page(pilot, app)
+        await until(pilot, lambda: next_key().has_class("-disabled"))  # dimmed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen(app).walk.done and screen(app).walk.walks == 1
 
 
 async def test_the_divergence_banner_wraps_each_value_under_itself_at_80_columns(tmp_path):

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -168,6 +168,11 @@ class WalkthroughScreen(Screen[None]):
 
     # --- actions -----------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "advance" and self.walk is not None and self.walk.done:
+            return None  # shown dimmed: an ended walk has no next page (r walks again)
+        return True
+
     def action_advance(self) -> None:
         if self.walk is None or self.busy:
             return
@@ -270,9 +275,18 @@ class WalkthroughScreen(Screen[None]):
             )
             await page.mount(Static(Text(hint), classes="question"))
             return
-        number = len(walk.visited)
+        step = len(walk.visited)
         name = walk.locator.name(walk.page_id) if walk.page_id else "?"
-        title.update(safe_text(f"Page {number} · {name}", "bold"))
+        order = (
+            [p.id for p in sorted(walk.survey.pages, key=lambda p: p.order)]
+            if walk.survey is not None
+            else []
+        )
+        if walk.page_id in order:  # numbered as the route beside it numbers it
+            heading = f"{order.index(walk.page_id) + 1}. {name} · step {step}"
+        else:
+            heading = f"Step {step} · {name}"
+        title.update(safe_text(heading, "bold"))
         widgets = []
         for index, question in enumerate(walk.questions, start=1):
             info = walk.info(question.questionId)
@@ -326,22 +340,26 @@ class WalkthroughScreen(Screen[None]):
         if walk.divergence is not None:
             banner.update(self.banner_text())
         self.query_one("#qa-state", Static).update(self.state_text())
+        self.refresh_bindings()
 
-    def route_text(self) -> Text:
-        """The source survey's pages: visited, current, predicted, and the deciding rules."""
+    def route_text(self) -> RenderableType:
+        """The source survey's pages: visited, current, predicted, and the deciding rules.
+
+        A page's name and the rule under it wrap under themselves (a hanging indent), never
+        back under the marks, so the column of marks stays readable at 80 columns."""
         walk = self.walk
         assert walk is not None
-        text = Text()
         survey = walk.survey
         if survey is None:
-            text.append("No source survey: the route cannot be predicted.\n", style="dim")
-            text.append("Pass --survey FILE to check it.", style="dim")
-            return text
+            return Text(
+                "No source survey: the route cannot be predicted.\nPass --survey FILE to check it.",
+                style="dim",
+            )
         prediction = walk.prediction()
         assert prediction is not None
         predicted = set(prediction.shown)
         labels = walk.locator.names
-        text.append("Route (source survey)\n", style="bold")
+        rows: list[tuple[Text, Text]] = []
         for number, page in enumerate(sorted(survey.pages, key=lambda p: p.order), start=1):
             current = page.id == walk.page_id
             visited = page.id in walk.visited
@@ -355,9 +373,12 @@ class WalkthroughScreen(Screen[None]):
                 mark, style = "○", ""
             else:
                 mark, style = " ", "dim"
-            text.append(f"{mark} {number:>2}. ", style=style)
-            text.append(labels.get(page.id, page.id), style=style)
-            text.append("\n")
+            rows.append(
+                (
+                    Text(f"{mark} {number:>2}. ", style=style),
+                    Text(labels.get(page.id, page.id), style),
+                )
+            )
             decision = prediction.decision_after(page.id)
             if decision is not None and (visited or page.id in predicted) and page.navigation_rules:
                 if decision.rule_id is None:
@@ -367,9 +388,14 @@ class WalkthroughScreen(Screen[None]):
                     target = labels.get(rule.target_page_id or "", rule.target_page_id or "?")
                     condition = (rule.condition or "").strip()
                     why = f"→ {target} if {condition}" if condition else f"→ {target} (always)"
-                text.append(f"       {why}\n", style="italic dim")
-        text.append(f"\nExpected ending: {prediction.disposition}", style="dim")
-        return text
+                rows.append((Text(""), Text(f"  {why}", style="italic dim")))
+        return shown(
+            Group(
+                Text("Route (source survey)", style="bold"),
+                _hanging(rows, 6),
+                Text(f"\nExpected ending: {prediction.disposition}", style="dim"),
+            )
+        )
 
     def banner_text(self) -> Group:
         """What diverged, a label column then its value: a value too long for the line wraps
@@ -412,24 +438,31 @@ class WalkthroughScreen(Screen[None]):
         rows.append(("answers", answers))
         return shown(Group(_hanging([(Text("✗ "), title)]), _hanging(_texts(rows), 10)))
 
-    def state_text(self) -> Text:
+    def state_text(self) -> RenderableType:
+        """The session's embedded data (a page id read as its page's name) and disposition."""
         walk = self.walk
         assert walk is not None
-        text = Text()
         embedded = walk.state.embeddedData if walk.state is not None else {}
-        text.append("Embedded data\n", style="bold")
-        if embedded:
-            for key, value in embedded.items():
-                text.append(f"  {key} = {value}\n")
-        else:
-            text.append("  —\n", style="dim")
-        text.append("Disposition  ", style="bold")
+        pages = walk.locator.names if walk.survey is not None else {}
+        lines = Text("Embedded data\n", style="bold")
+        for key, value in embedded.items():
+            text = str(value)
+            lines.append(f"  {key} = ")
+            if text in pages:  # a page id: what a tester knows the page by
+                lines.append(pages[text])
+            elif text:
+                lines.append(text)
+            else:
+                lines.append("(empty)", style="dim")
+            lines.append("\n")
+        if not embedded:
+            lines.append("  —\n", style="dim")
         if walk.disposition is None:
-            text.append("in progress" if not walk.done else "ended")
+            disposition = Text("in progress" if not walk.done else "ended")
         else:
-            shown = walk.disposition if walk.disposition != ENDED else "ended (not stated)"
-            text.append(shown, style="bold")
-        return text
+            shown_as = walk.disposition if walk.disposition != ENDED else "ended (not stated)"
+            disposition = Text(shown_as, style="bold")
+        return shown(Group(lines, _hanging([(Text("Disposition  ", style="bold"), disposition)])))
 
     def _save(self) -> None:
         walk = self.walk
