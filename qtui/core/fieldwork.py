@@ -456,7 +456,7 @@ class PageFigures:
     name: str
     reached: int
     dropped: int  # partial / in-progress respondents whose last page this is
-    ended: int  # screened out / over quota here
+    ended: int  # responses that ended here: completed, screened out or over quota
 
 
 @dataclass(frozen=True)
@@ -786,7 +786,7 @@ class FieldworkTally:
                 continue
             if r.disposition in ("partial", "in_progress"):
                 dropped[r.pages[-1]] += 1
-            elif r.disposition in ("screened_out", "over_quota"):
+            elif r.disposition in ("completed", "screened_out", "over_quota"):
                 ended[r.pages[-1]] += 1
         names = self.shape.page_names
         return tuple(

@@ -101,7 +101,8 @@ def test_the_response_detail_decides_screen_outs_and_pages():
     assert figures.incidence == 0.5
     assert figures.median_loi_s == 300
     pages = {p.page_id: (p.reached, p.dropped, p.ended) for p in figures.pages}
-    assert pages == {"p1": (3, 0, 0), "p2": (2, 1, 0), "p3": (1, 0, 0), "end": (1, 0, 1)}
+    # ended: every response that ended on the page, the complete on p3 as the screen-out
+    assert pages == {"p1": (3, 0, 0), "p2": (2, 1, 0), "p3": (1, 0, 1), "end": (1, 0, 1)}
     assert tally.wants_detail() == []
     assert tally.route_counts([("p1", "p2", "p3"), ("p1", "end"), ("p1", "p2")]) == [
         (("p1", "p2", "p3"), 1),

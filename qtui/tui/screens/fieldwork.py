@@ -200,7 +200,8 @@ per minute over the last 30 minutes (a flat line: none yet).
 Three tabs below:
 
 - **Pages**: every page in survey order with how many respondents reached it, left there
-  and ended there (a red *left* figure: a quarter or more of those who reached it left).
+  and ended there — completed, screened out or over quota (a red *left* figure: a quarter or
+  more of those who reached it left).
 - **Routes**: respondents per predicted route, written by page number with runs of pages
   folded (`1–6→29`: pages 1 to 6, then 29); a route nobody took after enough completes is
   flagged *never taken*.
