@@ -465,16 +465,23 @@ def _check_read_before_asked(
 ) -> None:
     """A rule or showIf that reads a question no route can have asked by then.
 
-    The question's page must be the page itself or lead to it by some route; otherwise the
-    answer is always empty where the expression runs (say an under-18 screen-out that reads a
-    question asked three pages later), which no syntax or name check can see.
+    The question's page must lead to the page by some route; otherwise the answer is always
+    empty where the expression runs (say an under-18 screen-out that reads a question asked
+    three pages later), which no syntax or name check can see. A rule runs once its page is
+    answered, so it may read that page's questions. A showIf may read a question asked above
+    it on its page (Qualtrics' in-page display logic: it shows once that one is answered),
+    but not its own answer nor one asked below it: those are never there when it decides.
     """
     refs = reference_names(survey)
     asked_on: dict[str, str] = {}
+    asked_in: dict[str, str] = {}  # question → the block that asks it
+    place: dict[str, int] = {}  # block id → its place on its page
     for page in flow.pages:
-        for block in page.blocks:
-            if block.id in refs:
-                asked_on.setdefault(refs[block.id], page.id)
+        for index, block in enumerate(sorted(page.blocks, key=lambda b: (b.order, b.id))):
+            place[block.id] = index
+            if block.id in refs and refs[block.id] not in asked_on:
+                asked_on[refs[block.id]] = page.id
+                asked_in[refs[block.id]] = block.id
     variables = {v.name: v for v in survey.variables if v.name}
     questions_of: dict[str, set[str]] = {}
 
@@ -505,6 +512,20 @@ def _check_read_before_asked(
             return
         read = set().union(*(questions(root) for root in reference_roots(expr)))
         for question in sorted(read):
+            asker = asked_in[question]
+            if (
+                what == "showIf"
+                and asked_on[question] == page_id
+                and place[asker] >= place[item_id]
+            ):
+                result.findings.append(
+                    Finding(
+                        "read_before_asked",
+                        item_id,
+                        _same_page(flow, refs, item_id, question, asker, page_id),
+                    )
+                )
+                continue
             source = never_before(question, page_id)
             if source is not None:
                 result.findings.append(
@@ -520,6 +541,24 @@ def _check_read_before_asked(
     for item_id, what, expr, page_id in _parsed_expressions(survey, flow):
         if page_id is not None:  # a variable is computed wherever it is read
             check(item_id, what, expr, page_id)
+
+
+def _same_page(
+    flow: _Flow, refs: Mapping[str, str], block_id: str, question: str, asker: str, page_id: str
+) -> str:
+    """Why a showIf cannot read its own question or one asked below it on its page."""
+    page = _page_label(flow, page_id)
+    reader = refs.get(block_id, block_id)
+    if asker == block_id:
+        return (
+            f"showIf of {reader!r} reads its own answer: the block is shown or hidden before "
+            "it is answered, so it is always unanswered there"
+        )
+    return (
+        f"showIf of {reader!r} reads {question!r}, asked below it on the same page {page}: "
+        f"{reader!r} is shown or hidden before {question!r} is answered, so it is always "
+        f"unanswered there (ask {question!r} above it or on an earlier page)"
+    )
 
 
 def _check_choice_values(survey: Survey, flow: _Flow, result: RouteAnalysis) -> None:
