@@ -27,6 +27,7 @@ from textual.widgets import Footer, Input, Static
 from qtui.qa.plan import ENDED
 from qtui.qa.walkthrough import ManualWalk, plain
 from qtui.tui.safe import plain as safe_text
+from qtui.tui.safe import shown
 from qtui.tui.style_files import style_paths
 from qtui.tui.widgets.question import ChoiceQuestion, TextBlock, TextQuestion
 
@@ -146,7 +147,7 @@ class WalkthroughScreen(Screen[None]):
             self.busy = False
 
     def _fatal(self, message: str) -> None:
-        self.query_one("#qa-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#qa-error", Static).update(safe_text(message, "bold red"))
         self.query_one("#qa-title", Static).update(Text("QA walkthrough · cannot start"))
 
     # --- actions -----------------------------------------------------------------------
@@ -260,7 +261,7 @@ class WalkthroughScreen(Screen[None]):
         for index, question in enumerate(walk.questions, start=1):
             info = walk.info(question.questionId)
             label = (info.tag if info and info.tag else question.questionId) or f"Q{index}"
-            text = plain(question.display)
+            text = plain(question.display)  # tags stripped; the widgets make controls visible
             if question.type in ("MC", "NPS") or (question.type not in ("TE", "DB")):
                 widget: Any = ChoiceQuestion(question, text, label)
                 suggestion = walk.suggested(question.questionId)
@@ -298,7 +299,7 @@ class WalkthroughScreen(Screen[None]):
             elif isinstance(widget, TextQuestion):
                 widget.show_error(walk.errors.get(widget.question.questionId, ""))
         message = walk.general_error or ""
-        self.query_one("#qa-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#qa-error", Static).update(safe_text(message, "bold red"))
 
     def _show_side(self) -> None:
         walk = self.walk
@@ -352,7 +353,7 @@ class WalkthroughScreen(Screen[None]):
                     why = f"→ {target} if {condition}" if condition else f"→ {target} (always)"
                 text.append(f"       {why}\n", style="italic dim")
         text.append(f"\nExpected ending: {prediction.disposition}", style="dim")
-        return text
+        return shown(text)
 
     def banner_text(self) -> Text:
         walk = self.walk
@@ -394,7 +395,7 @@ class WalkthroughScreen(Screen[None]):
                 )
         answers = ", ".join(f"{k}={_json(v)}" for k, v in d.answers.items()) or "—"
         text.append(f"answers   {answers}")
-        return text
+        return shown(text)
 
     def state_text(self) -> Text:
         walk = self.walk
@@ -411,9 +412,9 @@ class WalkthroughScreen(Screen[None]):
         if walk.disposition is None:
             text.append("in progress" if not walk.done else "ended")
         else:
-            shown = walk.disposition if walk.disposition != ENDED else "ended (not stated)"
-            text.append(shown, style="bold")
-        return text
+            ending = walk.disposition if walk.disposition != ENDED else "ended (not stated)"
+            text.append(ending, style="bold")
+        return shown(text)
 
     def _save(self) -> None:
         walk = self.walk
