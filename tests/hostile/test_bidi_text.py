@@ -40,6 +40,7 @@ from qtui.tui.screens.main import MainScreen
 from qtui.tui.screens.walkthrough import WalkthroughScreen
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets.question import ChoiceQuestion
+from tests.hostile.cli import run
 from tests.qa.conftest import bundled, push
 from tests.qualtrics.conftest import mount
 from tests.tui.conftest import make_app, pushed_app, settle, until
@@ -286,6 +287,16 @@ async def test_fieldwork_and_an_incident_show_bidi_controls_visibly(tmp_path: Pa
                 assert f"{SHOWN}note" in text
     finally:
         log.close()
+
+
+def test_replay_print_shows_bidi_controls_in_the_survey_tree_visibly(tmp_path: Path) -> None:
+    recording = tmp_path / "run.jsonl"
+    recording.write_text("".join(json.dumps(e) + "\n" for e in hostile_stream()))
+    answer = run(["replay", str(recording), "--print"])
+    assert answer.code == 0, answer.stderr
+    assert not any(c in answer.stdout for c in BIDI)
+    assert f"1. {SHOWN}\n" in answer.stdout  # the page
+    assert f"MC    {SHOWN}  (2 options)" in answer.stdout  # the block
 
 
 def test_one_line_messages_and_log_lines_escape_every_bidi_control() -> None:
