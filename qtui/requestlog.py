@@ -14,25 +14,11 @@ cursor, recolour or rewrite the terminal the log is read in, or flood it.
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Control, format (bidi overrides, zero-width), surrogate, private-use, unassigned and
-# line/paragraph separator characters: anything a terminal might act on or hide.
-_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-
-
-def _escaped_char(char: str) -> str:
-    # Backslashes are left alone, so escaping twice (an endpoint's note, then this
-    # middleware) changes nothing the second time.
-    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
-        return char
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+from qtui.text import escaped
 
 
 def escape(value: object, limit: int = 200) -> str:
@@ -41,7 +27,7 @@ def escape(value: object, limit: int = 200) -> str:
     cut = len(text) - limit
     if cut > 0:
         text = text[:limit]
-    shown = "".join(_escaped_char(c) for c in text)
+    shown = escaped(text)
     return f"{shown}…(+{cut} chars)" if cut > 0 else shown
 
 

@@ -169,6 +169,6 @@ def fieldwork(
             head["message"] = message
         click.echo(json.dumps({**head, **figures.to_json()}, indent=2))
     elif message is None:
-        click.echo(render_text(survey_id, figures))
+        click.echo(printable(render_text(survey_id, figures)))  # page names are survey text
     if message:
         _fail(message, EXIT_ISSUES)

@@ -22,6 +22,8 @@ from typing import Any
 
 import click
 
+from qtui.text import printable
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
@@ -311,7 +313,7 @@ def _cover(
     if as_json:
         click.echo(json.dumps(json_report(outcome), indent=2, ensure_ascii=False))
     else:
-        click.echo(text_report(outcome))
+        click.echo(printable(text_report(outcome)))  # page names are survey text
     sys.exit(outcome.exit_code)
 
 
@@ -444,7 +446,7 @@ def _scripted(
         if walk is not None:
             _print_walk(walk)
         if message is not None:
-            click.echo(message)
+            click.echo(printable(message))
     if checked is not None and not checked.agreed:
         sys.exit(EXIT_FAILED)
 

@@ -27,6 +27,7 @@ from qtui.qualtrics.commands import (
     _settings,
     _survey_model,
 )
+from qtui.text import printable
 
 
 @click.command("export")
@@ -74,7 +75,7 @@ def export(survey: str, qsf_path: Path, for_sessions: bool) -> None:
     )
     for issue in compiled.issues:
         title = item_title(model, issue.item_id)
-        click.echo(f"  {title}  [{issue.kind}]  {issue.reason}", err=True)
+        click.echo(printable(f"  {title}  [{issue.kind}]  {issue.reason}"), err=True)
     sys.exit(EXIT_ISSUES if compiled.issues else EXIT_OK)
 
 
@@ -109,7 +110,7 @@ def import_(qsf_file: Path, target: str | None, as_json: bool) -> None:
         unmapped = [{"where": u.where, "reason": u.reason} for u in conversion.unmapped]
         click.echo(json.dumps({"survey": conversion.survey, "unmapped": unmapped}, indent=2))
         for item in unmapped:
-            click.echo(f"  not mapped: {item['where']}  {item['reason']}", err=True)
+            click.echo(printable(f"  not mapped: {item['where']}  {item['reason']}"), err=True)
         sys.exit(EXIT_ISSUES if unmapped else EXIT_OK)
     survey_id = asyncio.run(_load_into_sandbox(document))
     name = document["SurveyEntry"].get("SurveyName") or qsf_file.stem

@@ -21,6 +21,7 @@ from qtui.core.models import Survey
 from qtui.core.outline import item_title
 from qtui.exits import EXIT_FAILED, EXIT_ISSUES, EXIT_OK, EXIT_USAGE, fail
 from qtui.jsonfile import JsonFileError, read_json_file
+from qtui.text import printable
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -185,7 +186,7 @@ def _print_report(report: Any, survey: Survey) -> None:
         click.echo(f"Compile issues ({len(report.issues)}):")
         for issue in report.issues:
             title = item_title(survey, issue.item_id)
-            click.echo(f"  {title}  [{issue.kind}]  {issue.reason}")
+            click.echo(printable(f"  {title}  [{issue.kind}]  {issue.reason}"))
 
 
 @click.command()
@@ -341,14 +342,15 @@ def _show_answer(value: Any) -> str:
 
 def _print_walk(walk: Any) -> None:
     for step in walk.steps:
-        click.echo(f"Page {step.page}")
+        click.echo(printable(f"Page {step.page}"))
         for q in step.questions:
             name = f" {q['tag']}" if q["tag"] else ""
-            click.echo(f"  {q['questionId']}{name} [{q['type']}]  {q['display'][:70]}")
+            line = f"  {q['questionId']}{name} [{q['type']}]  {q['display'][:70]}"
+            click.echo(printable(line))  # the question's text is survey text
             if q["type"] != "DB":
-                click.echo(f"      answer: {_show_answer(q['answer'])}")
+                click.echo(printable(f"      answer: {_show_answer(q['answer'])}"))
         if step.next:
-            click.echo(f"  → {step.next}")
+            click.echo(printable(f"  → {step.next}"))
     if walk.done:
         reason = f" ({walk.end_reason})" if walk.end_reason else ""
         if walk.response_id:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qtui.text import one_line
+from qtui.text import one_line, printable
 
 if TYPE_CHECKING:
     from qtui.config import Settings
@@ -389,7 +389,8 @@ def _print_replay(store: Any, survey: str | None, as_json: bool) -> None:
         documents = [s.dump() for s in surveys]
         click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
         return
-    click.echo("\n\n".join(outline(s, store.progress(s.id)) for s in surveys))
+    # survey text on the terminal: controls and bidi controls shown, as on the screen
+    click.echo(printable("\n\n".join(outline(s, store.progress(s.id)) for s in surveys)))
 
 
 @click.command(name="open")

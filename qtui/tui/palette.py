@@ -21,6 +21,7 @@ from textual.app import SystemCommand
 from textual.command import Hit, Hits, Matcher, Provider
 from textual.screen import Screen
 
+from qtui.text import printable
 from qtui.tui.keys import KEYS, display, keys_for
 from qtui.tui.safe import literal
 
@@ -65,7 +66,7 @@ class PageFinder(Protocol):
 
 def highlight(matcher: Matcher, text: str) -> Text:
     """`text` as plain `Text` (survey text is never markup) with the matched letters styled."""
-    result = Text(text)
+    result = Text(printable(text))  # one character for one: the offsets still match
     score, offsets = matcher.fuzzy_search.match(matcher.query, text)
     if score:
         for offset in offsets:

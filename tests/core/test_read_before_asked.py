@@ -63,3 +63,42 @@ def test_a_question_asked_on_a_loop_back_counts_as_asked_before():
     )  # fmt: skip
     # qb is asked on 'b', which leads back to 'a' by r_loop: a route can have asked it
     assert kinds(analyze(s).findings) == []
+
+
+def test_a_show_if_that_reads_a_question_below_it_on_its_page_is_flagged_naming_both():
+    s = survey(
+        page("brands", 0, [mc("b_more", ["a"], name="more", show_if="aware == 'none'"),
+                           mc("b_aware", ["x", "none"], name="aware")]),
+    )  # fmt: skip
+    (found,) = kinds(analyze(s).findings)
+    assert found[0] == "b_more"
+    assert "showIf of 'more' reads 'aware'" in found[1]
+    assert "below it on the same page 'Brands'" in found[1]
+    assert "always unanswered" in found[1]
+
+
+def test_a_show_if_that_reads_its_own_answer_is_flagged():
+    s = survey(page("age", 0, [mc("b_age", ["u18", "adult"], name="age", show_if="age != ''")]))
+    (found,) = kinds(analyze(s).findings)
+    assert found[0] == "b_age" and "showIf of 'age' reads its own answer" in found[1]
+
+
+def test_a_show_if_that_reads_a_question_below_it_through_a_variable_is_flagged():
+    s = survey(
+        page("usage", 0, [mc("b_why", ["a"], name="why", show_if="heavy"),
+                          mc("b_hours", ["1", "9"], name="hours")]),
+        variables=[variable("v1", "heavy", "hours == '9'")],
+    )  # fmt: skip
+    (found,) = kinds(analyze(s).findings)
+    assert found[0] == "b_why" and "reads 'hours'" in found[1]
+
+
+def test_a_show_if_that_reads_a_question_above_it_on_its_page_is_fine():
+    # Qualtrics' in-page display logic: "please specify" shows once the question above it
+    # is answered (compiled with "inPage": true)
+    s = survey(
+        page("gender", 0, [mc("b_gender", ["f", "m", "self"], name="gender"),
+                           mc("b_describe", ["a"], name="describe",
+                              show_if="gender == 'self'")]),
+    )  # fmt: skip
+    assert kinds(analyze(s).findings) == []

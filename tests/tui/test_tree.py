@@ -98,7 +98,9 @@ async def test_a_block_moved_to_another_page_moves_its_node(feed: FeedSource) ->
         assert [n.data.id for n in p1.children] == ["b1", "b3", "r1", "r2"]  # type: ignore[union-attr]
         assert [n.data.id for n in p3.children] == ["b4", "b2"]  # type: ignore[union-attr]
         assert app.tree.node_for(("block", "b2")).parent is p3  # type: ignore[union-attr]
-        assert app.tree.labels()[0] == "✓ 1. Screener      2 blocks · 2 rules"
+        # b3 is now the first question, q1, so its showIf (`q1.value != '1'`) reads its own
+        # answer: a routing problem inside the page
+        assert app.tree.labels()[0] == "✓ 1. Screener      2 blocks · 2 rules  ✗ 1 inside"
 
 
 async def test_reordered_blocks_swap_places_and_keep_the_cursor_on_the_same_block(
@@ -157,7 +159,9 @@ async def test_deleting_the_selected_block_moves_the_cursor_to_a_neighbour(
         await settle(pilot, app)
         assert ("block", "b2") not in app.tree
         assert app.tree.item is not None and app.tree.item.id == "b1"
-        assert app.tree.labels()[0] == "✓ 1. Screener      2 blocks · 2 rules"
+        # b3 is now the first question, q1, so its showIf (`q1.value != '1'`) reads its own
+        # answer: a routing problem inside the page
+        assert app.tree.labels()[0] == "✓ 1. Screener      2 blocks · 2 rules  ✗ 1 inside"
 
 
 async def test_deleting_a_page_removes_it_and_rules_that_lead_to_it(feed: FeedSource) -> None:

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from qtui.core.store import SurveyStore
-from qtui.tui.safe import plain
+from qtui.tui.safe import plain, shown
 from qtui.tui.widgets.expression import expression
 from qtui.tui.widgets.survey_tree import Item
 
@@ -51,7 +51,7 @@ class ConditionScreen(ModalScreen[None]):
         self.title_text = title
         self.source = source
         # Highlighted, with the parse error and its caret when it does not parse.
-        self.shown = expression(source, styles, "")
+        self.shown = shown(expression(source, styles, ""))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="condition-box") as box:

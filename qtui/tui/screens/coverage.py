@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 from qtui.qa.plan import CoveragePlan, PlannedRoute
 from qtui.qa.report import KIND_WORDS, divergence_text, engine_phrase
 from qtui.qa.run import CoverageRun, PageLocator, Taker, WalkResult, run_coverage
+from qtui.tui.safe import plain, shown
 from qtui.tui.style_files import style_paths
 
 COVERAGE_HELP = """\
@@ -79,10 +80,10 @@ class CoverageScreen(Screen[None]):
     def on_mount(self) -> None:
         engine = self.make_taker().label
         self.query_one("#cover-title", Static).update(
-            Text(
+            plain(
                 f"Route coverage · {self.plan.survey_name} · {len(self.plan.routes)} routes "
                 f"{engine_phrase(engine)}",
-                style="bold",
+                "bold",
             )
         )
         table = self.query_one(DataTable)
@@ -166,7 +167,7 @@ class CoverageScreen(Screen[None]):
         for missing in run.plan.uncoverable:
             text.append(f"cannot cover {run.plan.label(missing.target)}: {missing.reason}\n")
         text.append("enter opens a route's walk", style="dim")
-        self.query_one("#cover-summary", Static).update(text)
+        self.query_one("#cover-summary", Static).update(shown(text))
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:

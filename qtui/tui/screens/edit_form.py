@@ -326,12 +326,12 @@ class ConflictScreen(ModalScreen[str | None]):
                 with Vertical(classes="conflict-side"):
                     yield Label("Yours", classes="form-label")
                     yield Static(
-                        Text(_fields_json(self.edit.entity, mine, keys)), id="conflict-mine"
+                        plain(_fields_json(self.edit.entity, mine, keys)), id="conflict-mine"
                     )
                 with Vertical(classes="conflict-side"):
                     yield Label("On the server now", classes="form-label")
                     yield Static(
-                        Text(_fields_json(self.edit.entity, self.current, keys)),
+                        plain(_fields_json(self.edit.entity, self.current, keys)),
                         id="conflict-theirs",
                     )
             yield Static(

@@ -36,7 +36,7 @@ from textual.widgets.option_list import Option
 from qtui.core.fieldwork import Figures, IncidentView, RouteFigures, route_figures
 from qtui.core.page_numbers import folded
 from qtui.tui import keys
-from qtui.tui.safe import plain
+from qtui.tui.safe import plain, shown
 from qtui.tui.screens.help import HelpScreen
 from qtui.tui.style_files import style_paths
 
@@ -142,13 +142,13 @@ def incident_line(incident: IncidentView, now: datetime) -> Text:
     created = incident.created_at
     if created is not None:
         created = created.astimezone(now.tzinfo)
-        shown = created.strftime("%H:%M" if created.date() == now.date() else "%d %b %H:%M")
-        line.append(f"  {shown} · {age(created, now)}", style="dim")
+        stamp = created.strftime("%H:%M" if created.date() == now.date() else "%d %b %H:%M")
+        line.append(f"  {stamp} · {age(created, now)}", style="dim")
     line.append("  ")
     line.append(incident.title)
     count = len(incident.comments)
     line.append(f"  {count} comment{'s' if count != 1 else ''}", style="dim")
-    return line
+    return shown(line)
 
 
 def watcher_hint(note: str | None) -> str:
@@ -170,8 +170,8 @@ class IncidentScreen(ModalScreen[None]):
         i = self.incident
         with Vertical(id="incident-box") as box:
             box.border_title = plain(f"Incident · {i.status}")
-            yield Static(Text(i.title, style="bold"), id="incident-title")
-            yield Static(Text(i.body), id="incident-body")
+            yield Static(plain(i.title, "bold"), id="incident-title")
+            yield Static(plain(i.body), id="incident-body")
             if i.response_id:
                 yield Static(plain(f"response {i.response_id}", "dim"))
             with VerticalScroll(id="incident-comments"):
@@ -183,7 +183,7 @@ class IncidentScreen(ModalScreen[None]):
                     line.append(comment.solver or "someone", style="italic")
                     line.append(": ")
                     line.append(comment.body)
-                    yield Static(line)
+                    yield Static(shown(line))
             yield Label("esc closes", id="incident-foot")
 
 
@@ -428,7 +428,7 @@ class FieldworkScreen(Screen[None]):
             note = watcher.note()
             if note:
                 head.append(f"  {note}", style="dim")
-        self.query_one("#fw-head", Static).update(head)
+        self.query_one("#fw-head", Static).update(shown(head))
 
     def _pages(self, figures: Figures) -> None:
         table = self.query_one("#fw-pages", DataTable)

@@ -6,13 +6,14 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Checkbox, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Select, Static
 
 from qtui.core import validation
 from qtui.core.validation import Errors
 from qtui.tui.safe import plain
 from qtui.tui.screens.edit_form import EditForm
 from qtui.tui.widgets.expression_editor import ExpressionEditor
+from qtui.tui.widgets.survey_text_fields import SurveyTextArea, SurveyTextInput
 
 DISPOSITIONS = [
     ("— not an end page —", ""),
@@ -29,7 +30,7 @@ class SurveyForm(EditForm):
 
     def fields(self) -> ComposeResult:
         name = (self.item or {}).get("name", "")
-        yield from self.field("name", "Name", Input(name, id="f-name"))
+        yield from self.field("name", "Name", SurveyTextInput(name, id="f-name"))
 
     def values(self) -> dict[str, Any]:
         return {"name": self.query_one("#f-name", Input).value.strip()}
@@ -48,7 +49,7 @@ class PageForm(EditForm):
 
     def fields(self) -> ComposeResult:
         item = self.item or {}
-        yield from self.field("name", "Name", Input(item.get("name", ""), id="f-name"))
+        yield from self.field("name", "Name", SurveyTextInput(item.get("name", ""), id="f-name"))
         status = item.get("assign_response_status") or ""
         options = list(DISPOSITIONS)
         if status and status not in {v for _, v in options}:
@@ -84,7 +85,7 @@ class VariableForm(EditForm):
 
     def fields(self) -> ComposeResult:
         item = self.item or {}
-        yield from self.field("name", "Name", Input(item.get("name", ""), id="f-name"))
+        yield from self.field("name", "Name", SurveyTextInput(item.get("name", ""), id="f-name"))
         self.expression = ExpressionEditor(
             item.get("expression"),
             survey=lambda: self.survey,
@@ -238,7 +239,7 @@ BLOCK_TYPES = list(TYPE_FIELDS)
 CHOICES_HINT = "one per line: value = label · ctrl+↑/↓ or alt+↑/↓ moves a line"
 
 
-class ChoicesArea(TextArea):
+class ChoicesArea(SurveyTextArea):
     """A list of choices, one `value = label` per line: type to add, delete a line to remove."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -319,10 +320,12 @@ class BlockForm(EditForm):
         yield from self.field(
             "name",
             "Reference name (empty: numbered q1, q2… in survey order)",
-            Input(config.name or "", id="f-name", placeholder=ref or "q…"),
+            SurveyTextInput(config.name or "", id="f-name", placeholder=ref or "q…"),
         )
         if self.block_type != "Text":
-            yield from self.field("label", "Label", Input(config.label or "", id="f-label"))
+            yield from self.field(
+                "label", "Label", SurveyTextInput(config.label or "", id="f-label")
+            )
         if config.is_question:
             required = bool((self._old_config or {}).get("required", False))
             yield from self.field(
@@ -335,7 +338,7 @@ class BlockForm(EditForm):
             widget: Any
             hint = ""
             if kind == "area":
-                widget = TextArea(value or "", id=f"f-{key}", soft_wrap=True)
+                widget = SurveyTextArea(value or "", id=f"f-{key}", soft_wrap=True)
             elif kind == "bool":
                 widget = Checkbox(label, bool(value), id=f"f-{key}")
             elif kind == "choices":
@@ -343,7 +346,7 @@ class BlockForm(EditForm):
                 widget.add_class("choices")
                 hint = CHOICES_HINT
             elif kind == "list":
-                widget = Input(", ".join(value or []), id=f"f-{key}")
+                widget = SurveyTextInput(", ".join(value or []), id=f"f-{key}")
             elif kind in ("int", "float"):
                 shown = (
                     ""
@@ -352,7 +355,7 @@ class BlockForm(EditForm):
                 )
                 widget = Input(shown, id=f"f-{key}", restrict=r"[0-9.]*")
             else:
-                widget = Input(value or "", id=f"f-{key}")
+                widget = SurveyTextInput(value or "", id=f"f-{key}")
             yield from self.field(key, label, widget, hint)
         self.show_if = ExpressionEditor(
             config.showIf,

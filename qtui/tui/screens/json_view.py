@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from qtui.tui.safe import plain
+from qtui.tui.safe import plain, shown
 
 
 def pretty(document: Any) -> str:
@@ -40,7 +40,8 @@ class JsonScreen(ModalScreen[None]):
         with Vertical(id="json-box") as box:
             box.border_title = plain(self.title_text)
             with VerticalScroll(id="json-scroll"):
-                yield Static(JSON(self.text, indent=2), id="json-body")
+                # highlighted, then controls made visible (the copy keeps them as they are)
+                yield Static(shown(JSON(self.text, indent=2).text), id="json-body")
             yield Label("c copy · s save to a file · esc close", id="json-foot")
 
     def on_mount(self) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from qtui.tui.safe import plain
+from qtui.tui.widgets.survey_text_fields import SurveyTextInput
 
 
 class JumpScreen(ModalScreen[str | None]):
@@ -32,7 +33,7 @@ class JumpScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="jump-box") as box:
             box.border_title = "Go to page"
-            yield Input(placeholder="type to filter pages…", id="jump-input")
+            yield SurveyTextInput(placeholder="type to filter pages…", id="jump-input")
             yield OptionList(*self._options(""), id="jump-list")
 
     def _options(self, needle: str) -> list[Option]:

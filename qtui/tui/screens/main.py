@@ -23,13 +23,14 @@ from qtui.tui.widgets.detail import DetailPane
 from qtui.tui.widgets.event_log import EventLog, LogEntry
 from qtui.tui.widgets.footer import QtuiFooter
 from qtui.tui.widgets.status_bar import ProgressRow, StatusBar, StatusInfo
+from qtui.tui.widgets.survey_text_fields import SurveyTextInput
 from qtui.tui.widgets.survey_tree import Item, NodeKey, SurveyTree
 
 NARROW_WIDTH = 100  # below this the detail goes under the tree
 SHORT_HEIGHT = 30  # below this the event log starts hidden
 
 
-class FilterInput(Input):
+class FilterInput(SurveyTextInput):
     HELP: ClassVar[str] = """\
 ## Filter
 Type to keep only pages, blocks, rules and variables whose name, label, reference name or

@@ -28,7 +28,7 @@ from textual.widgets.option_list import Option
 from qtui.core.diff import survey_diff
 from qtui.core.models import Survey
 from qtui.core.outline import item_title
-from qtui.tui.safe import plain
+from qtui.tui.safe import plain, shown
 
 OTHER_PLATFORMS = (
     ("decipher", "Decipher — no compiler for Decipher in qtui yet; Questra pushes it itself"),
@@ -197,7 +197,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
             text.append(f"  {line.text()}\n", style=styles[line.change])
         if len(diff) > 200:
             text.append(f"  … and {len(diff) - 200} more\n")
-        self.query_one("#push-plan", Static).update(text)
+        self.query_one("#push-plan", Static).update(shown(text))  # the diff quotes survey text
         issues = self.query_one("#push-issues", OptionList)
         issues.clear_options()
         for issue in report.issues:
@@ -219,7 +219,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
             text.append(f"  ✗ {change.reason}\n")
         if self.allow_routing:
             text.append("Allowed for this push.", style="bold")
-        line.update(text)
+        line.update(shown(text))
         line.add_class("-error")
 
     def hint(self) -> None:
@@ -360,10 +360,10 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
         sent = self.transport.requests if self.transport else 0
         verb = "Cancelled" if self.state == "cancelled" else "Push failed"
         self.query_one("#push-result", Static).update(
-            Text(
+            plain(
                 f"{verb}: {self.error}\n{sent} requests were sent and recorded; "
                 "r resumes from there (nothing is sent twice).",
-                style="bold",
+                "bold",
             )
         )
         self.query_one("#push-result", Static).add_class("-error")

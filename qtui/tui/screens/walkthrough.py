@@ -163,7 +163,7 @@ class WalkthroughScreen(Screen[None]):
             self.busy = False
 
     def _fatal(self, message: str) -> None:
-        self.query_one("#qa-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#qa-error", Static).update(safe_text(message, "bold red"))
         self.query_one("#qa-title", Static).update(Text("QA walkthrough · cannot start"))
 
     # --- actions -----------------------------------------------------------------------
@@ -291,7 +291,7 @@ class WalkthroughScreen(Screen[None]):
         for index, question in enumerate(walk.questions, start=1):
             info = walk.info(question.questionId)
             label = (info.tag if info and info.tag else question.questionId) or f"Q{index}"
-            text = plain(question.display)
+            text = plain(question.display)  # tags stripped; the widgets make controls visible
             if question.type in ("MC", "NPS") or (question.type not in ("TE", "DB")):
                 widget: Any = ChoiceQuestion(question, text, label)
                 suggestion = walk.suggested(question.questionId)
@@ -329,7 +329,7 @@ class WalkthroughScreen(Screen[None]):
             elif isinstance(widget, TextQuestion):
                 widget.show_error(walk.errors.get(widget.question.questionId, ""))
         message = walk.general_error or ""
-        self.query_one("#qa-error", Static).update(Text(message, style="bold red"))
+        self.query_one("#qa-error", Static).update(safe_text(message, "bold red"))
 
     def _show_side(self) -> None:
         walk = self.walk

@@ -19,7 +19,6 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.suggester import Suggester
@@ -27,6 +26,8 @@ from textual.widgets import Input, Static
 
 from qtui.core import validation
 from qtui.core.models import Survey
+from qtui.tui.safe import plain
+from qtui.tui.widgets.survey_text_fields import SurveyTextInput
 
 _TAIL_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)$")
 _TAIL_VALUE = re.compile(
@@ -93,7 +94,7 @@ class ExpressionEditor(Vertical):
         super().__init__(classes="expression-editor")
         self._survey = survey
         self._preview = preview
-        self.input = Input(
+        self.input = SurveyTextInput(
             value or "",
             placeholder=placeholder,
             suggester=ExpressionSuggester(survey),
@@ -149,9 +150,9 @@ class ExpressionEditor(Vertical):
         shown = self._shown or ("\0", "\0", "\0")
         self._shown = (caret, below, error)
         if caret != shown[0]:
-            self.caret.update(Text(caret, style="bold" if error == "syntax" else ""), layout=False)
+            self.caret.update(plain(caret, "bold" if error == "syntax" else ""), layout=False)
         if error != shown[2]:
             self.caret.set_class(bool(error), "-error")
             self.preview_line.set_class(error == "syntax", "-error")
         if below != shown[1]:
-            self.preview_line.update(below, layout=False)
+            self.preview_line.update(plain(below), layout=False)  # may quote survey text

@@ -19,7 +19,8 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from qtui.qualtrics.payloads import SessionQuestion
-from qtui.tui.safe import plain
+from qtui.tui.safe import plain, shown
+from qtui.tui.widgets.survey_text_fields import SurveyTextInput
 
 
 class ChoiceQuestion(Static, can_focus=True):
@@ -133,7 +134,7 @@ class ChoiceQuestion(Static, can_focus=True):
             text.append("\n")
         if self.error:
             text.append(f"✗ {self.error}", style="bold red")
-        return text
+        return shown(text)  # the survey's text and choices: controls made visible
 
     def on_focus(self) -> None:
         self.refresh()
@@ -159,8 +160,8 @@ class TextQuestion(Vertical):
         heading.append(f"{self.label}  ", style="bold")
         heading.append(self.title)
         heading.append(f"\n{self.question.questionId} · text", style="dim")
-        yield Static(heading, classes="question-title")
-        yield Input(placeholder="type the answer; enter submits the page", compact=True)
+        yield Static(shown(heading), classes="question-title")
+        yield SurveyTextInput(placeholder="type the answer; enter submits the page", compact=True)
         yield Static("", classes="question-error")
 
     @property
@@ -184,5 +185,5 @@ class TextBlock(Static):
     """Descriptive text (a DB question): nothing to answer."""
 
     def __init__(self, question: SessionQuestion, title: str) -> None:
-        super().__init__(Text(title), classes="question text-block")
+        super().__init__(plain(title), classes="question text-block")
         self.question = question

@@ -339,7 +339,7 @@ class ProgressRow(Horizontal):
             return
         self._shown = state
         self._label.update(Text(title))
-        self._info.update(Text(text))  # the reason is Questra's text: never markup
+        self._info.update(Text(printable(text)))  # Questra's text: never markup, no controls
         for name in ("running", "completed", "failed", "idle"):
             self.set_class(name == tone, f"-{name}")
         self._bar.sweep(tone == "running")
