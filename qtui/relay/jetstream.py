@@ -172,6 +172,9 @@ class JetStreamLog:
         self._attribution = _Attribution()
         self._followers: list[_Follower] = []
         self._tail_seq = 0
+        # Stream seqs whose attribution this relay learned when it published them: the tail
+        # need not decode those envelopes again (pruned once the tail is past them).
+        self._learned: set[int] = set()
         self._closed = False
         self._local: dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] = {}
         self._local_connections: list[tuple[asyncio.AbstractEventLoop, Any]] = []
@@ -267,6 +270,19 @@ class JetStreamLog:
         if logged.seq <= self._tail_seq:
             return
         self._tail_seq = logged.seq
+        if logged.seq in self._learned:
+            self._learned.discard(logged.seq)  # published here: already learned
+        else:
+            self._learn_from(logged)
+        for follower in self._followers:
+            if logged.seq > follower.after:
+                try:
+                    follower.loop.call_soon_threadsafe(follower.callback, logged)
+                except RuntimeError:
+                    self._followers.remove(follower)  # its loop is closed
+
+    def _learn_from(self, logged: LoggedEvent) -> None:
+        """Which survey the event's items belong to, from an event another relay stored."""
         try:
             envelope = json.loads(logged.envelope)
         except ValueError:
@@ -275,12 +291,6 @@ class JetStreamLog:
             links = self._links(logged.event_type, envelope)
             with self._attribution.lock:
                 self._attribution.learn(links)
-        for follower in self._followers:
-            if logged.seq > follower.after:
-                try:
-                    follower.loop.call_soon_threadsafe(follower.callback, logged)
-                except RuntimeError:
-                    self._followers.remove(follower)  # its loop is closed
 
     @staticmethod
     def _links(event_type: str, envelope: Mapping[str, Any]) -> Links:
@@ -321,6 +331,11 @@ class JetStreamLog:
             return AppendResult(seq=ack.seq, duplicate=True)
         with self._attribution.lock:
             self._attribution.learn(links)
+        learned = self._learned
+        if ack.seq > self._tail_seq:
+            learned.add(ack.seq)
+            if len(learned) > 10_000:  # the tail passed some before they were added
+                learned.difference_update([seq for seq in list(learned) if seq <= self._tail_seq])
         return AppendResult(seq=ack.seq, duplicate=False, survey_id=survey_id)
 
     async def append_async(self, delivery: Delivery) -> AppendResult:
