@@ -31,7 +31,6 @@ from pydantic import BaseModel
 from qtui.core.models import KNOWN_BLOCK_TYPES, Block, Choice, SharedFieldsSet
 
 __all__ = [
-    "built",
     "decode_json",
     "envelope_of",
     "EnvelopeDecoder",
@@ -359,13 +358,8 @@ class Pending:
     def updated_at(self) -> datetime | None:
         return self._field("updated_at")
 
-    def __repr__(self) -> str:
-        return f"Pending({self.built()!r})"
-
-
-def built(item: Any) -> Any:
-    """The item itself, or the model of a `Pending` one (made once, then the same object)."""
-    return item.built() if type(item) is Pending else item
+    def __repr__(self) -> str:  # never builds: a repr must not change what it shows
+        return f"Pending(id={self.id!r}, built={self.is_built})"
 
 
 _shapes: dict[type[BaseModel], _Shape] = {}

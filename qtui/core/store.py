@@ -18,6 +18,11 @@ in the same tree:
   one its payload names (a page's or variable's `survey_id`), else its parent page's. An
   item whose survey cannot be told yet waits unscoped and joins its survey with its page.
 
+A block or rule from a webhook body is kept as msgspec checked it (`Pending`) and its model
+is made the first time anyone reads it — `blocks()`, `block()`, `rules()`, `survey()`, a
+`Change`'s `before`/`after` or the event's `data` — and kept: a replay never builds the
+versions a later one replaces.
+
 `apply` returns a `Change` (`qtui.core.change`) describing what became visible, so a UI
 patches one node instead of rebuilding the tree; `progress` gives a `Progress`
 (`qtui.core.progress`).
