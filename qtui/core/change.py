@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from qtui.core.decoding import Pending
+from qtui.core.decoding import Checked
 
 ChangeKind = Literal["created", "updated", "moved", "deleted", "programming", "changeset"]
 
@@ -28,7 +28,7 @@ class Change(_ChangeFields):
     variable); `previous_parent_id` is set when a block moved; `reordered` when its position
     among its siblings may have changed. A named tuple: one is made per applied event, and a
     tuple is made several times faster than a frozen dataclass. `before` and `after` are
-    the items as models, made when first read (see `qtui.core.decoding.Pending`).
+    the items as models, made when first read (see `qtui.core.decoding.Checked`).
     """
 
     __slots__ = ()
@@ -36,9 +36,9 @@ class Change(_ChangeFields):
     @property
     def before(self) -> Any:
         item = tuple.__getitem__(self, 6)
-        return item.built() if type(item) is Pending else item
+        return item.built() if isinstance(item, Checked) else item
 
     @property
     def after(self) -> Any:
         item = tuple.__getitem__(self, 7)
-        return item.built() if type(item) is Pending else item
+        return item.built() if isinstance(item, Checked) else item

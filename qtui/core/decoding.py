@@ -36,7 +36,9 @@ __all__ = [
     "EnvelopeDecoder",
     "model_of",
     "model_of_json",
-    "Pending",
+    "Checked",
+    "CheckedBlock",
+    "CheckedRule",
     "validated",
 ]
 
@@ -299,21 +301,31 @@ def _extra_of(data: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key not in fields}
 
 
-class Pending:
+class Checked:
     """An item msgspec has checked whose model is made when first read (`built`).
 
     A replay applies many versions of each block and rule, and only the last one of each
     is ever read, so the store keeps them as they were checked and `built` makes the model
-    once. The fields the store reads to place and version an item are read straight from
-    the checked shape, absent ones as the model's defaults.
+    once. What the store reads to place and version an item (its id, parent, order and
+    `updated_at`, absent ones as the model's defaults) is taken from the checked shape at
+    once: `CheckedBlock` and `CheckedRule`.
     """
 
-    __slots__ = ("_shape", "_build", "_made")
+    __slots__ = ("_shape", "_build", "_made", "id", "order", "updated_at")
+
+    id: str
+    order: int
+    updated_at: datetime | None
 
     def __init__(self, shape: Any, build: Callable[[Any], BaseModel]) -> None:
         self._shape = shape
         self._build = build
         self._made: BaseModel | None = None
+        self.id = shape.id
+        order = shape.order
+        self.order = 0 if order is _UNSET else order
+        updated = shape.updated_at
+        self.updated_at = None if updated is _UNSET else updated
 
     @property
     def is_built(self) -> bool:
@@ -326,40 +338,45 @@ class Pending:
             self._shape = None  # the model holds it all now
         return made
 
-    @property
-    def id(self) -> str:
-        shape = self._shape
-        return shape.id if shape is not None else self._made.id  # type: ignore[union-attr]
-
-    def _field(self, name: str, default: Any = None) -> Any:
-        shape = self._shape
-        if shape is None:
-            return getattr(self._made, name)
-        value = getattr(shape, name)
-        return default if value is msgspec.UNSET else value
-
-    @property
-    def page_id(self) -> str | None:
-        return self._field("page_id")
-
-    @property
-    def source_page_id(self) -> str | None:
-        return self._field("source_page_id")
-
-    @property
-    def target_page_id(self) -> str | None:
-        return self._field("target_page_id")
-
-    @property
-    def order(self) -> int:
-        return self._field("order", 0)
-
-    @property
-    def updated_at(self) -> datetime | None:
-        return self._field("updated_at")
-
     def __repr__(self) -> str:  # never builds: a repr must not change what it shows
-        return f"Pending(id={self.id!r}, built={self.is_built})"
+        return f"{type(self).__name__}(id={self.id!r}, built={self.is_built})"
+
+
+class CheckedBlock(Checked):
+    """A checked block: placed by its `page_id`."""
+
+    __slots__ = ("page_id",)
+
+    page_id: str | None
+
+    def __init__(self, shape: Any, build: Callable[[Any], BaseModel]) -> None:
+        # Checked.__init__ written out: one call less, once per block event.
+        self._shape, self._build, self._made, self.id = shape, build, None, shape.id
+        order, updated, page_id = shape.order, shape.updated_at, shape.page_id
+        self.order = 0 if order is _UNSET else order
+        self.updated_at = None if updated is _UNSET else updated
+        self.page_id = None if page_id is _UNSET else page_id
+
+
+class CheckedRule(Checked):
+    """A checked navigation rule: placed by its source page, hidden with its target page."""
+
+    __slots__ = ("source_page_id", "target_page_id")
+
+    source_page_id: str | None
+    target_page_id: str | None
+
+    def __init__(self, shape: Any, build: Callable[[Any], BaseModel]) -> None:
+        self._shape, self._build, self._made, self.id = shape, build, None, shape.id
+        order, updated = shape.order, shape.updated_at
+        self.order = 0 if order is _UNSET else order
+        self.updated_at = None if updated is _UNSET else updated
+        source, target = shape.source_page_id, shape.target_page_id
+        self.source_page_id = None if source is _UNSET else source
+        self.target_page_id = None if target is _UNSET else target
+
+
+_UNSET = msgspec.UNSET
 
 
 _shapes: dict[type[BaseModel], _Shape] = {}
@@ -459,16 +476,19 @@ class EnvelopeDecoder:
 
     One msgspec decoder over a union of envelopes tagged by their `event` string picks the
     data's model as it reads the body; a body with unknown fields takes the loose way. The
-    data of the event types in `deferred` comes checked but not built, as a `Pending`.
+    data of the event types in `deferred` comes checked but not built, as the `Checked`
+    class given for it.
     """
 
     def __init__(
-        self, models: dict[str, type[BaseModel]], deferred: frozenset[str] = frozenset()
+        self,
+        models: dict[str, type[BaseModel]],
+        deferred: dict[str, type[Checked]] | None = None,
     ) -> None:
         self.models = models
         envelopes = []
         self.builders: dict[type, tuple[str, Callable[[Any], Any]]] = {}
-        self.deferred: set[type] = set()
+        self.deferred: dict[type, type[Checked]] = {}
         for event_type, model in models.items():
             shape = _shape(model)
             struct = msgspec.defstruct(
@@ -479,8 +499,8 @@ class EnvelopeDecoder:
             )
             envelopes.append(struct)
             self.builders[struct] = (event_type, shape.build_exact)
-            if event_type in deferred:
-                self.deferred.add(struct)
+            if deferred and event_type in deferred:
+                self.deferred[struct] = deferred[event_type]
         self._decode = msgspec.json.Decoder(typing.Union[tuple(envelopes)]).decode  # noqa: UP007
 
     def __call__(self, raw: bytes | str) -> tuple[str, datetime, Any] | None:
@@ -489,8 +509,9 @@ class EnvelopeDecoder:
             envelope = self._decode(raw)
             kind = type(envelope)
             event_type, build = self.builders[kind]
-            if kind in self.deferred:
-                return event_type, envelope.timestamp, Pending(envelope.data, build)
+            checked = self.deferred.get(kind)
+            if checked is not None:
+                return event_type, envelope.timestamp, checked(envelope.data, build)
             return event_type, envelope.timestamp, build(envelope.data)
         except _DECLINED:
             pass

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 
-from qtui.core.decoding import EnvelopeDecoder, Pending
+from qtui.core.decoding import Checked, CheckedBlock, CheckedRule, EnvelopeDecoder
 from qtui.core.models import (
     Block,
     Model,
@@ -85,7 +85,7 @@ class Event:
     """One Questra event. `entity`/`action` say what it is about; `raw` is the body received.
 
     A block's or rule's `data` is made when first read: the store places and versions it
-    from the checked body (`qtui.core.decoding.Pending`), and a replay never builds the
+    from the checked body (`qtui.core.decoding.Checked`), and a replay never builds the
     versions that a later one replaces.
     """
 
@@ -123,11 +123,11 @@ class Event:
     def data(self) -> Any:
         """The event's `data` as its model (a `Block`, `Page`, …), or as received if unknown."""
         data = self._data
-        return data.built() if type(data) is Pending else data
+        return data.built() if isinstance(data, Checked) else data
 
     @property
-    def pending(self) -> Any:
-        """`data` as the store takes it: possibly a `Pending` not built yet."""
+    def checked_data(self) -> Any:
+        """`data` as the store takes it: a block or rule possibly `Checked`, not built yet."""
         return self._data
 
     def __eq__(self, other: object) -> bool:
@@ -158,7 +158,7 @@ class Event:
     def item_id(self) -> str | None:
         """The id of the item the event is about (a survey id for programming events)."""
         data = self._data
-        if type(data) is Pending:
+        if isinstance(data, Checked):
             return data.id
         if isinstance(data, ProgrammingJob):
             return data.survey_id
@@ -223,11 +223,11 @@ KNOWN_EVENT_TYPES = (
 def _decoder() -> EnvelopeDecoder:
     # Built on first use: the structs of every event type's data.
     # A block's or rule's data is built when read (`Event.data`): the bulk of any stream.
-    deferred = frozenset(
-        f"{resource}.{action}"
-        for resource in ("block", "navigation_rule")
+    deferred = {
+        f"{resource}.{action}": checked
+        for resource, checked in (("block", CheckedBlock), ("navigation_rule", CheckedRule))
         for action in ("created", "updated")
-    )
+    }
     return EnvelopeDecoder(
         {kind: _kind(kind)[2] for kind in KNOWN_EVENT_TYPES},  # type: ignore[misc]
         deferred,

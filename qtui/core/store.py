@@ -18,7 +18,7 @@ in the same tree:
   one its payload names (a page's or variable's `survey_id`), else its parent page's. An
   item whose survey cannot be told yet waits unscoped and joins its survey with its page.
 
-A block or rule from a webhook body is kept as msgspec checked it (`Pending`) and its model
+A block or rule from a webhook body is kept as msgspec checked it (`Checked`) and its model
 is made the first time anyone reads it — `blocks()`, `block()`, `rules()`, `survey()`, a
 `Change`'s `before`/`after` or the event's `data` — and kept: a replay never builds the
 versions a later one replaces.
@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from qtui.core.change import Change, ChangeKind
-from qtui.core.decoding import Pending, validated
+from qtui.core.decoding import Checked, validated
 from qtui.core.events import Changeset, Deleted, Event, ProgrammingJob
 from qtui.core.ingest import SNAPSHOT_GEN0_THRESHOLD, ingesting
 from qtui.core.models import (
@@ -63,7 +63,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _content_key(item: Any) -> str:
-    if type(item) is Pending:
+    if isinstance(item, Checked):
         item = item.built()
     return json.dumps(item.dump(), sort_keys=True, default=str)
 
@@ -78,9 +78,9 @@ def _sort_key(item: Page | Block | NavigationRule) -> tuple[int, datetime, str]:
 
 
 def _built_in(table: dict[str, Any], item_id: str) -> Any:
-    """The table's item as a model, kept so from now on (made if it was `Pending`)."""
+    """The table's item as a model, kept so from now on (made if it was only `Checked`)."""
     item = table[item_id]
-    if type(item) is Pending:
+    if isinstance(item, Checked):
         item = table[item_id] = item.built()
     return item
 
@@ -416,7 +416,7 @@ class SurveyStore:
             if event.action == "deleted":
                 return self._delete(entity, event.data, moment, survey_id or None)
             return self._write(  # as checked: built when read
-                entity, event.pending, moment, survey_id or None, event.action == "created"
+                entity, event.checked_data, moment, survey_id or None, event.action == "created"
             )
         if event.entity == "programming":
             return self._apply_programming(event.action, event.data, moment)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from qtui.core.decoding import Pending
+from qtui.core.decoding import Checked
 from qtui.core.events import EventError, parse_event
 from qtui.core.models import Block, NavigationRule, UnparsedConfig
 from qtui.core.store import SurveyStore
@@ -31,9 +31,9 @@ def survey_with_page() -> SurveyStore:
 
 def test_a_block_event_is_checked_now_and_built_once_when_read():
     event = parse_event(body("block.updated", block("Q", "2025-04-01T10:00:01Z")))
-    assert type(event.pending) is Pending and not event.pending.is_built
+    assert isinstance(event.checked_data, Checked) and not event.checked_data.is_built
     assert event.item_id == "b1"  # read from the checked body, nothing built
-    assert not event.pending.is_built
+    assert not event.checked_data.is_built
     first = event.data
     assert event.data is first  # built once
     raw = json.loads(body("block.updated", block("Q", "2025-04-01T10:00:01Z")))["data"]
@@ -48,10 +48,10 @@ def test_only_the_version_read_is_ever_built():
         for n in range(1, 4)
     ]
     changes = [store.apply(event) for event in versions]
-    assert not any(event.pending.is_built for event in versions)
+    assert not any(event.checked_data.is_built for event in versions)
     (shown,) = store.blocks("p1")
     assert shown.config.label == "v3"
-    assert [event.pending.is_built for event in versions] == [False, False, True]
+    assert [event.checked_data.is_built for event in versions] == [False, False, True]
     # What the store hands out and what the event and its change say are the same object.
     assert versions[-1].data is shown and changes[-1].after is shown
     assert changes[-1].before is versions[-2].data
@@ -63,7 +63,7 @@ def test_an_older_version_arriving_late_changes_nothing_and_is_never_built():
     late = parse_event(body("block.updated", block("old", "2025-04-01T10:00:01Z")))
     assert store.apply(late) is None
     assert store.block("b1").config.label == "new"
-    assert not late.pending.is_built
+    assert not late.checked_data.is_built
 
 
 def test_a_tie_is_settled_by_content_either_way_round():
@@ -85,7 +85,7 @@ def test_a_rule_is_placed_from_its_checked_body():
     event = parse_event(body("navigation_rule.created", rule))
     change = store.apply(event)
     assert change.kind == "created" and change.parent_id == "p1"
-    assert not event.pending.is_built
+    assert not event.checked_data.is_built
     assert store.rules("p1") == [NavigationRule.model_validate(rule)]
     # A rule to a deleted page is hidden: its target was read from the checked body.
     store.apply(parse_event(body("page.deleted", {"id": "p2"})))
@@ -117,9 +117,9 @@ def test_a_malformed_choice_is_found_when_the_body_arrives(choice):
     data = block("Q", "2025-04-01T10:00:01Z")
     data["config"]["choices"] = [choice]
     event = parse_event(body("block.created", data))
-    # Not a Pending to fail when read: it went the careful way, which kept the config as
+    # Not a Checked to fail when read: it went the careful way, which kept the config as
     # received and said what it could not take.
-    assert type(event.pending) is not Pending
+    assert not isinstance(event.checked_data, Checked)
     assert isinstance(event.data.config, UnparsedConfig)
     assert event.data.config.problem.startswith("choices.0")
     assert event.data.dump()["config"]["choices"] == [choice]
@@ -168,3 +168,31 @@ def test_a_snapshot_with_unknown_top_level_fields_keeps_them_without_touching_ot
     assert "prior_qa" not in first.model_fields_set
     again = SurveyStore().load_json(json.dumps(plain))
     assert again.model_fields_set == first.model_fields_set
+
+
+@pytest.mark.parametrize(
+    ("event", "data", "placed"),
+    [
+        ("block.created", {"id": "b9", "config": {"type": "Text"}}, ("page_id",)),
+        (
+            "block.updated",
+            {"id": "b9", "page_id": "p1", "order": 4, "config": {"type": "Text"}},
+            ("page_id",),
+        ),
+        ("navigation_rule.created", {"id": "r9"}, ("source_page_id", "target_page_id")),
+        (
+            "navigation_rule.updated",
+            {"id": "r9", "source_page_id": "p1", "target_page_id": None, "order": 2},
+            ("source_page_id", "target_page_id"),
+        ),
+    ],
+)
+def test_what_the_store_reads_unbuilt_is_what_the_model_says(event, data, placed):
+    """Absent fields read as the model's defaults, present ones (null too) as given."""
+    checked = parse_event(body(event, data)).checked_data
+    assert isinstance(checked, Checked)
+    names = ("id", "order", "updated_at", *placed)
+    unbuilt = {name: getattr(checked, name) for name in names}
+    model = checked.built()
+    assert unbuilt == {name: getattr(model, name) for name in names}
+    assert {name: getattr(checked, name) for name in names} == unbuilt  # the same once built
