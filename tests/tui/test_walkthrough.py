@@ -51,6 +51,17 @@ async def qa_app(
             yield app, pilot, fake, survey_id
 
 
+def under_18_rule() -> Any:
+    """The screener's under-18 screen-out rule (the one tests tamper with)."""
+    survey = bundled("screener_sessions")
+    return next(
+        r
+        for p in survey.pages
+        for r in p.navigation_rules
+        if r.condition == "q1.value in ['under_18']"
+    )
+
+
 def screen(app: QaApp) -> WalkthroughScreen:
     found = app.screen
     assert isinstance(found, WalkthroughScreen), found
@@ -123,13 +134,7 @@ async def test_the_whole_error_shows_under_the_question_at_80_columns(tmp_path):
 
 
 async def test_a_tampered_branch_raises_the_divergence_banner(tmp_path):
-    survey = bundled("screener_sessions")
-    rule = next(
-        r
-        for p in survey.pages
-        for r in p.navigation_rules
-        if r.condition == "q1.value in ['under_18']"
-    )
+    rule = under_18_rule()
     async with qa_app(tmp_path, tamper=rule.id) as (app, pilot, sandbox, survey_id):
         await pilot.press("2")  # 18–24: the survey continues to Region…
         await next_page(pilot, app)
@@ -198,13 +203,7 @@ async def test_an_ended_walk_shows_next_page_dimmed_and_enter_says_what_to_do(tm
 
 
 async def test_the_divergence_banner_wraps_each_value_under_itself_at_80_columns(tmp_path):
-    survey = bundled("screener_sessions")
-    rule = next(
-        r
-        for p in survey.pages
-        for r in p.navigation_rules
-        if r.condition == "q1.value in ['under_18']"
-    )
+    rule = under_18_rule()
     async with qa_app(tmp_path, tamper=rule.id) as (app, pilot, sandbox, survey_id):
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
