@@ -19,21 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
-from qtui.config import QualtricsSettings, Settings
 from qtui.core.models import Survey
 from qtui.editing.local import LocalEditor
-from qtui.qualtrics.client import QualtricsClient
 from qtui.relay.log import EventLog
 from qtui.sandbox import oktave
-from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.serving import serving
 from qtui.text import one_line
 from qtui.tui.fieldwork import FieldworkAvailable, FieldworkConfig
-from qtui.tui.qa_app import QaSession
 from qtui.tui.screens.coverage import CoverageScreen
 from qtui.tui.screens.fieldwork import FieldworkScreen, IncidentScreen
 from qtui.tui.screens.main import MainScreen
@@ -41,11 +36,11 @@ from qtui.tui.screens.walkthrough import WalkthroughScreen
 from qtui.tui.sources import FeedSource
 from qtui.tui.widgets.question import ChoiceQuestion
 from tests.hostile.cli import run
-from tests.qa.conftest import bundled, push
-from tests.qualtrics.conftest import mount
+from tests.qa.conftest import bundled
 from tests.tui.conftest import make_app, pushed_app, settle, until
 from tests.tui.edit_helpers import open_form, until_screen
 from tests.tui.envelopes import SURVEY, T0, Clocked, block, mc, page, problem_stream, survey
+from tests.tui.qa_sandbox import pushed_to_sandbox
 from tests.tui.test_fieldwork import SV, Field, free_port, relay_app, totals
 
 BIDI = [
@@ -210,20 +205,10 @@ def hostile_survey() -> Survey:
 
 
 async def test_walkthrough_and_coverage_show_bidi_controls_visibly(tmp_path: Path) -> None:
-    fake = QualtricsSandbox()
-    survey = hostile_survey()
-    async with serving(mount(fake)) as running:
-        async with QualtricsClient(running.url, fake.token) as client:
-            survey_id = await push(client, survey)
-        settings = Settings.model_construct(
-            qualtrics=QualtricsSettings(base_url=running.url, token=SecretStr(fake.token)),
-            theme="qtui-dark",
-        )
-        source = tmp_path / "survey.json"
-        source.write_text(json.dumps(survey.dump()))
+    async with pushed_to_sandbox(hostile_survey(), tmp_path) as pushed:
         feed = FeedSource()
         async with pushed_app(feed, hostile_stream(), size=(200, 50)) as (app, pilot):
-            session = QaSession(settings, survey_id, str(source), record_dir=tmp_path / "walks")
+            session = pushed.session(tmp_path / "walks")
             app.push_screen(session.walkthrough_screen(app))
             await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
             walkthrough = app.screen

@@ -3,35 +3,28 @@ ones: its footer, its command palette and the keys typed on it never reach the h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from qtui.config import QualtricsSettings, Settings
 from qtui.editing.local import LocalEditor
-from qtui.qualtrics.client import QualtricsClient
-from qtui.sandbox.qualtrics import QualtricsSandbox
-from qtui.serving import serving
 from qtui.tui.app import QtuiApp
 from qtui.tui.keys import GLOBAL_ACTIONS, KEYS
-from qtui.tui.qa_app import QaSession
 from qtui.tui.screens.coverage import CoverageScreen
 from qtui.tui.screens.edit_form import EditForm
 from qtui.tui.screens.main import MainScreen
 from qtui.tui.screens.walkthrough import WalkthroughScreen
 from qtui.tui.sources import FeedSource
-from tests.qa.conftest import bundled, push
-from tests.qualtrics.conftest import mount
+from tests.qa.conftest import bundled
 from tests.tui.conftest import screener_app, until
 from tests.tui.envelopes import SURVEY
+from tests.tui.qa_sandbox import pushed_to_sandbox
 
 # Keys of the tree a person might type anywhere (never `q`: it quits, and is global).
 TREE_KEYS = ("slash", "g", "o", "d", "e", "s", "p", "x", "E", "a", "D", "u", "U", "K", "J", "F")
@@ -178,20 +171,10 @@ async def test_every_screen_over_the_tree_keeps_to_its_own_keys(feed: FeedSource
 async def test_walkthrough_and_coverage_over_the_tree_keep_to_their_own_keys(
     feed: FeedSource, tmp_path: Path
 ) -> None:
-    fake = QualtricsSandbox()
-    survey = bundled("screener_sessions")
-    async with serving(mount(fake)) as running:
-        async with QualtricsClient(running.url, fake.token) as client:
-            survey_id = await push(client, survey)
-        settings = Settings.model_construct(
-            qualtrics=QualtricsSettings(base_url=running.url, token=SecretStr(fake.token)),
-            theme="qtui-dark",
-        )
-        source = tmp_path / "survey.json"
-        source.write_text(json.dumps(survey.dump()))
+    async with pushed_to_sandbox(bundled("screener_sessions"), tmp_path) as pushed:
         async with screener_app(feed) as (app, pilot):
             # What `Q` opens once the survey has been pushed: this survey's walkthrough.
-            session = QaSession(settings, survey_id, str(source), record_dir=tmp_path / "walks")
+            session = pushed.session(tmp_path / "walks")
             app.push_screen(session.walkthrough_screen(app))
             await until(pilot, lambda: isinstance(app.screen, WalkthroughScreen))
             walkthrough = app.screen

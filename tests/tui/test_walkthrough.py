@@ -10,17 +10,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from qtui.config import QualtricsSettings, Settings
+from qtui.config import QualtricsSettings
 from qtui.qualtrics.client import QualtricsClient
 from qtui.sandbox.qualtrics import QualtricsSandbox
 from qtui.serving import serving
-from qtui.tui.qa_app import QaApp, QaSession
+from qtui.tui.qa_app import QaApp
 from qtui.tui.screens.coverage import CoverageScreen
 from qtui.tui.screens.walkthrough import WalkthroughScreen
 from qtui.tui.widgets.question import ChoiceQuestion, TextQuestion
-from tests.qa.conftest import bundled, invert_rule, push
+from tests.qa.conftest import bundled
 from tests.qualtrics.conftest import mount
 from tests.tui.conftest import until
+from tests.tui.qa_sandbox import pushed_to_sandbox
 
 
 @asynccontextmanager
@@ -28,27 +29,15 @@ async def qa_app(
     tmp_path: Path, *, name: str = "screener_sessions", tamper: str | None = None, **sandbox: Any
 ) -> AsyncIterator[tuple[QaApp, Any, QualtricsSandbox, str]]:
     """The sandbox on loopback, `name` pushed to it, and the walkthrough screen open on it."""
-    fake = QualtricsSandbox(**sandbox)
-    survey = bundled(name)
-    async with serving(mount(fake)) as running:
-        async with QualtricsClient(running.url, fake.token) as client:
-            survey_id = await push(client, survey)
-            if tamper is not None:
-                await invert_rule(client, survey_id, tamper)
-        settings = Settings.model_construct(
-            qualtrics=QualtricsSettings(base_url=running.url, token=SecretStr(fake.token)),
-            theme="qtui-dark",
-        )
-        source = tmp_path / "survey.json"
-        source.write_text(json.dumps(survey.dump()))
-        session = QaSession(settings, survey_id, str(source), record_dir=tmp_path / "walks")
+    async with pushed_to_sandbox(bundled(name), tmp_path, tamper=tamper, **sandbox) as pushed:
+        session = pushed.session(tmp_path / "walks")
         app = QaApp(session)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(
                 pilot, lambda: screen(app).walk is not None and bool(screen(app).walk.visited)
             )
             await pilot.pause()
-            yield app, pilot, fake, survey_id
+            yield app, pilot, pushed.sandbox, pushed.survey_id
 
 
 def under_18_rule() -> Any:
