@@ -42,6 +42,16 @@ async def test_block_form_saves_label_and_choices_to_the_tree(feed):
         assert "Your age?" in str(app.tree.cursor_node.label)
 
 
+async def test_a_repeated_value_is_named_by_the_line_it_was_typed_on_blank_lines_counted(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await open_form(pilot, "block", "b3", "E", "BlockForm")
+        await type_into(pilot, "#f-choices", "\n1 = Yes\n\n2 = No\n1 = Maybe")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "BlockForm"  # not sent
+        assert "line 5 value: value '1' is used twice" in error_text(app, "choices")
+
+
 async def test_block_form_refuses_a_broken_show_if_and_a_repeated_value_field_by_field(feed):
     async with editable_screener(feed) as (app, pilot):
         await open_form(pilot, "block", "b3", "E", "BlockForm")
