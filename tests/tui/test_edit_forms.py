@@ -410,3 +410,28 @@ async def test_a_new_rule_goes_after_the_selected_one_never_ahead_of_rules_that_
         rules = app.store.rules("p1")
         assert [r.id for r in rules][:2] == ["r1", "r2"]  # the under-18 rule still decides first
         assert len(rules) == 3 and rules[-1].order == 2
+
+
+async def test_undoing_a_page_delete_in_a_file_puts_the_page_back_as_it_was(tmp_path: Path):
+    path, original = screener_file(tmp_path)
+    before = next(p for p in original["pages"] if p["name"] == "Screener")
+    app = file_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        app.go_to_item("page", "p1")
+        await pilot.press("D")
+        await until_screen(pilot, "ConfirmScreen")
+        await pilot.press("y")
+        await until(pilot, lambda: app.store.page("p1") is None)
+        await pilot.press("u")
+        await until(pilot, lambda: any(p.name == "Screener" for p in app.store.pages(SURVEY)))
+        await settle(pilot, app)
+        await pilot.press("w")
+        await pilot.pause()
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    back = next(p for p in saved["pages"] if p["name"] == "Screener")
+    # programmed as before (the status bar's "Programmed 3/3" stays), not a new draft page
+    for field in ("programming_started_at", "programming_completed_at", "created_at"):
+        assert back[field] == before[field], field
+    assert [b["config"] for b in back["blocks"]] == [b["config"] for b in before["blocks"]]
