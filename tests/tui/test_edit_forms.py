@@ -435,3 +435,31 @@ async def test_undoing_a_page_delete_in_a_file_puts_the_page_back_as_it_was(tmp_
     for field in ("programming_started_at", "programming_completed_at", "created_at"):
         assert back[field] == before[field], field
     assert [b["config"] for b in back["blocks"]] == [b["config"] for b in before["blocks"]]
+
+
+async def test_quit_asks_again_after_new_edits_or_once_its_warning_has_gone(
+    tmp_path: Path, monkeypatch
+):
+    from qtui.tui import edit_session
+
+    path, _ = screener_file(tmp_path)
+    app = file_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        await open_form(pilot, "block", "b2", "enter", "BlockForm")
+        await type_into(pilot, "#f-label", "Age group")
+        await save_form(pilot)
+        await pilot.press("q")  # warned
+        await pilot.pause()
+        await open_form(pilot, "block", "b2", "enter", "BlockForm")
+        await type_into(pilot, "#f-label", "Your age group")
+        await save_form(pilot)
+        await pilot.press("q")  # an edit since the warning: warned again, not quit
+        await pilot.pause()
+        assert app.is_running
+        monkeypatch.setattr(edit_session, "QUIT_WARNING_SECONDS", 0)  # the warning has gone
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running  # a q long after the warning warns again
+    assert "Your age group" not in path.read_text(encoding="utf-8")
