@@ -65,6 +65,9 @@ class Edit:
     base_updated_at: str | None = None
     title: str = ""
     restores: str | None = None  # a create bringing a deleted item back: the item's old id
+    # With `restores`: the deleted item's server-owned fields (programming times, created_at…).
+    # Questra sets its own; a local file puts them back, so undo leaves it as it was.
+    kept: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str] | None:
@@ -199,7 +202,11 @@ def inverse(edit: Edit, result: dict[str, Any] | None) -> Edit | Restore:
 def _recreate(entity: Entity, item: dict[str, Any], parent_id: str, title: str) -> Edit:
     fields = {k: item[k] for k in EDITABLE[entity] if item.get(k) is not None}
     fields.pop(PARENT_FIELD[entity], None)
-    return Edit(entity, "create", None, parent_id, fields, title=title, restores=item.get("id"))
+    owned = set(EDITABLE[entity]) | set(CONTENTS) | {"id", "updated_at", PARENT_FIELD[entity]}
+    kept = {k: v for k, v in item.items() if k not in owned and v is not None}
+    return Edit(
+        entity, "create", None, parent_id, fields, title=title, restores=item.get("id"), kept=kept
+    )
 
 
 def restore(deleted: Edit) -> Restore:

@@ -127,8 +127,8 @@ def item_title(survey: Survey, item_id: str) -> str:
     for page in survey.pages:
         for block in page.blocks:
             if block.id == item_id:
-                name = refs.get(block.id) or block.type
-                return f"{name} {block.type} on {page.name!r}"
+                name = refs.get(block.id)
+                return f"{name or 'a'} {block.type}{'' if name else ' block'} on {page.name!r}"
         for rule in page.navigation_rules:
             if rule.id == item_id:
                 target = pages.get(rule.target_page_id or "")

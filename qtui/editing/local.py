@@ -100,7 +100,8 @@ class LocalEditor:
         stamp = now_stamp()
         if edit.action == "create":
             parent_field = PARENT_FIELD.get(edit.entity)
-            item: dict[str, Any] = {"id": str(uuid.uuid4()), **edit.fields}
+            # An undone delete comes back as it was, programming times and all (`kept`).
+            item: dict[str, Any] = {"id": str(uuid.uuid4()), **edit.kept, **edit.fields}
             if parent_field:
                 item[parent_field] = edit.parent_id
             if edit.entity in ("page", "variable"):
@@ -109,7 +110,8 @@ class LocalEditor:
                 raise EditRefused("target_page_id: pick the page the rule leads to")
             if edit.entity != "variable":
                 item.setdefault("order", 0)
-            item["created_at"] = item["updated_at"] = stamp
+            item["updated_at"] = stamp
+            item.setdefault("created_at", stamp)
             return item
         before = self._current(edit.entity, edit.item_id or "")
         if before is None:

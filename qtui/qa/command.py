@@ -214,6 +214,7 @@ def qa(
     elif answers_path is not None:
         _scripted(settings, survey_id, answers_path, source, engine, as_json)
     else:
+        _read_first(source)  # a bad --survey file is said here, not as "no source survey"
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _fail(
                 "the walkthrough screen needs a terminal; use --answers FILE or --cover for "

@@ -159,7 +159,9 @@ def _print_report(report: Any, survey: Survey) -> None:
             ("delete", plan.delete_questions),
         ):
             for item in items[:20]:
-                click.echo(f"    {label} question for block {item}")
+                title = item_title(survey, item)  # a deleted block is no longer there to name
+                shown = printable(title) if title != item else f"block {item}"
+                click.echo(f"    {label} question for {shown}")
             if len(items) > 20:
                 click.echo(f"    … and {len(items) - 20} more to {label}")
     else:

@@ -242,9 +242,14 @@ class _BadLines:
             )
 
     def finish(self) -> None:
-        """At the end of the file: refuse it if not one line of it was an event."""
+        """At the end of the file: refuse it if not one line of it was an event (or it is empty)."""
         from qtui.exits import UsageFailure
 
+        if not self.count and not self.good:
+            raise UsageFailure(
+                f"{self.file} holds no events (it is empty); a recording holds one webhook body "
+                "or relay frame (JSON) per line"
+            )
         if self.count and not self.good:
             raise UsageFailure(
                 f"{self.file} is not a recording: none of its {self.count} lines is an event "

@@ -44,6 +44,10 @@ def stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# Quitting with unsaved file edits warns; a second quit while the warning shows quits.
+QUIT_WARNING_SECONDS = 10
+
+
 class EditSession:
     def __init__(self, app: QtuiApp) -> None:
         self.app = app
@@ -52,7 +56,7 @@ class EditSession:
         self.file: SurveyFile | None = None
         self.dirty = False  # local edits not yet saved to the file
         self.activity = ""  # what a multi-request edit is doing ("restoring page End 3/9")
-        self._warned = False
+        self._warned_at: float | None = None  # when quitting with unsaved edits was warned of
         self._editor: Any = None
         self._reason: str | None = None
         self.sent = 0
@@ -197,6 +201,7 @@ class EditSession:
         self._show(edit, result)
         if editor.kind == "file":
             self.dirty = True
+            self._warned_at = None  # edits since the warning: the next q warns again
             self.app.refresh_status()
         else:
             self.pending.add(edit, result, sent_at)
@@ -239,14 +244,17 @@ class EditSession:
 
     def unsaved_warning(self) -> bool:
         """On the first quit with unsaved file edits, warn (True: do not quit yet)."""
-        if not self.dirty or self._warned:
+        if not self.dirty:
             return False
-        self._warned = True
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < QUIT_WARNING_SECONDS:
+            return False  # q again while the warning shows
+        self._warned_at = now
         name = self.file.path.name if self.file else "the file"
         self.app.notify(
             f"{name} has unsaved edits: w saves them; q again quits without saving.",
             severity="warning",
-            timeout=10,
+            timeout=QUIT_WARNING_SECONDS,
         )
         return True
 
@@ -259,7 +267,7 @@ class EditSession:
             raise ValueError("the survey is not loaded yet")
         path = self.file.save(survey.dump())
         self.dirty = False
-        self._warned = False
+        self._warned_at = None
         self.app.refresh_status()
         return path
 

@@ -50,3 +50,13 @@ def test_item_title_names_items_the_way_a_programmer_does():
     assert item_title(survey, "r1") == "rule Page p0 → Page p3"
     assert item_title(survey, "v1") == "variable said_yes"
     assert item_title(survey, "nope") == "nope"
+
+
+def test_item_title_of_a_block_without_a_reference_name_reads_as_its_type():
+    from qtui.core.models import Survey
+    from qtui.core.outline import item_title
+
+    text = {"id": "b", "page_id": "p", "order": 0, "config": {"type": "Text", "content": "Hi"}}
+    page = {"id": "p", "survey_id": "s", "name": "Welcome", "order": 0, "blocks": [text]}
+    survey = Survey.model_validate({"id": "s", "name": "S", "pages": [page]})
+    assert item_title(survey, "b") == "a Text block on 'Welcome'"  # not "Text Text on …"

@@ -134,6 +134,20 @@ def test_replay_of_a_file_that_is_not_a_recording_stops_with_one_line(case, mode
     assert_one_line_error(answer, 2, "input.jsonl is not a recording")
 
 
+@pytest.mark.parametrize("mode", ["--print", "--json", "the screen"])
+def test_replay_of_an_empty_file_says_it_is_empty_and_opens_no_screen(mode, tmp_path, monkeypatch):
+    from qtui.tui import commands
+
+    path = tmp_path / "input.jsonl"
+    path.write_bytes(b"\n\n")
+    opened: list[object] = []
+    monkeypatch.setattr(commands, "_has_terminal", lambda: True)
+    monkeypatch.setattr(commands, "_run", lambda *args, **kwargs: opened.append(args))
+    answer = run(["replay", str(path)] + ([] if mode == "the screen" else [mode]))
+    assert answer.stdout == "" and opened == []  # not a screen waiting for nothing
+    assert_one_line_error(answer, 2, "input.jsonl holds no events (it is empty)")
+
+
 def test_replay_with_many_bad_lines_names_a_few_and_counts_the_rest(tmp_path):
     good = SAMPLE.read_bytes()
     path = tmp_path / "mixed.jsonl"

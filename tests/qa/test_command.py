@@ -224,13 +224,14 @@ def test_a_source_survey_with_a_rule_under_another_page_is_refused(env, tmp_path
     assert f"source_page_id is page {other['id']!r}" in result.stderr
 
 
-@pytest.mark.parametrize("mode", ["--cover", "--answers"])
+@pytest.mark.parametrize("mode", ["--cover", "--answers", "the screen"])
 def test_a_bad_survey_file_is_said_before_anything_about_the_platform(env, tmp_path, mode):
     """The screener cannot be walked on the platform (Matrix questions); a mistyped, broken
-    or wrong `--survey` file is still the first thing said, as a usage error."""
+    or wrong `--survey` file is still the first thing said, as a usage error (the screen
+    opened with "No source survey: pass --survey FILE" beside it)."""
     survey_id, _ = pushed(env, tmp_path, "screener")
     answers = write(tmp_path, "a.json", {"q1": "18_24"})
-    extra = ["--answers", answers] if mode == "--answers" else ["--cover"]
+    extra = {"--answers": ["--answers", answers], "--cover": ["--cover"]}.get(mode, [])
     broken = tmp_path / "broken.json"
     broken.write_text('{"id": "s1", "pages": [')
     not_a_survey = write(tmp_path, "list.json", [1, 2])

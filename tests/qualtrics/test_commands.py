@@ -84,6 +84,15 @@ def test_dry_run_prints_the_plan_and_sends_nothing(env, tmp_path, sandbox_server
     assert sandbox.surveys == {} and sandbox.request_count == 0
 
 
+def test_dry_run_names_each_question_as_people_know_it_not_by_block_id(env, tmp_path):
+    survey = screener_survey()
+    result = run(["push", write(tmp_path, "s.json", survey), "--dry-run"], env)
+    listed = [line.strip() for line in result.stdout.splitlines() if "question for" in line]
+    assert "create question for industry MultipleChoice on 'Screener'" in listed
+    assert "create question for title TextInput on 'Screener'" in listed
+    assert not any("b-s1" in line for line in listed)
+
+
 def test_push_of_an_unreadable_file_is_a_usage_error(env, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

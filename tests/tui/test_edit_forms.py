@@ -42,6 +42,16 @@ async def test_block_form_saves_label_and_choices_to_the_tree(feed):
         assert "Your age?" in str(app.tree.cursor_node.label)
 
 
+async def test_a_repeated_value_is_named_by_the_line_it_was_typed_on_blank_lines_counted(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await open_form(pilot, "block", "b3", "E", "BlockForm")
+        await type_into(pilot, "#f-choices", "\n1 = Yes\n\n2 = No\n1 = Maybe")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "BlockForm"  # not sent
+        assert "line 5 value: value '1' is used twice" in error_text(app, "choices")
+
+
 async def test_block_form_refuses_a_broken_show_if_and_a_repeated_value_field_by_field(feed):
     async with editable_screener(feed) as (app, pilot):
         await open_form(pilot, "block", "b3", "E", "BlockForm")
@@ -400,3 +410,56 @@ async def test_a_new_rule_goes_after_the_selected_one_never_ahead_of_rules_that_
         rules = app.store.rules("p1")
         assert [r.id for r in rules][:2] == ["r1", "r2"]  # the under-18 rule still decides first
         assert len(rules) == 3 and rules[-1].order == 2
+
+
+async def test_undoing_a_page_delete_in_a_file_puts_the_page_back_as_it_was(tmp_path: Path):
+    path, original = screener_file(tmp_path)
+    before = next(p for p in original["pages"] if p["name"] == "Screener")
+    app = file_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        app.go_to_item("page", "p1")
+        await pilot.press("D")
+        await until_screen(pilot, "ConfirmScreen")
+        await pilot.press("y")
+        await until(pilot, lambda: app.store.page("p1") is None)
+        await pilot.press("u")
+        await until(pilot, lambda: any(p.name == "Screener" for p in app.store.pages(SURVEY)))
+        await settle(pilot, app)
+        await pilot.press("w")
+        await pilot.pause()
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    back = next(p for p in saved["pages"] if p["name"] == "Screener")
+    # programmed as before (the status bar's "Programmed 3/3" stays), not a new draft page
+    for field in ("programming_started_at", "programming_completed_at", "created_at"):
+        assert back[field] == before[field], field
+    assert [b["config"] for b in back["blocks"]] == [b["config"] for b in before["blocks"]]
+
+
+async def test_quit_asks_again_after_new_edits_or_once_its_warning_has_gone(
+    tmp_path: Path, monkeypatch
+):
+    from qtui.tui import edit_session
+
+    path, _ = screener_file(tmp_path)
+    app = file_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store.block("b2") is not None)
+        await settle(pilot, app)
+        await open_form(pilot, "block", "b2", "enter", "BlockForm")
+        await type_into(pilot, "#f-label", "Age group")
+        await save_form(pilot)
+        await pilot.press("q")  # warned
+        await pilot.pause()
+        await open_form(pilot, "block", "b2", "enter", "BlockForm")
+        await type_into(pilot, "#f-label", "Your age group")
+        await save_form(pilot)
+        await pilot.press("q")  # an edit since the warning: warned again, not quit
+        await pilot.pause()
+        assert app.is_running
+        monkeypatch.setattr(edit_session, "QUIT_WARNING_SECONDS", 0)  # the warning has gone
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running  # a q long after the warning warns again
+    assert "Your age group" not in path.read_text(encoding="utf-8")

@@ -26,3 +26,22 @@ async def test_an_error_late_in_a_long_condition_is_read_whole_at_80_columns(fee
         await pilot.pause()
         assert line(app, ".expression-caret").strip() == ""
         assert not app.screen.query_one(".expression-preview").has_class("-error")
+
+
+async def test_the_caret_follows_a_long_condition_scrolled_in_its_field_at_80_columns(feed):
+    async with editable_screener(feed) as (app, pilot):
+        await pilot.resize_terminal(80, 24)
+        await open_form(pilot, "block", "b3", "E", "BlockForm")
+        condition = "q1.value in ['1', '2', '3', '9'] and q1.value != '2' and q1.value != '9' and ("
+        await type_into(pilot, "#f-showIf", condition)
+        await pilot.pause()
+        field = app.screen.query_one("#f-showIf")
+        assert field.scroll_x > 0  # the text is longer than the field
+        caret = line(app, ".expression-caret")
+        # just past the text's end as it is drawn, not off the right edge
+        assert caret.rstrip().endswith("^") and "…" not in caret
+        assert len(caret.rstrip()) == len(condition) + 1 - round(field.scroll_x)
+        await pilot.press("home")  # the end scrolls out of sight to the right: so does the caret
+        await pilot.pause()
+        assert field.scroll_x == 0
+        assert len(line(app, ".expression-caret").rstrip()) == len(condition) + 1

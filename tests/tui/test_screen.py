@@ -143,6 +143,26 @@ async def test_go_to_page_filters_as_you_type_and_moves_the_cursor(feed: FeedSou
         assert app.tree.item is not None and app.tree.item.id == "p3"
 
 
+async def test_go_to_page_says_when_nothing_matches_and_enter_keeps_what_was_typed(
+    feed: FeedSource,
+) -> None:
+    async with screener_app(feed) as (app, pilot):
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, JumpScreen))
+        await pilot.press(*"satz")
+        await pilot.pause()
+        listed = app.screen.query_one("#jump-list")
+        assert "No page matches 'satz'" in str(listed.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, JumpScreen)  # still open, the typing kept to correct
+        await pilot.press("backspace", "i")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, JumpScreen))
+        assert app.tree.item is not None and app.tree.item.id == "p3"
+
+
 async def test_copy_puts_the_selected_items_json_on_the_clipboard_and_says_so(
     feed: FeedSource,
 ) -> None:

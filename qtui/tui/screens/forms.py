@@ -419,4 +419,20 @@ class BlockForm(EditForm):
         return values
 
     def check(self, values: dict[str, Any]) -> Errors:
-        return validation.check_block(values["config"], self.survey, (self.item or {}).get("id"))
+        errors = validation.check_block(values["config"], self.survey, (self.item or {}).get("id"))
+        return {self._as_typed(name): message for name, message in errors.items()}
+
+    def _as_typed(self, name: str) -> str:
+        """`choices.2.value` (the third choice) → the line it was typed on, blank lines counted."""
+        key, _, rest = name.partition(".")
+        index, dot, field = rest.partition(".")
+        kinds = {k: kind for k, kind, _ in TYPE_FIELDS.get(self.block_type, [])}
+        if kinds.get(key) != "choices" or not index.isdigit():
+            return name
+        typed = [
+            row
+            for row, line in enumerate(self.query_one(f"#f-{key}", SurveyTextArea).text.split("\n"))
+            if line.strip()
+        ]
+        row = typed[int(index)] if int(index) < len(typed) else int(index)
+        return f"{key}.{row}{dot}{field}"

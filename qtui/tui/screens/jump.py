@@ -37,30 +37,36 @@ class JumpScreen(ModalScreen[str | None]):
             yield OptionList(*self._options(""), id="jump-list")
 
     def _options(self, needle: str) -> list[Option]:
-        needle = needle.strip().lower()
-        return [
+        wanted = needle.strip().lower()
+        found = [
             Option(plain(label), id=page_id)  # page names are survey text, never markup
             for page_id, label in self.pages
-            if not needle or needle in label.lower()
+            if not wanted or wanted in label.lower()
         ]
+        if not found and wanted:
+            # Said, not an empty list: enter then keeps the picker open with what was typed.
+            found.append(Option(plain(f"No page matches {needle.strip()!r}"), disabled=True))
+        return found
 
     def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        if options.option_count:
-            options.highlighted = 0
+        self._highlight_first()
         self.query_one(Input).focus()
+
+    def _highlight_first(self) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count and not options.get_option_at_index(0).disabled:
+            options.highlighted = 0
 
     def on_input_changed(self, event: Input.Changed) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(self._options(event.value))
-        if options.option_count:
-            options.highlighted = 0
+        self._highlight_first()
 
     def action_move(self, delta: int) -> None:
         options = self.query_one(OptionList)
-        if not options.option_count:
-            return
+        if options.highlighted is None:
+            return  # nothing to choose (no page matches)
         current = options.highlighted if options.highlighted is not None else 0
         options.highlighted = max(0, min(options.option_count - 1, current + delta))
 
@@ -73,8 +79,7 @@ class JumpScreen(ModalScreen[str | None]):
     def _choose(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is None:
-            self.dismiss(None)
-            return
+            return  # no page matches what was typed: it stays, to be corrected
         self.dismiss(options.get_option_at_index(options.highlighted).id)
 
     def action_cancel(self) -> None:

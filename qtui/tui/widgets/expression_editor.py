@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.suggester import Suggester
@@ -113,6 +114,10 @@ class ExpressionEditor(Vertical):
 
     def on_mount(self) -> None:
         self.check(self.input.value)
+        self.watch(self.input, "scroll_x", self._on_scrolled, init=False)
+
+    def _on_scrolled(self) -> None:
+        self.check(self.input.value)
 
     @property
     def value(self) -> str:
@@ -132,10 +137,12 @@ class ExpressionEditor(Vertical):
         """Show the parse error (caret under its column) or the preview; returns the error."""
         error = validation.expression_error(text)
         if error is not None:
-            # The input scrolls with long text; the caret line matches the text as typed.
+            # The input scrolls with long text; the caret follows it, so it stays under the
+            # column on screen (`‹` when that column is scrolled off to the left).
             # The reason goes on the line below, where the preview is when all is well, so
             # an error near the end of a long condition is not cut off behind its caret.
-            caret = " " * max(error.column - 1, 0) + "^"
+            at = cell_len(text[: max(error.column - 1, 0)]) - round(self.input.scroll_x)
+            caret = "‹ ^" if at < 0 else " " * at + "^"
             self._show(caret, error.reason, "syntax")
             return error.reason
         unknown = validation.unknown_names(text, validation.known_names(self._survey()))
