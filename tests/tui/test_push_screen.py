@@ -50,6 +50,9 @@ async def test_push_shows_the_plan_then_progress_then_the_result(tmp_path):
         assert f"/jfe/preview/{sid}" in result and "requests" in result
         bar = app.screen.query_one("#push-progress")
         assert bar.percentage == 1.0
+        await pilot.pause()
+        shown = app.export_screenshot()
+        assert "100%" in shown and "--:--:--" not in shown  # done: no time left to show
         demo = app.source.demo
         async with QualtricsClient(demo.qualtrics_base_url, demo.qualtrics_token) as qualtrics:
             definition = await qualtrics.get_definition(sid)

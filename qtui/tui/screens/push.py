@@ -300,6 +300,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
             estimate += len(plan.update_questions) + len(plan.delete_questions)
             estimate += 2 * len(plan.delete_blocks) + len(self.survey.pages)
         bar.update(total=estimate, progress=0)
+        bar.query_one("#eta").display = True
         self.call_after_refresh(bar.scroll_visible, animate=False)
         self.transport = CancellableTransport()
         base, token = self.target.base_url or "", self.target.token or ""
@@ -331,6 +332,7 @@ class PushScreen(ModalScreen[tuple[str, str] | None]):
             return
         done = max(estimate, self.transport.requests)
         bar.update(total=done, progress=done)
+        bar.query_one("#eta").display = False  # nothing left to wait for (it read --:--:--)
         self.result = report
         self.state = "done"
         preview, take = survey_links(base, report.qualtrics_survey_id or "")
