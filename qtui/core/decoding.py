@@ -317,15 +317,8 @@ class Checked:
     order: int
     updated_at: datetime | None
 
-    def __init__(self, shape: Any, build: Callable[[Any], BaseModel]) -> None:
-        self._shape = shape
-        self._build = build
-        self._made: BaseModel | None = None
-        self.id = shape.id
-        order = shape.order
-        self.order = 0 if order is _UNSET else order
-        updated = shape.updated_at
-        self.updated_at = None if updated is _UNSET else updated
+    _made: BaseModel | None
+    # No __init__ here: each kind fills every slot in its own, one call per event.
 
     @property
     def is_built(self) -> bool:
@@ -350,7 +343,6 @@ class CheckedBlock(Checked):
     page_id: str | None
 
     def __init__(self, shape: Any, build: Callable[[Any], BaseModel]) -> None:
-        # Checked.__init__ written out: one call less, once per block event.
         self._shape, self._build, self._made, self.id = shape, build, None, shape.id
         order, updated, page_id = shape.order, shape.updated_at, shape.page_id
         self.order = 0 if order is _UNSET else order
